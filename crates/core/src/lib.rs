@@ -1,0 +1,17 @@
+//! Installgate's core: the domain types every marketplace shares, and the ports the rest of the
+//! gateway implements.
+//!
+//! Architecture invariant: this crate knows nothing of HTTP frameworks, Redis or SQL. Adapters
+//! live in `installgate-store` and `installgate-server`; marketplace protocols in provider crates.
+
+mod credentials;
+mod ids;
+mod return_url;
+mod state_store;
+mod state_token;
+
+pub use credentials::{AccessToken, AuthorizationCode, InvalidAuthorizationCode, RefreshToken};
+pub use ids::{AppId, InvalidId, ProviderId};
+pub use return_url::{AllowedHosts, InvalidAllowedHost, ReturnUrl, ReturnUrlError};
+pub use state_store::{StateKind, StateStore, StateStoreError};
+pub use state_token::{InvalidStateToken, RandomUnavailable, StateToken};

@@ -1,0 +1,290 @@
+//! Return URLs a marketplace hands us (HubSpot's `returnUrl`), validated before anything else
+//! happens so that the gateway is never an open redirect.
+//!
+//! The rules: parse with the `url` crate; `https` only; the host must be exactly one of the app's
+//! allowed hosts; no userinfo, no explicit port, no IP address; the raw text must be printable
+//! ASCII without backslashes or percent-encoding in the authority (this refuses tab, newline and
+//! Unicode full-stop tricks before a parser can normalise them into something allowed). Callers
+//! redirect to the re-serialised URL, never to the raw input, and add parameters with the URL API.
+
+use std::fmt;
+
+use url::{Host, Url};
+
+/// Host names a return URL may point at, compared exactly (after ASCII lowercasing).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AllowedHosts(Vec<String>);
+
+/// A configured allowed host that is not a plain DNS name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "an allowed return host must be a DNS name of letters, digits, '-' and '.', without scheme, port or path"
+)]
+pub struct InvalidAllowedHost;
+
+impl AllowedHosts {
+    pub fn new<I, S>(hosts: I) -> Result<Self, InvalidAllowedHost>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut list = Vec::new();
+        for host in hosts {
+            let host = host.as_ref().to_ascii_lowercase();
+            let labels_ok = host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            });
+            let is_ip = host.parse::<std::net::IpAddr>().is_ok();
+            if !labels_ok || is_ip || host.len() > 253 {
+                return Err(InvalidAllowedHost);
+            }
+            if !list.contains(&host) {
+                list.push(host);
+            }
+        }
+        Ok(Self(list))
+    }
+
+    pub fn contains(&self, host: &str) -> bool {
+        self.0.iter().any(|allowed| allowed == host)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Why a return URL was refused. The messages never repeat the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReturnUrlError {
+    #[error("the return URL is missing")]
+    Missing,
+    #[error("the return URL is longer than {} characters", ReturnUrl::MAX_LEN)]
+    TooLong,
+    #[error("the return URL contains characters that are not allowed")]
+    ForbiddenCharacters,
+    #[error("the return URL must be an absolute https URL")]
+    NotHttps,
+    #[error("the return URL could not be parsed")]
+    Malformed,
+    #[error("the return URL must not contain a user name or password")]
+    UserInfo,
+    #[error("the return URL must not name a port")]
+    Port,
+    #[error("the return URL must name a host by DNS name")]
+    NotADomain,
+    #[error("the return URL points at a host this app does not allow")]
+    HostNotAllowed,
+}
+
+/// A return URL that passed every rule. Only this type can be redirected to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ReturnUrl(Url);
+
+impl ReturnUrl {
+    pub const MAX_LEN: usize = 2048;
+
+    pub fn parse(raw: &str, allowed: &AllowedHosts) -> Result<Self, ReturnUrlError> {
+        if raw.is_empty() {
+            return Err(ReturnUrlError::Missing);
+        }
+        if raw.len() > Self::MAX_LEN {
+            return Err(ReturnUrlError::TooLong);
+        }
+        if !raw.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+            return Err(ReturnUrlError::ForbiddenCharacters);
+        }
+        let after_scheme = match raw.get(..8) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("https://") => &raw[8..],
+            _ => return Err(ReturnUrlError::NotHttps),
+        };
+        let authority = after_scheme
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default();
+        if authority.contains('@') {
+            return Err(ReturnUrlError::UserInfo);
+        }
+        if authority.contains(':') {
+            return Err(ReturnUrlError::Port);
+        }
+        if authority.is_empty() || authority.contains('%') {
+            return Err(ReturnUrlError::Malformed);
+        }
+
+        let url = Url::parse(raw).map_err(|_| ReturnUrlError::Malformed)?;
+        if url.scheme() != "https" {
+            return Err(ReturnUrlError::NotHttps);
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(ReturnUrlError::UserInfo);
+        }
+        if url.port().is_some() {
+            return Err(ReturnUrlError::Port);
+        }
+        match url.host() {
+            Some(Host::Domain(host)) if allowed.contains(host) => Ok(Self(url)),
+            Some(Host::Domain(_)) => Err(ReturnUrlError::HostNotAllowed),
+            _ => Err(ReturnUrlError::NotADomain),
+        }
+    }
+
+    /// The origin (`https://host`) that states are bound to.
+    pub fn origin(&self) -> String {
+        self.0.origin().ascii_serialization()
+    }
+
+    pub fn host(&self) -> &str {
+        self.0.host_str().unwrap_or_default()
+    }
+
+    /// The URL with `params` appended to its query; its own parameters are kept.
+    pub fn with_params<'a>(&self, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Url {
+        let mut url = self.0.clone();
+        url.query_pairs_mut().extend_pairs(params);
+        url
+    }
+
+    pub fn as_url(&self) -> &Url {
+        &self.0
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Debug for ReturnUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The query may carry marketplace parameters; the origin is enough to debug with.
+        write!(f, "ReturnUrl({}/…)", self.origin())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hubspot() -> AllowedHosts {
+        AllowedHosts::new(["app.hubspot.com", "app-eu1.hubspot.com"]).unwrap()
+    }
+
+    #[test]
+    fn accepts_allowed_hosts_and_reserialises() {
+        let url = ReturnUrl::parse(
+            "https://APP.hubspot.com/marketplace/install?portal=1&x=%20y",
+            &hubspot(),
+        )
+        .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://app.hubspot.com/marketplace/install?portal=1&x=%20y"
+        );
+        assert_eq!(url.origin(), "https://app.hubspot.com");
+    }
+
+    #[test]
+    fn with_params_keeps_the_urls_own_query() {
+        let url =
+            ReturnUrl::parse("https://app-eu1.hubspot.com/done?a=1&b=two", &hubspot()).unwrap();
+        let out = url.with_params([("state", "s t"), ("scope", "a b")]);
+        assert_eq!(
+            out.as_str(),
+            "https://app-eu1.hubspot.com/done?a=1&b=two&state=s+t&scope=a+b"
+        );
+    }
+
+    #[test]
+    fn refuses_hostile_urls() {
+        let cases: &[(&str, ReturnUrlError)] = &[
+            ("", ReturnUrlError::Missing),
+            ("//app.hubspot.com/x", ReturnUrlError::NotHttps),
+            ("http://app.hubspot.com/x", ReturnUrlError::NotHttps),
+            ("javascript:alert(1)", ReturnUrlError::NotHttps),
+            ("https:app.hubspot.com", ReturnUrlError::NotHttps),
+            (
+                "https:/\\app.hubspot.com",
+                ReturnUrlError::ForbiddenCharacters,
+            ),
+            (
+                "https://app.hubspot.com\\@evil.com",
+                ReturnUrlError::ForbiddenCharacters,
+            ),
+            (
+                "https://app.hub\tspot.com/",
+                ReturnUrlError::ForbiddenCharacters,
+            ),
+            (
+                "https://app.hubspot.com\u{3002}evil.com/",
+                ReturnUrlError::ForbiddenCharacters,
+            ),
+            ("https://user@app.hubspot.com/", ReturnUrlError::UserInfo),
+            (
+                "https://app.hubspot.com@evil.com/",
+                ReturnUrlError::UserInfo,
+            ),
+            ("https://app.hubspot.com:443/", ReturnUrlError::Port),
+            ("https://app.hubspot.com:8443/", ReturnUrlError::Port),
+            (
+                "https://app.hubspot.com.evil.com/",
+                ReturnUrlError::HostNotAllowed,
+            ),
+            (
+                "https://evilapp.hubspot.com/",
+                ReturnUrlError::HostNotAllowed,
+            ),
+            ("https://app.hubspot.com./", ReturnUrlError::HostNotAllowed),
+            ("https://app%2ehubspot.com/", ReturnUrlError::Malformed),
+            ("https://127.0.0.1/", ReturnUrlError::NotADomain),
+            ("https://[::1]/", ReturnUrlError::Port),
+            ("https:///app.hubspot.com", ReturnUrlError::Malformed),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(
+                ReturnUrl::parse(raw, &hubspot()).err(),
+                Some(*expected),
+                "{raw:?}"
+            );
+        }
+        let long = format!("https://app.hubspot.com/{}", "a".repeat(ReturnUrl::MAX_LEN));
+        assert_eq!(
+            ReturnUrl::parse(&long, &hubspot()).err(),
+            Some(ReturnUrlError::TooLong)
+        );
+    }
+
+    #[test]
+    fn allowed_hosts_must_be_plain_dns_names() {
+        for bad in [
+            "https://app.hubspot.com",
+            "app.hubspot.com:443",
+            "",
+            "a..b",
+            "10.0.0.1",
+            "-a.com",
+        ] {
+            assert!(AllowedHosts::new([bad]).is_err(), "{bad:?}");
+        }
+        assert!(
+            AllowedHosts::new(["App.HubSpot.com"])
+                .unwrap()
+                .contains("app.hubspot.com")
+        );
+    }
+
+    #[test]
+    fn debug_shows_only_the_origin() {
+        let url = ReturnUrl::parse("https://app.hubspot.com/x?secret=1", &hubspot()).unwrap();
+        assert_eq!(format!("{url:?}"), "ReturnUrl(https://app.hubspot.com/…)");
+    }
+}

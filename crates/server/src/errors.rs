@@ -1,0 +1,229 @@
+//! One error type for every handler, mapped to HTTP in one place.
+//!
+//! Handlers return [`PageError`] (browsers: a small HTML page) or [`ApiError`] (machines: JSON
+//! `{"error": {"code", "message"}}`); both wrap [`AppError`], whose [`AppError::status`] is the
+//! single mapping from domain failures to status codes. Users see a short message; the whole
+//! cause chain of an unexpected error goes to the log only.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
+use installgate_core::StateStoreError;
+use installgate_store::DatabaseError;
+use serde_json::json;
+
+use crate::pages;
+
+/// Seconds a client is asked to wait after a 503.
+const RETRY_AFTER_SECONDS: u32 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request is malformed; the message is safe to show and names what is wrong.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("there is nothing at this address")]
+    NotFound,
+    #[error("this address does not accept that method")]
+    MethodNotAllowed,
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("the address is too long")]
+    UriTooLong,
+    /// A backend the request needs does not answer; the request was not carried out.
+    #[error("{0} is unavailable")]
+    Unavailable(&'static str),
+    #[error("something went wrong on our side")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UriTooLong => StatusCode::URI_TOO_LONG,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, documented code of the JSON error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UriTooLong => "uri_too_long",
+            Self::Unavailable(_) => "unavailable",
+            Self::Unexpected(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) | Self::PayloadTooLarge | Self::UriTooLong => {
+                "This request cannot be handled"
+            }
+            Self::NotFound => "Page not found",
+            Self::MethodNotAllowed => "Not allowed",
+            Self::Unavailable(_) => "Temporarily unavailable",
+            Self::Unexpected(_) => "Something went wrong",
+        }
+    }
+
+    fn hint(&self) -> &'static str {
+        match self {
+            Self::Unavailable(_) => "Nothing was changed. Please try again in a minute.",
+            Self::Unexpected(_) => {
+                "Nothing was changed. Please try again; if it keeps happening, contact the app's support."
+            }
+            Self::NotFound | Self::MethodNotAllowed => {
+                "Check the address, or start again from the marketplace."
+            }
+            _ => "Start again from the marketplace or the app's settings page.",
+        }
+    }
+
+    /// Logs the error once, at a level that matches who is at fault.
+    fn log(&self) {
+        match self {
+            Self::Unexpected(error) => {
+                tracing::error!(error = format!("{error:#}"), "unexpected error")
+            }
+            Self::Unavailable(what) => tracing::warn!(backend = what, "backend unavailable"),
+            other => {
+                tracing::info!(status = other.status().as_u16(), reason = %other, "request refused")
+            }
+        }
+    }
+
+    fn response_builder(&self) -> HttpResponseBuilder {
+        let mut builder = HttpResponse::build(self.status());
+        builder
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .insert_header((
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ));
+        if matches!(self, Self::Unavailable(_)) {
+            builder.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+        }
+        builder
+    }
+}
+
+impl From<StateStoreError> for AppError {
+    fn from(error: StateStoreError) -> Self {
+        tracing::warn!(%error, "state store call failed");
+        Self::Unavailable("the state store")
+    }
+}
+
+impl From<DatabaseError> for AppError {
+    fn from(error: DatabaseError) -> Self {
+        tracing::warn!(%error, "database call failed");
+        Self::Unavailable("the database")
+    }
+}
+
+/// An error rendered as an HTML page.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct PageError(#[from] pub AppError);
+
+/// An error rendered as JSON.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ApiError(#[from] pub AppError);
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.log();
+        let html = pages::message(self.0.title(), &self.0.to_string(), self.0.hint());
+        self.0
+            .response_builder()
+            .content_type("text/html; charset=utf-8")
+            .body(html)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.log();
+        let body = json!({ "error": { "code": self.0.code(), "message": self.0.to_string() } });
+        self.0.response_builder().json(body)
+    }
+}
+
+/// Whether a path belongs to the machine-facing part of the gateway, which speaks JSON.
+pub fn wants_json(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/healthz" || path == "/readyz"
+}
+
+/// Renders `error` as JSON or HTML, whichever the path speaks.
+pub fn for_path(path: &str, error: AppError) -> actix_web::Error {
+    if wants_json(path) {
+        ApiError(error).into()
+    } else {
+        PageError(error).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_maps_to_its_status_and_code() {
+        let cases = [
+            (AppError::BadRequest("x".into()), 400, "bad_request"),
+            (AppError::NotFound, 404, "not_found"),
+            (AppError::MethodNotAllowed, 405, "method_not_allowed"),
+            (AppError::PayloadTooLarge, 413, "payload_too_large"),
+            (AppError::UriTooLong, 414, "uri_too_long"),
+            (AppError::Unavailable("the state store"), 503, "unavailable"),
+            (
+                AppError::Unexpected(anyhow::anyhow!("boom")),
+                500,
+                "internal",
+            ),
+        ];
+        for (error, status, code) in cases {
+            assert_eq!(error.status().as_u16(), status, "{error:?}");
+            assert_eq!(error.code(), code);
+        }
+    }
+
+    #[actix_web::test]
+    async fn unexpected_errors_hide_their_cause_from_users() {
+        let error = AppError::Unexpected(anyhow::anyhow!("secret detail"));
+        let response = PageError(error).error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("secret detail"));
+    }
+
+    #[test]
+    fn unavailable_carries_retry_after() {
+        let response = ApiError(AppError::Unavailable("the database")).error_response();
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        assert_eq!(
+            response.headers().get(header::CACHE_CONTROL).unwrap(),
+            "no-store"
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! The Installgate service: the actix-web application, its configuration, pages and API.
+//!
+//! Architecture invariant: only this crate knows HTTP status codes and HTML.
+
+pub mod cli;
+pub mod commands;
+pub mod errors;
+pub mod middleware;
+pub mod pages;
+pub mod routes;
+pub mod services;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+
+pub use startup::Application;

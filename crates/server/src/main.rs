@@ -1,0 +1,17 @@
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use installgate_server::cli::{Cli, Command};
+use installgate_server::commands;
+use installgate_server::settings::Sources;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let sources = Sources::from_process(cli.config);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => commands::serve(&sources).await,
+        Command::CheckConfig => commands::check_config(&sources),
+        Command::Migrate => commands::migrate(&sources).await,
+    }
+}

@@ -1,0 +1,4 @@
+//! HTTP handlers, one module per route family.
+
+pub mod fallback;
+pub mod health;

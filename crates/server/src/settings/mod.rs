@@ -1,0 +1,163 @@
+//! Typed, validated configuration. See `config/default.toml` for every key and its default.
+//!
+//! [`load`] layers the sources, collects every problem with its key path, and returns either a
+//! complete [`Settings`] or all the [`Problems`] at once. Secrets are `secrecy` types from the
+//! moment they are read.
+
+mod load;
+mod raw;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use installgate_core::{AllowedHosts, AppId, ProviderId};
+use installgate_store::{DatabaseOptions, RedisOptions};
+use secrecy::{SecretBox, SecretString};
+use url::Url;
+
+pub use load::{DEFAULTS, Sources};
+
+/// The providers this build knows how to configure.
+pub const KNOWN_PROVIDERS: &[&str] = &["hubspot", "pipedrive"];
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub log: LogSettings,
+    pub state: StateSettings,
+    pub database: DatabaseOptions,
+    pub vault: VaultSettings,
+    pub apps: BTreeMap<AppId, AppSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Absolute, without a trailing slash, query or fragment.
+    pub public_url: Url,
+    pub bind: SocketAddr,
+    /// 0 means one per CPU core.
+    pub workers: usize,
+    pub shutdown_timeout: Duration,
+    pub client_request_timeout: Duration,
+    pub max_query_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum StateBackend {
+    Memory { max_entries: u64 },
+    Redis(RedisOptions),
+}
+
+#[derive(Debug, Clone)]
+pub struct StateSettings {
+    pub backend: StateBackend,
+    /// Lifetime of an install state.
+    pub ttl: Duration,
+}
+
+/// A 256-bit token-encryption key.
+pub type VaultKey = SecretBox<[u8; 32]>;
+
+#[derive(Debug, Clone, Default)]
+pub struct VaultSettings {
+    /// The key new ciphertexts are written under; `None` only when no key is configured.
+    pub active_key: Option<String>,
+    pub keys: BTreeMap<String, std::sync::Arc<VaultKey>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    pub id: AppId,
+    pub provider: ProviderId,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub scopes: Vec<String>,
+    pub optional_scopes: Vec<String>,
+    pub partner_sign_in: bool,
+    pub setup_url: Option<Url>,
+    /// Overrides the provider's default list of return hosts.
+    pub return_hosts: Option<AllowedHosts>,
+    pub authorize_url: Option<Url>,
+    pub token_url: Option<Url>,
+    pub api_base_url: Option<Url>,
+}
+
+/// One thing wrong with a configuration, at a key path such as `apps.demo.client_secret`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Every problem found in one configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.0.len();
+        writeln!(
+            f,
+            "the configuration has {count} problem{}:",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for problem in &self.0 {
+            writeln!(f, "  {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Problems {
+    pub fn iter(&self) -> impl Iterator<Item = &Problem> {
+        self.0.iter()
+    }
+
+    /// Whether some problem sits at exactly `path`.
+    pub fn mentions(&self, path: &str) -> bool {
+        self.0.iter().any(|problem| problem.path == path)
+    }
+}
+
+/// Loads and validates a configuration, reporting every problem at once.
+pub fn load(sources: &Sources) -> Result<Settings, Problems> {
+    let (raw, mut problems) = load::load_raw(sources)?;
+    match validate::validate(raw) {
+        Ok(settings) if problems.is_empty() => Ok(settings),
+        Ok(_) => Err(Problems(problems)),
+        Err(more) => {
+            problems.extend(more);
+            Err(Problems(problems))
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The configuration as it is written, before validation. Only syntax is checked here; every
+//! rule about values lives in `validate.rs`, so that one run can report every problem.
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawSettings {
+    pub server: RawServer,
+    pub log: RawLog,
+    pub state: RawState,
+    pub database: RawDatabase,
+    #[serde(default)]
+    pub vault: RawVault,
+    #[serde(default)]
+    pub apps: BTreeMap<String, RawApp>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawServer {
+    pub public_url: String,
+    pub bind: String,
+    pub workers: usize,
+    pub shutdown_timeout_seconds: u64,
+    pub client_request_timeout_ms: u64,
+    pub max_query_bytes: usize,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawLog {
+    pub format: String,
+    pub filter: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawState {
+    pub backend: String,
+    pub redis_url: Option<SecretString>,
+    pub key_prefix: String,
+    pub ttl_seconds: u64,
+    pub command_timeout_ms: u64,
+    pub memory_max_entries: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawDatabase {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout_ms: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct RawVault {
+    pub active_key: Option<String>,
+    #[serde(default)]
+    pub keys: BTreeMap<String, SecretString>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawApp {
+    pub provider: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub optional_scopes: Vec<String>,
+    #[serde(default)]
+    pub partner_sign_in: bool,
+    pub setup_url: Option<String>,
+    pub return_hosts: Option<Vec<String>>,
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub api_base_url: Option<String>,
+}

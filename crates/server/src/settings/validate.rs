@@ -1,0 +1,371 @@
+//! Value rules. Each rule adds a [`Problem`] with the key path and goes on, so that one run of
+//! `check-config` shows everything that is wrong.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use installgate_core::{AllowedHosts, AppId, ProviderId};
+use installgate_store::{DatabaseOptions, Engine, RedisOptions};
+use secrecy::{ExposeSecret as _, SecretBox};
+use tracing_subscriber::EnvFilter;
+use url::Url;
+
+use super::raw::{RawApp, RawDatabase, RawServer, RawSettings, RawState, RawVault};
+use super::{
+    AppSettings, KNOWN_PROVIDERS, LogFormat, LogSettings, Problem, ServerSettings, Settings,
+    StateBackend, StateSettings, VaultSettings,
+};
+
+#[derive(Default)]
+struct Report(Vec<Problem>);
+
+impl Report {
+    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem::new(path, message));
+    }
+
+    /// Checks that `value` lies in `range`, reporting it otherwise.
+    fn in_range<T>(&mut self, path: &str, value: T, range: std::ops::RangeInclusive<T>) -> T
+    where
+        T: PartialOrd + std::fmt::Display + Copy,
+    {
+        if !range.contains(&value) {
+            self.add(
+                path,
+                format!("must be between {} and {}", range.start(), range.end()),
+            );
+        }
+        value
+    }
+
+    /// `Some(None)` when absent, `Some(Some(url))` when valid, `None` (reported) otherwise.
+    fn optional_web_url(&mut self, path: &str, raw: Option<String>) -> Option<Option<Url>> {
+        match raw {
+            None => Some(None),
+            Some(raw) => self.url(path, &raw, &["http", "https"]).map(Some),
+        }
+    }
+
+    fn url(&mut self, path: &str, raw: &str, schemes: &[&str]) -> Option<Url> {
+        match Url::parse(raw) {
+            Ok(url) if schemes.contains(&url.scheme()) && url.has_host() => Some(url),
+            Ok(_) => {
+                self.add(
+                    path,
+                    format!("must be an absolute {} URL", schemes.join(" or ")),
+                );
+                None
+            }
+            Err(error) => {
+                self.add(path, format!("is not a valid URL ({error})"));
+                None
+            }
+        }
+    }
+}
+
+pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
+    let mut report = Report::default();
+    let server = server(&mut report, raw.server);
+    let log = log(&mut report, raw.log);
+    let state = state(&mut report, raw.state);
+    let database = database(&mut report, raw.database);
+    let vault = vault(&mut report, raw.vault);
+    let apps = apps(&mut report, raw.apps);
+    match (server, log, state, database, vault) {
+        (Some(server), Some(log), Some(state), Some(database), Some(vault))
+            if report.0.is_empty() =>
+        {
+            Ok(Settings {
+                server,
+                log,
+                state,
+                database,
+                vault,
+                apps,
+            })
+        }
+        _ => Err(report.0),
+    }
+}
+
+fn server(report: &mut Report, raw: RawServer) -> Option<ServerSettings> {
+    let public_url = report
+        .url("server.public_url", &raw.public_url, &["http", "https"])
+        .and_then(|url| {
+            if url.query().is_some() || url.fragment().is_some() || url.username() != "" {
+                report.add(
+                    "server.public_url",
+                    "must not carry a query, fragment or user name",
+                );
+                return None;
+            }
+            let mut url = url;
+            let trimmed = url.path().trim_end_matches('/').to_owned();
+            url.set_path(&trimmed);
+            Some(url)
+        });
+    let bind = raw
+        .bind
+        .parse()
+        .map_err(|_| {
+            report.add(
+                "server.bind",
+                "must be an IP address and port, like 127.0.0.1:8080",
+            )
+        })
+        .ok();
+    let workers = report.in_range("server.workers", raw.workers, 0..=256);
+    let shutdown = report.in_range(
+        "server.shutdown_timeout_seconds",
+        raw.shutdown_timeout_seconds,
+        0..=600,
+    );
+    let client = report.in_range(
+        "server.client_request_timeout_ms",
+        raw.client_request_timeout_ms,
+        100..=60_000,
+    );
+    let max_query_bytes =
+        report.in_range("server.max_query_bytes", raw.max_query_bytes, 256..=65_536);
+    Some(ServerSettings {
+        public_url: public_url?,
+        bind: bind?,
+        workers,
+        shutdown_timeout: Duration::from_secs(shutdown),
+        client_request_timeout: Duration::from_millis(client),
+        max_query_bytes,
+    })
+}
+
+fn log(report: &mut Report, raw: super::raw::RawLog) -> Option<LogSettings> {
+    let format = match raw.format.as_str() {
+        "human" => Some(LogFormat::Human),
+        "json" => Some(LogFormat::Json),
+        _ => {
+            report.add("log.format", "must be \"human\" or \"json\"");
+            None
+        }
+    };
+    if let Err(error) = EnvFilter::builder().parse(&raw.filter) {
+        report.add("log.filter", format!("is not a valid filter ({error})"));
+    }
+    Some(LogSettings {
+        format: format?,
+        filter: raw.filter,
+    })
+}
+
+fn state(report: &mut Report, raw: RawState) -> Option<StateSettings> {
+    let ttl = report.in_range("state.ttl_seconds", raw.ttl_seconds, 60..=3600);
+    let timeout = report.in_range(
+        "state.command_timeout_ms",
+        raw.command_timeout_ms,
+        10..=30_000,
+    );
+    let max_entries = report.in_range(
+        "state.memory_max_entries",
+        raw.memory_max_entries,
+        1..=100_000_000,
+    );
+    if raw.key_prefix.len() > 64
+        || raw
+            .key_prefix
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        report.add(
+            "state.key_prefix",
+            "must be at most 64 characters without spaces",
+        );
+    }
+    let backend = match raw.backend.as_str() {
+        "memory" => Some(StateBackend::Memory { max_entries }),
+        "redis" => match &raw.redis_url {
+            None => {
+                report.add(
+                    "state.redis_url",
+                    "is required when state.backend is \"redis\"",
+                );
+                None
+            }
+            Some(url) => report
+                .url("state.redis_url", url.expose_secret(), &["redis", "rediss"])
+                .map(|_| {
+                    StateBackend::Redis(RedisOptions {
+                        url: url.clone(),
+                        key_prefix: raw.key_prefix.clone(),
+                        command_timeout: Duration::from_millis(timeout),
+                    })
+                }),
+        },
+        _ => {
+            report.add("state.backend", "must be \"memory\" or \"redis\"");
+            None
+        }
+    };
+    Some(StateSettings {
+        backend: backend?,
+        ttl: Duration::from_secs(ttl),
+    })
+}
+
+fn database(report: &mut Report, raw: RawDatabase) -> Option<DatabaseOptions> {
+    let max_connections =
+        report.in_range("database.max_connections", raw.max_connections, 1..=1000);
+    let acquire = report.in_range(
+        "database.acquire_timeout_ms",
+        raw.acquire_timeout_ms,
+        100..=60_000,
+    );
+    let url = raw.url.expose_secret();
+    let url_ok = match Engine::of_url(url) {
+        Some(Engine::Sqlite) => true,
+        Some(Engine::Postgres) => report
+            .url("database.url", url, &["postgres", "postgresql"])
+            .is_some(),
+        None => {
+            report.add("database.url", "must start with sqlite:// or postgres://");
+            false
+        }
+    };
+    url_ok.then(|| DatabaseOptions {
+        url: raw.url,
+        max_connections,
+        acquire_timeout: Duration::from_millis(acquire),
+    })
+}
+
+fn vault(report: &mut Report, raw: RawVault) -> Option<VaultSettings> {
+    let mut keys = BTreeMap::new();
+    for (id, encoded) in raw.keys {
+        let path = format!("vault.keys.{id}");
+        if AppId::parse(&id).is_err() {
+            report.add(
+                &path,
+                "a key id must be lowercase letters, digits, '-' and '_'",
+            );
+            continue;
+        }
+        match STANDARD.decode(encoded.expose_secret().trim()) {
+            Ok(bytes) => match <[u8; 32]>::try_from(bytes.as_slice()) {
+                Ok(key) => {
+                    keys.insert(id, Arc::new(SecretBox::new(Box::new(key))));
+                }
+                Err(_) => report.add(
+                    path,
+                    format!(
+                        "must be 32 bytes of base64, but decodes to {} bytes",
+                        bytes.len()
+                    ),
+                ),
+            },
+            Err(_) => report.add(path, "must be 32 bytes of base64, but is not valid base64"),
+        }
+    }
+    match &raw.active_key {
+        Some(active) if !keys.contains_key(active) => {
+            report.add(
+                "vault.active_key",
+                format!("names no key under vault.keys (\"{active}\")"),
+            );
+            None
+        }
+        None if !keys.is_empty() => {
+            report.add("vault.active_key", "is required when vault.keys lists keys");
+            None
+        }
+        _ => Some(VaultSettings {
+            active_key: raw.active_key,
+            keys,
+        }),
+    }
+}
+
+fn apps(report: &mut Report, raw: BTreeMap<String, RawApp>) -> BTreeMap<AppId, AppSettings> {
+    let mut apps = BTreeMap::new();
+    for (id, app) in raw {
+        let path = format!("apps.{id}");
+        let Ok(app_id) = AppId::parse(&id) else {
+            report.add(
+                path,
+                "an app id must be lowercase letters, digits, '-' and '_'",
+            );
+            continue;
+        };
+        if let Some(settings) = one_app(report, &path, app_id.clone(), app) {
+            apps.insert(app_id, settings);
+        }
+    }
+    apps
+}
+
+fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<AppSettings> {
+    let at = |key: &str| format!("{path}.{key}");
+    let provider = match raw.provider.as_deref() {
+        None => {
+            report.add(at("provider"), "is missing");
+            None
+        }
+        Some(name) if KNOWN_PROVIDERS.contains(&name) => ProviderId::parse(name).ok(),
+        Some(_) => {
+            report.add(
+                at("provider"),
+                format!("must be one of: {}", KNOWN_PROVIDERS.join(", ")),
+            );
+            None
+        }
+    };
+    let client_id = raw.client_id.filter(|id| !id.trim().is_empty());
+    if client_id.is_none() {
+        report.add(at("client_id"), "is missing");
+    }
+    let client_secret = raw
+        .client_secret
+        .filter(|secret| !secret.expose_secret().trim().is_empty());
+    if client_secret.is_none() {
+        report.add(at("client_secret"), "is missing");
+    }
+    for (key, scopes) in [
+        ("scopes", &raw.scopes),
+        ("optional_scopes", &raw.optional_scopes),
+    ] {
+        if scopes
+            .iter()
+            .any(|scope| scope.is_empty() || !scope.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            report.add(
+                at(key),
+                "every scope must be non-empty printable ASCII without spaces",
+            );
+        }
+    }
+    let setup_url = report.optional_web_url(&at("setup_url"), raw.setup_url);
+    let authorize_url = report.optional_web_url(&at("authorize_url"), raw.authorize_url);
+    let token_url = report.optional_web_url(&at("token_url"), raw.token_url);
+    let api_base_url = report.optional_web_url(&at("api_base_url"), raw.api_base_url);
+    let return_hosts = match raw.return_hosts {
+        None => Some(None),
+        Some(hosts) => AllowedHosts::new(&hosts)
+            .map(Some)
+            .map_err(|error| report.add(at("return_hosts"), error.to_string()))
+            .ok(),
+    };
+    Some(AppSettings {
+        id,
+        provider: provider?,
+        client_id: client_id?,
+        client_secret: client_secret?,
+        scopes: raw.scopes,
+        optional_scopes: raw.optional_scopes,
+        partner_sign_in: raw.partner_sign_in,
+        setup_url: setup_url?,
+        return_hosts: return_hosts?,
+        authorize_url: authorize_url?,
+        token_url: token_url?,
+        api_base_url: api_base_url?,
+    })
+}

@@ -1,0 +1,90 @@
+//! Logging through `tracing-subscriber`, human or JSON, and the per-request span that puts a
+//! request id on every line. The span records the route pattern, never the raw path or query,
+//! which can carry codes and states.
+
+use std::io::IsTerminal as _;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::{Error, HttpMessage as _};
+use tracing::Span;
+use tracing_actix_web::{RequestId, RootSpanBuilder};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, fmt};
+
+use crate::settings::{LogFormat, LogSettings};
+
+/// Installs the global subscriber. `RUST_LOG`, when set, replaces the configured filter.
+/// Does nothing if a subscriber is already installed (as in tests that start several apps).
+pub fn init(settings: &LogSettings) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let _already_installed = match settings.format {
+        LogFormat::Json => registry
+            .with(
+                fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false),
+            )
+            .try_init(),
+        LogFormat::Human => registry
+            .with(fmt::layer().with_ansi(std::io::stdout().is_terminal()))
+            .try_init(),
+    };
+}
+
+/// When the request reached the gateway, for the completion line.
+#[derive(Clone, Copy)]
+struct Started(Instant);
+
+/// The root span of every request: request id, method and route pattern.
+#[derive(Debug)]
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        request.extensions_mut().insert(Started(Instant::now()));
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "(unmatched)".to_owned());
+        tracing::info_span!(
+            "request",
+            request_id = %request_id,
+            method = %request.method(),
+            route = %route,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        let _entered = span.enter();
+        match outcome {
+            Ok(response) => {
+                let elapsed_ms = response
+                    .request()
+                    .extensions()
+                    .get::<Started>()
+                    .map(|started| started.0.elapsed().as_secs_f64() * 1000.0)
+                    .unwrap_or_default();
+                tracing::info!(
+                    status = response.status().as_u16(),
+                    elapsed_ms = format!("{elapsed_ms:.2}"),
+                    "request completed"
+                );
+            }
+            Err(error) => {
+                let status = error.as_response_error().status_code().as_u16();
+                tracing::info!(status, "request failed");
+            }
+        }
+    }
+}

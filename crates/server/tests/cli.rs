@@ -1,0 +1,167 @@
+//! The `installgate` binary as an operator runs it.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary with a clean environment: no `INSTALLGATE…` variables from the caller.
+fn installgate(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_installgate"));
+    command.current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("INSTALLGATE") || key == "RUST_LOG" {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+fn run(command: &mut Command) -> (Output, String, String) {
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stdout, stderr)
+}
+
+#[test]
+fn check_config_accepts_the_defaults_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, stdout, _) = run(installgate(dir.path()).arg("check-config"));
+    assert!(output.status.success());
+    assert!(stdout.contains("the configuration is valid"), "{stdout}");
+}
+
+#[test]
+fn check_config_lists_every_problem_with_its_key_path_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        r#"
+        [server]
+        public_url = "not a url"
+        [vault]
+        active_key = "k1"
+        [vault.keys]
+        k1 = "dG9vIHNob3J0"
+        [apps.crm]
+        provider = "hubspot"
+        client_id = "id"
+        client_secrt = "typo"
+        "#,
+    )
+    .unwrap();
+    let (output, _, stderr) = run(installgate(dir.path())
+        .arg("check-config")
+        .arg("--config")
+        .arg(&file));
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for line in [
+        "server.public_url: is not a valid URL",
+        "vault.keys.k1: must be 32 bytes of base64",
+        "apps.crm.client_secrt: unknown key",
+        "apps.crm.client_secret: is missing",
+    ] {
+        assert!(stderr.contains(line), "{line:?} missing from:\n{stderr}");
+    }
+}
+
+#[test]
+fn check_config_reads_environment_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, _, stderr) = run(installgate(dir.path())
+        .arg("check-config")
+        .env("INSTALLGATE__STATE__BACKEND", "redis"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("state.redis_url: is required"), "{stderr}");
+}
+
+#[test]
+fn migrate_creates_the_sqlite_database_under_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, stdout, stderr) = run(installgate(dir.path()).arg("migrate"));
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("up to date"));
+    assert!(dir.path().join("data/installgate.db").exists());
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_for_200(url: &str) -> reqwest::Response {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(response) = reqwest::get(url).await {
+            if response.status() == reqwest::StatusCode::OK {
+                return response;
+            }
+        }
+        assert!(Instant::now() < deadline, "{url} never answered 200");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn serve_runs_on_the_embedded_defaults_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Only the port differs from the defaults, so that tests can run side by side.
+    let child = installgate(dir.path())
+        .arg("serve")
+        .env("INSTALLGATE__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+
+    wait_for_200(&format!("http://127.0.0.1:{port}/healthz")).await;
+    let ready = wait_for_200(&format!("http://127.0.0.1:{port}/readyz")).await;
+    let body = ready.text().await.unwrap();
+    assert!(
+        body.contains("\"memory\"") && body.contains("\"sqlite\""),
+        "{body}"
+    );
+    assert!(dir.path().join("data/installgate.db").exists());
+
+    let pid = running.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = running.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "installgate did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success());
+
+    let mut log = String::new();
+    std::io::Read::read_to_string(running.0.stdout.as_mut().unwrap(), &mut log).unwrap();
+    assert!(log.contains("installgate is starting"), "{log}");
+    assert!(log.contains("state_store=\"memory\""), "{log}");
+    assert!(log.contains("installgate stopped"), "{log}");
+}

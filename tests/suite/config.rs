@@ -1,0 +1,274 @@
+//! Configuration: layering, unknown keys, and every problem reported with its key path.
+
+use std::path::{Path, PathBuf};
+
+use installgate_server::settings::{self, Problems, Sources, StateBackend};
+use installgate_tests::test_sources;
+
+const GOOD_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // 32 bytes
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn load_file(text: &str, vars: &[(&str, &str)]) -> Result<settings::Settings, Problems> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "test.toml", text);
+    let sources = Sources {
+        file: Some(file),
+        ..test_sources(vars)
+    };
+    settings::load(&sources)
+}
+
+fn problems(text: &str) -> Problems {
+    load_file(text, &[]).expect_err("the configuration should be refused")
+}
+
+#[test]
+fn the_embedded_defaults_are_valid() {
+    let settings = settings::load(&Sources::defaults_only()).unwrap();
+    assert!(matches!(
+        settings.state.backend,
+        StateBackend::Memory { .. }
+    ));
+    assert_eq!(settings.server.bind.to_string(), "127.0.0.1:8080");
+    assert!(settings.apps.is_empty());
+}
+
+#[test]
+fn a_typo_in_a_key_is_reported_with_its_path() {
+    let found = problems(
+        r#"
+        [server]
+        publik_url = "https://install.example.com"
+
+        [apps.demo]
+        provider = "hubspot"
+        client_id = "id"
+        client_secret = "secret"
+        scope = ["oauth"]
+        "#,
+    );
+    assert!(found.mentions("server.publik_url"), "{found}");
+    assert!(found.mentions("apps.demo.scope"), "{found}");
+    assert!(found.to_string().contains("server.publik_url: unknown key"));
+}
+
+#[test]
+fn a_missing_client_secret_is_reported_with_its_path() {
+    let found = problems(
+        r#"
+        [apps.crm]
+        provider = "pipedrive"
+        client_id = "abc"
+        "#,
+    );
+    assert!(found.mentions("apps.crm.client_secret"), "{found}");
+    assert!(
+        found
+            .to_string()
+            .contains("apps.crm.client_secret: is missing")
+    );
+}
+
+#[test]
+fn unparsable_urls_are_reported_with_their_paths() {
+    let found = problems(
+        r#"
+        [server]
+        public_url = "install.example.com"
+
+        [database]
+        url = "mysql://localhost/x"
+
+        [apps.crm]
+        provider = "hubspot"
+        client_id = "abc"
+        client_secret = "s"
+        token_url = "http//broken"
+        setup_url = "ftp://example.com/setup"
+        "#,
+    );
+    for path in [
+        "server.public_url",
+        "database.url",
+        "apps.crm.token_url",
+        "apps.crm.setup_url",
+    ] {
+        assert!(found.mentions(path), "{path} missing from:\n{found}");
+    }
+}
+
+#[test]
+fn vault_keys_must_be_32_bytes_of_base64() {
+    let found = problems(&format!(
+        r#"
+        [vault]
+        active_key = "good"
+        [vault.keys]
+        good = "{GOOD_KEY}"
+        short = "c2hvcnQ="
+        garbage = "not base64 at all!"
+        "#
+    ));
+    assert!(found.mentions("vault.keys.short"), "{found}");
+    assert!(found.mentions("vault.keys.garbage"), "{found}");
+    assert!(!found.mentions("vault.keys.good"), "{found}");
+    assert!(found.to_string().contains("decodes to 5 bytes"));
+}
+
+#[test]
+fn the_active_vault_key_must_exist() {
+    let found = problems(&format!(
+        "[vault]\nactive_key = \"missing\"\n[vault.keys]\nk1 = \"{GOOD_KEY}\"\n"
+    ));
+    assert!(found.mentions("vault.active_key"), "{found}");
+}
+
+#[test]
+fn every_problem_is_reported_in_one_run() {
+    let found = problems(
+        r#"
+        [server]
+        public_url = "::"
+        bind = "localhost"
+        colour = "blue"
+
+        [state]
+        backend = "redis"
+
+        [vault]
+        active_key = "k1"
+        [vault.keys]
+        k1 = "AAAA"
+
+        [apps.one]
+        provider = "salesforce"
+        client_id = ""
+        "#,
+    );
+    for path in [
+        "server.public_url",
+        "server.bind",
+        "server.colour",
+        "state.redis_url",
+        "vault.keys.k1",
+        "apps.one.provider",
+        "apps.one.client_id",
+        "apps.one.client_secret",
+    ] {
+        assert!(found.mentions(path), "{path} missing from:\n{found}");
+    }
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_reported_with_its_path() {
+    let found = problems("[server]\nworkers = \"many\"\n");
+    assert!(found.mentions("server.workers"), "{found}");
+}
+
+#[test]
+fn environment_variables_override_files_and_are_checked_too() {
+    let settings = load_file(
+        "[state]\nbackend = \"memory\"\n",
+        &[
+            ("INSTALLGATE__STATE__BACKEND", "redis"),
+            ("INSTALLGATE__STATE__REDIS_URL", "redis://127.0.0.1:6390"),
+            ("INSTALLGATE__STATE__COMMAND_TIMEOUT_MS", "250"),
+        ],
+    )
+    .unwrap();
+    match settings.state.backend {
+        StateBackend::Redis(options) => {
+            assert_eq!(options.command_timeout.as_millis(), 250);
+        }
+        other => panic!("expected redis, got {other:?}"),
+    }
+    let found = settings::load(&test_sources(&[("INSTALLGATE__SERVER__PORTT", "1")])).unwrap_err();
+    assert!(found.mentions("server.portt"), "{found}");
+}
+
+#[test]
+fn the_environment_file_is_layered_from_the_config_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "staging.toml", "[log]\nformat = \"json\"\n");
+    let sources = Sources {
+        config_dir: dir.path().to_owned(),
+        environment: Some("staging".into()),
+        ..test_sources(&[])
+    };
+    let settings = settings::load(&sources).unwrap();
+    assert_eq!(settings.log.format, settings::LogFormat::Json);
+
+    let missing = Sources {
+        environment: Some("nowhere".into()),
+        ..sources
+    };
+    assert!(settings::load(&missing).is_err());
+}
+
+#[test]
+fn the_production_example_is_valid_once_its_secrets_are_given() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/production.toml");
+    let with_secrets = [
+        (
+            "INSTALLGATE__DATABASE__URL",
+            "postgres://installgate:pw@db.internal/installgate",
+        ),
+        (
+            "INSTALLGATE__STATE__REDIS_URL",
+            "redis://:pw@redis.internal:6379",
+        ),
+        ("INSTALLGATE__VAULT__KEYS__K2024", GOOD_KEY),
+        ("INSTALLGATE__APPS__CRM_HUBSPOT__CLIENT_SECRET", "hs-secret"),
+        (
+            "INSTALLGATE__APPS__CRM_PIPEDRIVE__CLIENT_SECRET",
+            "pd-secret",
+        ),
+    ];
+    let sources = Sources {
+        file: Some(example.clone()),
+        ..test_sources(&with_secrets)
+    };
+    let settings = settings::load(&sources).unwrap();
+    assert_eq!(settings.apps.len(), 2);
+
+    let without = Sources {
+        file: Some(example),
+        ..test_sources(&[])
+    };
+    let found = settings::load(&without).unwrap_err();
+    assert!(found.mentions("apps.crm_hubspot.client_secret"), "{found}");
+    assert!(found.mentions("state.redis_url"), "{found}");
+}
+
+#[test]
+fn secrets_never_appear_in_debug_output() {
+    let settings = load_file(
+        &format!(
+            r#"
+            [vault]
+            active_key = "k1"
+            [vault.keys]
+            k1 = "{GOOD_KEY}"
+            [apps.demo]
+            provider = "hubspot"
+            client_id = "public-id"
+            client_secret = "very-secret-value"
+            "#
+        ),
+        &[(
+            "INSTALLGATE__DATABASE__URL",
+            "postgres://u:db-password@localhost/x",
+        )],
+    )
+    .unwrap();
+    let shown = format!("{settings:?}");
+    assert!(shown.contains("public-id"));
+    for secret in ["very-secret-value", "db-password", GOOD_KEY] {
+        assert!(!shown.contains(secret), "{secret} leaked");
+    }
+}

@@ -1,0 +1,202 @@
+//! The server skeleton over real HTTP: health, readiness, error pages and common headers.
+
+use std::time::{Duration, Instant};
+
+use installgate_tests::{FreshPostgres, PrivateRedis, spawn_app, unique_prefix};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[tokio::test]
+async fn healthz_answers_200() {
+    let app = spawn_app(&[]).await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn readyz_answers_200_on_the_embedded_defaults() {
+    let app = spawn_app(&[]).await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"]["state_store"]["backend"], "memory");
+    assert_eq!(body["checks"]["database"]["backend"], "sqlite");
+}
+
+#[tokio::test]
+async fn readyz_answers_200_on_redis_and_postgres() {
+    let database = FreshPostgres::create().await;
+    let redis_url = installgate_tests::redis_url();
+    let prefix = unique_prefix();
+    let app = spawn_app(&[
+        ("INSTALLGATE__STATE__BACKEND", "redis"),
+        ("INSTALLGATE__STATE__REDIS_URL", &redis_url),
+        ("INSTALLGATE__STATE__KEY_PREFIX", &prefix),
+        ("INSTALLGATE__DATABASE__URL", database.url()),
+    ])
+    .await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["checks"]["state_store"]["backend"], "redis");
+    assert_eq!(body["checks"]["database"]["backend"], "postgres");
+}
+
+#[tokio::test]
+async fn readyz_names_a_stopped_redis_within_2_seconds_and_recovers() {
+    let mut redis = PrivateRedis::start().await;
+    let redis_url = redis.url();
+    let app = spawn_app(&[
+        ("INSTALLGATE__STATE__BACKEND", "redis"),
+        ("INSTALLGATE__STATE__REDIS_URL", &redis_url),
+    ])
+    .await;
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+
+    redis.stop();
+    let started = Instant::now();
+    let response = app.get("/readyz").await;
+    let elapsed = started.elapsed();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(elapsed < Duration::from_secs(2), "readyz took {elapsed:?}");
+    assert_eq!(response.headers()["retry-after"], "5");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["checks"]["state_store"]["status"], "unavailable");
+    assert_eq!(body["checks"]["database"]["status"], "ok");
+
+    // The process keeps serving while Redis is down.
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+
+    redis.restart().await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let status = app.get("/readyz").await.status();
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "readyz did not recover: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn readyz_answers_503_within_2_seconds_when_redis_is_paused() {
+    let redis = PrivateRedis::start().await;
+    let redis_url = redis.url();
+    let app = spawn_app(&[
+        ("INSTALLGATE__STATE__BACKEND", "redis"),
+        ("INSTALLGATE__STATE__REDIS_URL", &redis_url),
+    ])
+    .await;
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    redis.pause(Duration::from_secs(5)).await;
+    let started = Instant::now();
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+fn assert_common_headers(response: &reqwest::Response) {
+    let headers = response.headers();
+    assert_eq!(headers["content-security-policy"], "frame-ancestors 'none'");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers.get("x-frame-options").is_none());
+    assert!(headers.contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn unknown_pages_get_an_html_404_with_the_common_headers() {
+    let app = spawn_app(&[]).await;
+    let response = app.get("/no/such/page?code=abc").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_common_headers(&response);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let body = response.text().await.unwrap();
+    assert!(body.contains("<h1>Page not found</h1>"));
+}
+
+#[tokio::test]
+async fn unknown_api_paths_get_a_json_404() {
+    let app = spawn_app(&[]).await;
+    let response = app.get("/api/v1/nothing").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_common_headers(&response);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    assert!(body["error"]["message"].is_string());
+}
+
+#[tokio::test]
+async fn a_wrong_method_gets_405_in_the_route_format() {
+    let app = spawn_app(&[]).await;
+    let response = app.client.post(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_common_headers(&response);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn an_overlong_query_string_gets_414() {
+    let app = spawn_app(&[]).await;
+    let query = "a".repeat(5000);
+    let response = app.get(&format!("/install/hubspot/demo?x={query}")).await;
+    assert_eq!(response.status(), StatusCode::URI_TOO_LONG);
+    assert_common_headers(&response);
+    let json = app.get(&format!("/healthz?x={query}")).await;
+    assert_eq!(json.status(), StatusCode::URI_TOO_LONG);
+    let body: Value = json.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "uri_too_long");
+}
+
+#[tokio::test]
+async fn every_response_gets_its_own_request_id() {
+    let app = spawn_app(&[]).await;
+    let first = app.get("/healthz").await;
+    let second = app.get("/healthz").await;
+    assert_ne!(
+        first.headers()["x-request-id"],
+        second.headers()["x-request-id"]
+    );
+}
+
+#[tokio::test]
+async fn stopping_lets_a_request_in_flight_finish() {
+    let redis = PrivateRedis::start().await;
+    let redis_url = redis.url();
+    let app = spawn_app(&[
+        ("INSTALLGATE__STATE__BACKEND", "redis"),
+        ("INSTALLGATE__STATE__REDIS_URL", &redis_url),
+    ])
+    .await;
+    // A paused Redis holds /readyz open for its check budget: a request in flight.
+    redis.pause(Duration::from_secs(3)).await;
+    let in_flight = tokio::spawn({
+        let client = app.client.clone();
+        let url = app.url("/readyz");
+        async move { client.get(url).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.stop().await;
+    let response = in_flight.await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(app.client.get(app.url("/healthz")).send().await.is_err());
+}

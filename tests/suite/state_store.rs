@@ -1,0 +1,339 @@
+//! The state-store suite, run against the in-memory store and against real Redis.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use installgate_core::{StateKind, StateStore, StateStoreError, StateToken};
+use installgate_store::{MemoryStateStore, RedisOptions, RedisStateStore};
+use installgate_tests::{PrivateRedis, free_port, redis_url, unique_prefix};
+
+const TIMEOUT: Duration = Duration::from_millis(1000);
+/// How much later than its timeout a failing call may return: scheduling noise, not a target.
+const SLACK: Duration = Duration::from_millis(1500);
+
+fn memory() -> Arc<dyn StateStore> {
+    Arc::new(MemoryStateStore::new(10_000))
+}
+
+fn redis_at(url: &str, prefix: &str) -> RedisStateStore {
+    RedisStateStore::connect_lazy(&RedisOptions {
+        url: url.into(),
+        key_prefix: prefix.to_owned(),
+        command_timeout: TIMEOUT,
+    })
+    .unwrap()
+}
+
+fn redis() -> Arc<dyn StateStore> {
+    Arc::new(redis_at(&redis_url(), &unique_prefix()))
+}
+
+/// Runs one scenario against both backends, as `<scenario>::memory` and `<scenario>::redis`.
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn memory() {
+                super::$scenario(super::memory()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn redis() {
+                super::$scenario(super::redis()).await;
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    a_record_can_be_taken_once,
+    unknown_tokens_are_absent,
+    records_expire_after_their_ttl,
+    kinds_do_not_share_records,
+    one_of_1000_concurrent_takes_wins,
+    a_put_replaces_the_record,
+);
+
+async fn a_record_can_be_taken_once(store: Arc<dyn StateStore>) {
+    let token = StateToken::generate().unwrap();
+    store
+        .put(
+            StateKind::Install,
+            &token,
+            b"record",
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let first = store.take(StateKind::Install, &token).await.unwrap();
+    let second = store.take(StateKind::Install, &token).await.unwrap();
+    assert_eq!(first.as_deref(), Some(&b"record"[..]));
+    assert_eq!(second, None);
+}
+
+async fn unknown_tokens_are_absent(store: Arc<dyn StateStore>) {
+    let token = StateToken::generate().unwrap();
+    assert_eq!(store.take(StateKind::Install, &token).await.unwrap(), None);
+    store.ping().await.unwrap();
+}
+
+async fn records_expire_after_their_ttl(store: Arc<dyn StateStore>) {
+    let short = StateToken::generate().unwrap();
+    let long = StateToken::generate().unwrap();
+    store
+        .put(
+            StateKind::Install,
+            &short,
+            b"short",
+            Duration::from_millis(200),
+        )
+        .await
+        .unwrap();
+    store
+        .put(StateKind::Install, &long, b"long", Duration::from_secs(60))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(store.take(StateKind::Install, &short).await.unwrap(), None);
+    assert_eq!(
+        store
+            .take(StateKind::Install, &long)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"long"[..])
+    );
+}
+
+async fn kinds_do_not_share_records(store: Arc<dyn StateStore>) {
+    let token = StateToken::generate().unwrap();
+    store
+        .put(
+            StateKind::SignIn,
+            &token,
+            b"sign-in",
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.take(StateKind::Install, &token).await.unwrap(), None);
+    assert_eq!(
+        store.take(StateKind::ParkedRequest, &token).await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .take(StateKind::SignIn, &token)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn one_of_1000_concurrent_takes_wins(store: Arc<dyn StateStore>) {
+    let token = StateToken::generate().unwrap();
+    store
+        .put(StateKind::Install, &token, b"once", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let takers: Vec<_> = (0..1000)
+        .map(|_| {
+            let store = store.clone();
+            let token = token.clone();
+            tokio::spawn(async move { store.take(StateKind::Install, &token).await })
+        })
+        .collect();
+    let mut winners = 0;
+    for taker in takers {
+        if taker.await.unwrap().unwrap().is_some() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+}
+
+async fn a_put_replaces_the_record(store: Arc<dyn StateStore>) {
+    let token = StateToken::generate().unwrap();
+    let ttl = Duration::from_secs(60);
+    store
+        .put(StateKind::Install, &token, b"old", ttl)
+        .await
+        .unwrap();
+    store
+        .put(StateKind::Install, &token, b"new", ttl)
+        .await
+        .unwrap();
+    let taken = store.take(StateKind::Install, &token).await.unwrap();
+    assert_eq!(taken.as_deref(), Some(&b"new"[..]));
+}
+
+async fn keys_under(prefix: &str) -> Vec<String> {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut connection)
+        .await
+        .unwrap()
+}
+
+#[test]
+fn hostile_state_strings_are_refused_before_any_store_is_touched() {
+    // The stores take only a parsed `StateToken`, so refusing these at parse time means no
+    // store call can happen for them.
+    let hostile: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        vec![b'a'; 1 << 20],
+        b"abc\0def".to_vec(),
+        [b'A'; 40].iter().chain(b"\r\nX").copied().collect(),
+        vec![b'*'; StateToken::ENCODED_LEN],
+        vec![0xC3; StateToken::ENCODED_LEN],
+        b"installgate:install:*".to_vec(),
+    ];
+    for input in hostile {
+        assert!(StateToken::parse(&input).is_err(), "{input:?} was accepted");
+    }
+}
+
+#[tokio::test]
+async fn redis_keys_hold_a_hash_of_the_token_and_a_ttl() {
+    let prefix = unique_prefix();
+    let store = redis_at(&redis_url(), &prefix);
+    let token = StateToken::generate().unwrap();
+    store
+        .put(StateKind::Install, &token, b"x", Duration::from_secs(600))
+        .await
+        .unwrap();
+    let keys = keys_under(&prefix).await;
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].starts_with(&format!("{prefix}install:")));
+    assert!(!keys[0].contains(token.expose()));
+
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let ttl_ms: i64 = redis::cmd("PTTL")
+        .arg(&keys[0])
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!((590_000..=600_000).contains(&ttl_ms), "PTTL was {ttl_ms}");
+    store.take(StateKind::Install, &token).await.unwrap();
+    assert!(keys_under(&prefix).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_memory_store_evicts_the_oldest_records_past_its_limit() {
+    let store = MemoryStateStore::new(100);
+    let tokens: Vec<StateToken> = (0..150).map(|_| StateToken::generate().unwrap()).collect();
+    for token in &tokens {
+        store
+            .put(StateKind::Install, token, b"x", Duration::from_secs(60))
+            .await
+            .unwrap();
+        // Let the cache apply its policy as writes go, as it would under steady traffic.
+        store.len();
+    }
+    assert!(store.len() <= 100, "{} records kept", store.len());
+    let newest = store.take(StateKind::Install, &tokens[149]).await.unwrap();
+    let oldest = store.take(StateKind::Install, &tokens[0]).await.unwrap();
+    assert!(newest.is_some());
+    assert!(oldest.is_none());
+}
+
+/// Every call of `store` fails with `Unavailable`, each within the timeout and some slack.
+async fn assert_every_call_is_unavailable(store: &RedisStateStore) {
+    let token = StateToken::generate().unwrap();
+    let started = Instant::now();
+    let put = store
+        .put(StateKind::Install, &token, b"x", Duration::from_secs(60))
+        .await;
+    assert!(
+        matches!(put, Err(StateStoreError::Unavailable(_))),
+        "{put:?}"
+    );
+    assert!(
+        started.elapsed() < TIMEOUT + SLACK,
+        "put took {:?}",
+        started.elapsed()
+    );
+
+    let started = Instant::now();
+    let take = store.take(StateKind::Install, &token).await;
+    assert!(
+        matches!(take, Err(StateStoreError::Unavailable(_))),
+        "{take:?}"
+    );
+    assert!(
+        started.elapsed() < TIMEOUT + SLACK,
+        "take took {:?}",
+        started.elapsed()
+    );
+
+    let started = Instant::now();
+    let ping = store.ping().await;
+    assert!(
+        matches!(ping, Err(StateStoreError::Unavailable(_))),
+        "{ping:?}"
+    );
+    assert!(
+        started.elapsed() < TIMEOUT + SLACK,
+        "ping took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_gives_unavailable_within_the_timeout() {
+    let store = redis_at(
+        &format!("redis://127.0.0.1:{}", free_port()),
+        &unique_prefix(),
+    );
+    assert_every_call_is_unavailable(&store).await;
+}
+
+#[tokio::test]
+async fn an_unroutable_redis_gives_unavailable_within_the_timeout() {
+    // A listener that never answers: connections hang rather than being refused.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("redis://{}", silent.local_addr().unwrap());
+    let store = redis_at(&url, &unique_prefix());
+    assert_every_call_is_unavailable(&store).await;
+}
+
+#[tokio::test]
+async fn a_paused_redis_gives_unavailable_within_the_timeout() {
+    let server = PrivateRedis::start().await;
+    let store = redis_at(&server.url(), &unique_prefix());
+    store.ping().await.unwrap();
+    server.pause(Duration::from_secs(5)).await;
+    assert_every_call_is_unavailable(&store).await;
+}
+
+#[tokio::test]
+async fn the_redis_store_recovers_when_redis_comes_back() {
+    let mut server = PrivateRedis::start().await;
+    let store = redis_at(&server.url(), &unique_prefix());
+    store.ping().await.unwrap();
+
+    server.stop();
+    assert_every_call_is_unavailable(&store).await;
+
+    server.restart().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let token = StateToken::generate().unwrap();
+    loop {
+        let put = store
+            .put(StateKind::Install, &token, b"back", Duration::from_secs(60))
+            .await;
+        if put.is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the store did not recover: {put:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let taken = store.take(StateKind::Install, &token).await.unwrap();
+    assert_eq!(taken.as_deref(), Some(&b"back"[..]));
+}

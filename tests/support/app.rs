@@ -1,0 +1,77 @@
+use std::collections::HashMap;
+
+use installgate_server::Application;
+use installgate_server::settings::{self, Settings, Sources};
+
+/// A running gateway on a random port, with a client that follows no redirects and keeps cookies.
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    handle: actix_web::dev::ServerHandle,
+    _data_dir: tempfile::TempDir,
+}
+
+/// Configuration sources: the embedded defaults plus `vars`, given as `INSTALLGATE__…`
+/// environment variables (the process environment is not read).
+pub fn test_sources(vars: &[(&str, &str)]) -> Sources {
+    let env_vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+        .collect();
+    Sources {
+        env_vars: Some(env_vars),
+        ..Sources::default()
+    }
+}
+
+/// Starts the real application on 127.0.0.1 with a fresh SQLite file, the embedded defaults
+/// and `vars` layered over them.
+pub async fn spawn_app(vars: &[(&str, &str)]) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let log = settings::load(&Sources::defaults_only()).unwrap().log;
+        installgate_server::telemetry::init(&log);
+    }
+    let data_dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}/installgate.db", data_dir.path().display());
+    let mut all: Vec<(&str, &str)> = vec![
+        ("INSTALLGATE__SERVER__BIND", "127.0.0.1:0"),
+        ("INSTALLGATE__SERVER__WORKERS", "2"),
+        ("INSTALLGATE__DATABASE__URL", &database_url),
+    ];
+    all.extend_from_slice(vars);
+    let settings = settings::load(&test_sources(&all)).unwrap();
+    let application = Application::build(settings.clone()).await.unwrap();
+    let port = application.port();
+    let handle = application.handle();
+    tokio::spawn(application.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client,
+        settings,
+        handle,
+        _data_dir: data_dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Stops the server, letting requests in flight finish.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+}

@@ -1,0 +1,38 @@
+//! Helpers for the suites: the real gateway on a random port, private Redis servers that tests
+//! may stop and pause, and fresh PostgreSQL databases.
+//!
+//! Tests need `redis-server` on the PATH, a Redis at `INSTALLGATE_TEST_REDIS_URL` (default
+//! `redis://127.0.0.1:6379`) and a PostgreSQL at `INSTALLGATE_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) whose user may create databases.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_debug_implementations
+)]
+
+mod app;
+mod postgres;
+mod redis_server;
+
+pub use app::{TestApp, spawn_app, test_sources};
+pub use postgres::FreshPostgres;
+pub use redis_server::PrivateRedis;
+
+/// The shared Redis most tests use, each under its own key prefix.
+pub fn redis_url() -> String {
+    std::env::var("INSTALLGATE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A key prefix no other test uses.
+pub fn unique_prefix() -> String {
+    format!("installgate-test:{}:", uuid::Uuid::new_v4().simple())
+}
+
+/// A TCP port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("no free port")
+}
