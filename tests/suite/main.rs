@@ -1,4 +1,6 @@
 //! The end-to-end and backend suites, in one binary so that they link once.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod config;
 mod health;

@@ -1,4 +1,6 @@
 //! The `installgate` binary as an operator runs it.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -105,10 +107,10 @@ fn free_port() -> u16 {
 async fn wait_for_200(url: &str) -> reqwest::Response {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(response) = reqwest::get(url).await {
-            if response.status() == reqwest::StatusCode::OK {
-                return response;
-            }
+        if let Ok(response) = reqwest::get(url).await
+            && response.status() == reqwest::StatusCode::OK
+        {
+            return response;
         }
         assert!(Instant::now() < deadline, "{url} never answered 200");
         tokio::time::sleep(Duration::from_millis(100)).await;
