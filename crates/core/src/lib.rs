@@ -4,14 +4,25 @@
 //! Architecture invariant: this crate knows nothing of HTTP frameworks, Redis or SQL. Adapters
 //! live in `installgate-store` and `installgate-server`; marketplace protocols in provider crates.
 
+mod clock;
+mod connection;
 mod credentials;
+mod events;
 mod ids;
 mod return_url;
 mod state_store;
 mod state_token;
+mod vault;
 
+pub use clock::{Clock, OffsetClock, SystemClock, Timestamp};
+pub use connection::{
+    AccountId, Connection, ConnectionId, ConnectionStatus, InvalidKey, MarketplaceKey, Metadata,
+    NewInstall, TokenSet,
+};
 pub use credentials::{AccessToken, AuthorizationCode, InvalidAuthorizationCode, RefreshToken};
+pub use events::{Event, EventData, EventKind};
 pub use ids::{AppId, InvalidId, ProviderId};
 pub use return_url::{AllowedHosts, InvalidAllowedHost, ReturnUrl, ReturnUrlError};
 pub use state_store::{StateKind, StateStore, StateStoreError};
 pub use state_token::{InvalidStateToken, RandomUnavailable, StateToken};
+pub use vault::{ConnectionVault, TokenSwap, VaultError};

@@ -27,4 +27,37 @@ pub enum Command {
     CheckConfig,
     /// Apply database migrations and exit.
     Migrate,
+    /// Manage token encryption.
+    #[command(subcommand)]
+    Vault(VaultCommand),
+    /// Inspect and retry webhook events.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Re-encrypt every stored token under the active key, in batches. Safe to interrupt and
+    /// run again; rows under keys that are no longer configured are reported and left as they are.
+    Rotate {
+        #[arg(long, default_value_t = 500)]
+        batch_size: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// List events, newest first.
+    List {
+        /// Only events whose delivery was given up.
+        #[arg(long)]
+        failed: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Queue a failed event for delivery again.
+    Retry {
+        /// The event id (`evt_…`).
+        id: String,
+    },
 }

@@ -2,9 +2,13 @@
 
 use std::process::ExitCode;
 
-use installgate_store::Database;
+use std::sync::Arc;
+
+use installgate_core::{Clock as _, SystemClock, Timestamp};
+use installgate_store::{Database, Outbox, SqlVault, rotate_keys};
 
 use crate::Application;
+use crate::cli::{EventsCommand, VaultCommand};
 use crate::settings::{self, Settings, Sources};
 
 /// Loads the configuration, or prints every problem and says how to exit.
@@ -85,5 +89,115 @@ pub async fn serve(sources: &Sources) -> ExitCode {
             tracing::error!(%error, "the server failed");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Loads the configuration and opens the migrated database, for the operator commands.
+async fn open_database(sources: &Sources) -> Result<(Settings, Database), ExitCode> {
+    let settings = load_or_report(sources)?;
+    let database = async {
+        let database = Database::connect(&settings.database).await?;
+        database.migrate().await?;
+        Ok::<_, installgate_store::DatabaseError>(database)
+    }
+    .await
+    .map_err(|error| {
+        eprintln!("{error}");
+        ExitCode::FAILURE
+    })?;
+    Ok((settings, database))
+}
+
+pub async fn vault(sources: &Sources, command: VaultCommand) -> ExitCode {
+    let (settings, database) = match open_database(sources).await {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    let VaultCommand::Rotate { batch_size } = command;
+    let keys = match crate::vault_keys::keyring(&settings) {
+        Ok(keys) => Arc::new(keys),
+        Err(error) => {
+            eprintln!("{error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let vault = SqlVault::new(database, keys, Arc::new(SystemClock));
+    match rotate_keys(&vault, batch_size.max(1)).await {
+        Ok(report) => {
+            println!(
+                "re-encrypted {} connection(s) under the active key",
+                report.rotated
+            );
+            for (key, count) in &report.unknown_keys {
+                println!("left {count} connection(s) under key \"{key}\", which is not configured");
+            }
+            for id in &report.undecryptable {
+                println!("left connection {id}: its tokens do not decrypt with their key");
+            }
+            if report.unknown_keys.is_empty() && report.undecryptable.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            }
+        }
+        Err(error) => {
+            eprintln!("rotation failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub async fn events(sources: &Sources, command: EventsCommand) -> ExitCode {
+    let (_, database) = match open_database(sources).await {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    let outbox = Outbox::new(database);
+    match command {
+        EventsCommand::List { failed, limit } => match outbox.list(failed, limit).await {
+            Ok(events) => {
+                println!(
+                    "{:<36} {:<26} {:<9} {:>8}  {:<24} last error",
+                    "id", "type", "state", "attempts", "created"
+                );
+                for event in events {
+                    let state = if event.delivered_at.is_some() {
+                        "delivered"
+                    } else if event.failed_at.is_some() {
+                        "failed"
+                    } else {
+                        "pending"
+                    };
+                    println!(
+                        "{:<36} {:<26} {:<9} {:>8}  {:<24} {}",
+                        event.id,
+                        event.event_type,
+                        state,
+                        event.attempts,
+                        Timestamp::from_millis(event.created_at).to_rfc3339(),
+                        event.last_error.unwrap_or_default()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("{error}");
+                ExitCode::FAILURE
+            }
+        },
+        EventsCommand::Retry { id } => match outbox.requeue(&id, SystemClock.now()).await {
+            Ok(true) => {
+                println!("event {id} is queued for delivery again");
+                ExitCode::SUCCESS
+            }
+            Ok(false) => {
+                eprintln!("no failed event has the id {id}");
+                ExitCode::FAILURE
+            }
+            Err(error) => {
+                eprintln!("{error}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -12,5 +12,7 @@ pub mod services;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod vault_keys;
+pub mod webhooks;
 
 pub use startup::Application;

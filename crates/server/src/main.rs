@@ -13,5 +13,7 @@ async fn main() -> ExitCode {
         Command::Serve => commands::serve(&sources).await,
         Command::CheckConfig => commands::check_config(&sources),
         Command::Migrate => commands::migrate(&sources).await,
+        Command::Vault(command) => commands::vault(&sources, command).await,
+        Command::Events(command) => commands::events(&sources, command).await,
     }
 }

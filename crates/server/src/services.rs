@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use installgate_core::StateStore;
-use installgate_store::Database;
+use installgate_core::{Clock, StateStore};
+use installgate_store::{Database, Outbox, SqlVault};
 
 use crate::settings::Settings;
 
@@ -11,6 +11,9 @@ pub struct Services {
     pub settings: Arc<Settings>,
     pub state_store: Arc<dyn StateStore>,
     pub database: Database,
+    pub vault: SqlVault,
+    pub outbox: Outbox,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Services {

@@ -8,8 +8,8 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
-use installgate_core::{StateStore, StateStoreError};
-use installgate_store::{Database, MemoryStateStore, RedisStateStore};
+use installgate_core::{Clock, StateStore, StateStoreError, SystemClock};
+use installgate_store::{Database, MemoryStateStore, Outbox, RedisStateStore, SqlVault};
 use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;
 
@@ -18,6 +18,8 @@ use crate::routes::{fallback, health};
 use crate::services::Services;
 use crate::settings::{Settings, StateBackend, StateSettings};
 use crate::telemetry::RequestSpan;
+use crate::vault_keys;
+use crate::webhooks::DeliveryWorker;
 
 /// Largest JSON body the API accepts.
 const JSON_LIMIT_BYTES: usize = 64 * 1024;
@@ -28,6 +30,7 @@ const FORM_LIMIT_BYTES: usize = 16 * 1024;
 pub struct Application {
     port: u16,
     server: Server,
+    delivery: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Application {
@@ -42,11 +45,27 @@ impl Application {
     /// Connects the backends, applies migrations and binds `server.bind` (port 0 picks a free
     /// port, which [`Application::port`] then tells).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] with the clock tests control.
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let state_store = open_state_store(&settings.state).context("opening the state store")?;
         let database = Database::connect(&settings.database)
             .await
             .context("connecting to the database")?;
         database.migrate().await.context("migrating the database")?;
+        let keys = Arc::new(vault_keys::keyring(&settings).context("loading the vault keys")?);
+        let vault = SqlVault::new(database.clone(), keys, clock.clone());
+        let outbox = Outbox::new(database.clone());
+        let delivery = DeliveryWorker::new(outbox.clone(), &settings.webhook, clock.clone())
+            .map(|worker| tokio::spawn(worker.run()));
+        if delivery.is_none() {
+            tracing::warn!("no webhook is configured: events stay in the outbox");
+        }
         let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("binding {}", settings.server.bind))?;
         let address = listener.local_addr()?;
@@ -62,11 +81,15 @@ impl Application {
             settings: Arc::new(settings),
             state_store,
             database,
+            vault,
+            outbox,
+            clock,
         };
         let server = build_server(services, listener)?;
         Ok(Self {
             port: address.port(),
             server,
+            delivery,
         })
     }
 
@@ -81,7 +104,12 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then lets requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        // Undelivered events stay in the outbox; a delivery cut short is retried after its lease.
+        if let Some(delivery) = self.delivery {
+            delivery.abort();
+        }
+        result
     }
 }
 

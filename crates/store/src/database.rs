@@ -168,3 +168,60 @@ fn unavailable(error: sqlx::Error) -> DatabaseError {
     };
     DatabaseError::Unavailable(reason)
 }
+
+/// Runs `$body` with `$pool` bound to whichever pool `$db` holds. The body is compiled once per
+/// engine, so the same SQL (with `$1`-style parameters, which both engines accept) serves both.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Database::Sqlite($pool) => $body,
+            $crate::Database::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` inside a transaction on `$db`, committing when it completes. An early return
+/// (`?`) drops the transaction, which rolls it back. SQLite transactions take the write lock at
+/// once (`BEGIN IMMEDIATE`), so a read-then-write never fails half-way on a busy snapshot.
+macro_rules! in_transaction {
+    ($db:expr, $tx:ident => $body:expr) => {
+        match $db {
+            $crate::Database::Sqlite(pool) => {
+                let mut $tx = pool
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err($crate::database::sql_error)?;
+                let value = $body;
+                $tx.commit().await.map_err($crate::database::sql_error)?;
+                value
+            }
+            $crate::Database::Postgres(pool) => {
+                let mut $tx = pool.begin().await.map_err($crate::database::sql_error)?;
+                let value = $body;
+                $tx.commit().await.map_err($crate::database::sql_error)?;
+                value
+            }
+        }
+    };
+}
+
+pub(crate) use {in_transaction, on_pool};
+
+/// A database error as the vault reports it, without the query or its parameters.
+pub(crate) fn sql_error(error: sqlx::Error) -> installgate_core::VaultError {
+    installgate_core::VaultError::Unavailable(match unavailable(error) {
+        DatabaseError::Unavailable(reason) => reason,
+        other => other.to_string(),
+    })
+}
+
+/// The file a `sqlite://` URL names; `None` for other engines and in-memory databases.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if Engine::of_url(url) != Some(Engine::Sqlite) {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let file = options.get_filename();
+    let name = file.to_string_lossy();
+    (!name.is_empty() && !name.starts_with(":memory:")).then(|| file.to_path_buf())
+}

@@ -2,13 +2,19 @@
 //!
 //! - [`MemoryStateStore`] and [`RedisStateStore`] implement core's `StateStore` port.
 //! - [`Database`] connects to SQLite or PostgreSQL and runs the schema migrations.
+//! - [`SqlVault`] implements core's `ConnectionVault` on that database, sealing tokens with a
+//!   [`Keyring`]; [`Outbox`] is the delivery side of the event outbox.
 //!
 //! Architecture invariant: this crate implements core's ports and knows nothing of HTTP.
 
 mod database;
 mod memory_state;
+mod outbox;
 mod redis_state;
+mod vault;
 
-pub use database::{Database, DatabaseError, DatabaseOptions, Engine};
+pub use database::{Database, DatabaseError, DatabaseOptions, Engine, sqlite_file};
 pub use memory_state::MemoryStateStore;
+pub use outbox::{EventRecord, Outbox, PendingEvent};
 pub use redis_state::{RedisOptions, RedisStateStore};
+pub use vault::{Keyring, OpenError, RotationReport, SqlVault, UnknownActiveKey, rotate_keys};

@@ -11,6 +11,7 @@ mod validate;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use installgate_core::{AllowedHosts, AppId, ProviderId};
@@ -30,6 +31,7 @@ pub struct Settings {
     pub state: StateSettings,
     pub database: DatabaseOptions,
     pub vault: VaultSettings,
+    pub webhook: WebhookSettings,
     pub apps: BTreeMap<AppId, AppSettings>,
 }
 
@@ -77,7 +79,36 @@ pub type VaultKey = SecretBox<[u8; 32]>;
 pub struct VaultSettings {
     /// The key new ciphertexts are written under; `None` only when no key is configured.
     pub active_key: Option<String>,
-    pub keys: BTreeMap<String, std::sync::Arc<VaultKey>>,
+    pub keys: BTreeMap<String, Arc<VaultKey>>,
+}
+
+/// Where and how events are delivered.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// `None` leaves events in the outbox.
+    pub target: Option<WebhookTarget>,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub poll_interval: Duration,
+    pub lease: Duration,
+    pub batch_size: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookTarget {
+    pub url: Url,
+    /// The signing key: the bytes of the `whsec_…` secret.
+    pub secret: Arc<SecretBox<Vec<u8>>>,
+}
+
+/// Exponential backoff with jitter, until an event is old enough to give up on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Each delay is shortened by a random fraction in `[0, jitter)`.
+    pub jitter: f64,
+    pub give_up_after: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -14,6 +14,7 @@ pub(super) struct RawSettings {
     pub database: RawDatabase,
     #[serde(default)]
     pub vault: RawVault,
+    pub webhook: RawWebhook,
     #[serde(default)]
     pub apps: BTreeMap<String, RawApp>,
 }
@@ -74,4 +75,18 @@ pub(super) struct RawApp {
     pub authorize_url: Option<String>,
     pub token_url: Option<String>,
     pub api_base_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawWebhook {
+    pub url: Option<String>,
+    pub secret: Option<SecretString>,
+    pub timeout_ms: u64,
+    pub initial_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    pub jitter: f64,
+    pub give_up_after_seconds: u64,
+    pub poll_interval_ms: u64,
+    pub lease_seconds: u64,
+    pub batch_size: u32,
 }

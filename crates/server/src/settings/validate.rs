@@ -13,10 +13,10 @@ use secrecy::{ExposeSecret as _, SecretBox};
 use tracing_subscriber::EnvFilter;
 use url::Url;
 
-use super::raw::{RawApp, RawDatabase, RawServer, RawSettings, RawState, RawVault};
+use super::raw::{RawApp, RawDatabase, RawServer, RawSettings, RawState, RawVault, RawWebhook};
 use super::{
-    AppSettings, KNOWN_PROVIDERS, LogFormat, LogSettings, Problem, ServerSettings, Settings,
-    StateBackend, StateSettings, VaultSettings,
+    AppSettings, KNOWN_PROVIDERS, LogFormat, LogSettings, Problem, RetryPolicy, ServerSettings,
+    Settings, StateBackend, StateSettings, VaultSettings, WebhookSettings, WebhookTarget,
 };
 
 #[derive(Default)]
@@ -74,9 +74,19 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
     let state = state(&mut report, raw.state);
     let database = database(&mut report, raw.database);
     let vault = vault(&mut report, raw.vault);
+    let webhook = webhook(&mut report, raw.webhook);
     let apps = apps(&mut report, raw.apps);
-    match (server, log, state, database, vault) {
-        (Some(server), Some(log), Some(state), Some(database), Some(vault))
+    if let (Some(database), Some(vault)) = (&database, &vault)
+        && vault.keys.is_empty()
+        && Engine::of_url(database.url.expose_secret()) == Some(Engine::Postgres)
+    {
+        report.add(
+            "vault.keys",
+            "at least one key is required with PostgreSQL (a development key is generated only for SQLite)",
+        );
+    }
+    match (server, log, state, database, vault, webhook) {
+        (Some(server), Some(log), Some(state), Some(database), Some(vault), Some(webhook))
             if report.0.is_empty() =>
         {
             Ok(Settings {
@@ -85,6 +95,7 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
                 state,
                 database,
                 vault,
+                webhook,
                 apps,
             })
         }
@@ -283,6 +294,82 @@ fn vault(report: &mut Report, raw: RawVault) -> Option<VaultSettings> {
             keys,
         }),
     }
+}
+
+fn webhook(report: &mut Report, raw: RawWebhook) -> Option<WebhookSettings> {
+    let timeout = report.in_range("webhook.timeout_ms", raw.timeout_ms, 100..=60_000);
+    let initial = report.in_range(
+        "webhook.initial_backoff_ms",
+        raw.initial_backoff_ms,
+        1..=3_600_000,
+    );
+    let max = report.in_range("webhook.max_backoff_ms", raw.max_backoff_ms, 1..=86_400_000);
+    if max < initial {
+        report.add(
+            "webhook.max_backoff_ms",
+            "must not be less than webhook.initial_backoff_ms",
+        );
+    }
+    if !(0.0..1.0).contains(&raw.jitter) {
+        report.add("webhook.jitter", "must be at least 0 and less than 1");
+    }
+    let give_up = report.in_range(
+        "webhook.give_up_after_seconds",
+        raw.give_up_after_seconds,
+        1..=2_592_000,
+    );
+    let poll = report.in_range(
+        "webhook.poll_interval_ms",
+        raw.poll_interval_ms,
+        10..=60_000,
+    );
+    let lease = report.in_range("webhook.lease_seconds", raw.lease_seconds, 1..=3600);
+    let batch_size = report.in_range("webhook.batch_size", raw.batch_size, 1..=1000);
+    let target = match (raw.url, raw.secret) {
+        (None, None) => Some(None),
+        (Some(_), None) => {
+            report.add("webhook.secret", "is required when webhook.url is set");
+            None
+        }
+        (None, Some(_)) => {
+            report.add("webhook.url", "is required when webhook.secret is set");
+            None
+        }
+        (Some(url), Some(secret)) => {
+            let url = report.url("webhook.url", &url, &["http", "https"]);
+            let key = secret
+                .expose_secret()
+                .strip_prefix("whsec_")
+                .and_then(|encoded| STANDARD.decode(encoded).ok())
+                .filter(|bytes| (24..=64).contains(&bytes.len()));
+            if key.is_none() {
+                report.add(
+                    "webhook.secret",
+                    "must be whsec_ followed by 24 to 64 bytes of base64",
+                );
+            }
+            match (url, key) {
+                (Some(url), Some(key)) => Some(Some(WebhookTarget {
+                    url,
+                    secret: Arc::new(SecretBox::new(Box::new(key))),
+                })),
+                _ => None,
+            }
+        }
+    };
+    Some(WebhookSettings {
+        target: target?,
+        timeout: Duration::from_millis(timeout),
+        retry: RetryPolicy {
+            initial_backoff: Duration::from_millis(initial),
+            max_backoff: Duration::from_millis(max),
+            jitter: raw.jitter,
+            give_up_after: Duration::from_secs(give_up),
+        },
+        poll_interval: Duration::from_millis(poll),
+        lease: Duration::from_secs(lease),
+        batch_size,
+    })
 }
 
 fn apps(report: &mut Report, raw: BTreeMap<String, RawApp>) -> BTreeMap<AppId, AppSettings> {

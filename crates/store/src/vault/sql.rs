@@ -1,0 +1,332 @@
+//! `ConnectionVault` on SQLite and PostgreSQL.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use installgate_core::{
+    AccountId, AppId, Clock, Connection, ConnectionId, ConnectionStatus, ConnectionVault, Event,
+    EventKind, MarketplaceKey, NewInstall, ProviderId, TokenSet, TokenSwap, VaultError,
+};
+
+use super::keyring::Keyring;
+use super::row::{COLUMNS, SealedTokens, StoredRow, seal};
+use crate::Database;
+use crate::database::{in_transaction, on_pool, sql_error};
+
+/// The vault over a [`Database`], sealing tokens with a [`Keyring`].
+#[derive(Clone)]
+pub struct SqlVault {
+    database: Database,
+    keys: Arc<Keyring>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for SqlVault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlVault")
+            .field("engine", &self.database.engine())
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+const INSERT_EVENT: &str = "INSERT INTO events \
+    (id, event_type, ordering_key, payload, created_at, next_attempt_at) \
+    VALUES ($1, $2, $3, $4, $5, $5)";
+
+fn select_by_id() -> String {
+    format!("SELECT {COLUMNS} FROM connections WHERE id = $1")
+}
+
+impl SqlVault {
+    pub fn new(database: Database, keys: Arc<Keyring>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            database,
+            keys,
+            clock,
+        }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+
+    fn decode(&self, row: StoredRow) -> Result<Connection, VaultError> {
+        row.into_connection(&self.keys)
+    }
+
+    fn decode_all(&self, rows: Vec<StoredRow>) -> Result<Vec<Connection>, VaultError> {
+        rows.into_iter().map(|row| self.decode(row)).collect()
+    }
+}
+
+/// Writes `event` with the statement executor `$tx`.
+macro_rules! insert_event {
+    ($tx:expr, $event:expr) => {{
+        let event: &Event = $event;
+        sqlx::query(INSERT_EVENT)
+            .bind(&event.id)
+            .bind(event.kind.as_str())
+            .bind(&event.ordering_key)
+            .bind(event.payload())
+            .bind(event.occurred_at.as_millis())
+            .execute($tx)
+            .await
+            .map_err(sql_error)?;
+    }};
+}
+
+/// Loads the row of `$id` inside the transaction `$tx`, decodes it, and writes `$event` about it.
+macro_rules! reload_and_emit {
+    ($self:ident, $tx:ident, $id:expr, $event:expr) => {{
+        let row: StoredRow = sqlx::query_as(&select_by_id())
+            .bind($id.to_string())
+            .fetch_one(&mut *$tx)
+            .await
+            .map_err(sql_error)?;
+        let connection = $self.decode(row)?;
+        if let Some(kind) = $event {
+            let event = Event::about(kind, &connection, $self.clock.now());
+            insert_event!(&mut *$tx, &event);
+        }
+        connection
+    }};
+}
+
+#[async_trait]
+impl ConnectionVault for SqlVault {
+    async fn upsert_install(
+        &self,
+        install: NewInstall,
+        event: Option<EventKind>,
+    ) -> Result<Connection, VaultError> {
+        let scopes = serde_json::to_string(&install.scopes)
+            .map_err(|e| VaultError::Corrupt(e.to_string()))?;
+        let metadata = serde_json::to_string(&install.metadata)
+            .map_err(|e| VaultError::Corrupt(e.to_string()))?;
+        let account = install.account.as_ref().map(AccountId::as_str);
+        // A concurrent first install of the same account can win the insert; the loser then
+        // finds the row and updates it.
+        for _ in 0..3 {
+            let now = self.clock.now().as_millis();
+            let outcome: Option<Connection> = in_transaction!(&self.database, tx => {
+                let existing: Option<(String,)> = sqlx::query_as(
+                    "SELECT id FROM connections WHERE app = $1 AND provider = $2 AND marketplace_key = $3",
+                )
+                .bind(install.app.as_str())
+                .bind(install.provider.as_str())
+                .bind(install.marketplace_key.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(sql_error)?;
+                let written = match existing {
+                    Some((id,)) => {
+                        let id = ConnectionId::parse(&id)
+                            .map_err(|_| VaultError::Corrupt("the stored id is not valid".into()))?;
+                        let sealed = seal(&self.keys, id, &install.tokens)?;
+                        sqlx::query(
+                            "UPDATE connections SET account = COALESCE($1, account), status = $2, \
+                             scopes = $3, metadata = $4, token_key_id = $5, access_token = $6, \
+                             refresh_token = $7, expires_at = $8, revision = revision + 1, \
+                             updated_at = $9 WHERE id = $10",
+                        )
+                        .bind(account)
+                        .bind(install.status.as_str())
+                        .bind(&scopes)
+                        .bind(&metadata)
+                        .bind(&sealed.key_id)
+                        .bind(&sealed.access)
+                        .bind(&sealed.refresh)
+                        .bind(sealed.expires_at)
+                        .bind(now)
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(sql_error)?;
+                        Some(id)
+                    }
+                    None => {
+                        let id = ConnectionId::generate();
+                        let sealed: SealedTokens = seal(&self.keys, id, &install.tokens)?;
+                        let inserted = sqlx::query(
+                            "INSERT INTO connections (id, app, provider, marketplace_key, account, \
+                             status, scopes, metadata, token_key_id, access_token, refresh_token, \
+                             expires_at, revision, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) \
+                             ON CONFLICT (app, provider, marketplace_key) DO NOTHING",
+                        )
+                        .bind(id.to_string())
+                        .bind(install.app.as_str())
+                        .bind(install.provider.as_str())
+                        .bind(install.marketplace_key.as_str())
+                        .bind(account)
+                        .bind(install.status.as_str())
+                        .bind(&scopes)
+                        .bind(&metadata)
+                        .bind(&sealed.key_id)
+                        .bind(&sealed.access)
+                        .bind(&sealed.refresh)
+                        .bind(sealed.expires_at)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(sql_error)?;
+                        (inserted.rows_affected() == 1).then_some(id)
+                    }
+                };
+                match written {
+                    Some(id) => Some(reload_and_emit!(self, tx, id, event)),
+                    None => None,
+                }
+            });
+            if let Some(connection) = outcome {
+                return Ok(connection);
+            }
+        }
+        Err(VaultError::Unavailable(
+            "the install kept conflicting with concurrent installs".into(),
+        ))
+    }
+
+    async fn attach(
+        &self,
+        id: ConnectionId,
+        account: &AccountId,
+        event: Option<EventKind>,
+    ) -> Result<Connection, VaultError> {
+        let now = self.clock.now().as_millis();
+        in_transaction!(&self.database, tx => {
+            let updated = sqlx::query(
+                "UPDATE connections SET account = $1, status = 'active', updated_at = $2 \
+                 WHERE id = $3 AND status IN ('pending', 'active')",
+            )
+            .bind(account.as_str())
+            .bind(now)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(sql_error)?;
+            if updated.rows_affected() == 0 {
+                return Err(VaultError::NotFound);
+            }
+            Ok(reload_and_emit!(self, tx, id, event))
+        })
+    }
+
+    async fn get(&self, id: ConnectionId) -> Result<Option<Connection>, VaultError> {
+        let row: Option<StoredRow> = on_pool!(&self.database, pool => {
+            sqlx::query_as(&select_by_id())
+                .bind(id.to_string())
+                .fetch_optional(pool)
+                .await
+                .map_err(sql_error)?
+        });
+        row.map(|row| self.decode(row)).transpose()
+    }
+
+    async fn find_by_key(
+        &self,
+        app: &AppId,
+        provider: &ProviderId,
+        key: &MarketplaceKey,
+    ) -> Result<Option<Connection>, VaultError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM connections WHERE app = $1 AND provider = $2 AND marketplace_key = $3"
+        );
+        let row: Option<StoredRow> = on_pool!(&self.database, pool => {
+            sqlx::query_as(&sql)
+                .bind(app.as_str())
+                .bind(provider.as_str())
+                .bind(key.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(sql_error)?
+        });
+        row.map(|row| self.decode(row)).transpose()
+    }
+
+    async fn list_by_account(&self, account: &AccountId) -> Result<Vec<Connection>, VaultError> {
+        let sql = format!("SELECT {COLUMNS} FROM connections WHERE account = $1 ORDER BY id");
+        let rows: Vec<StoredRow> = on_pool!(&self.database, pool => {
+            sqlx::query_as(&sql)
+                .bind(account.as_str())
+                .fetch_all(pool)
+                .await
+                .map_err(sql_error)?
+        });
+        self.decode_all(rows)
+    }
+
+    async fn set_status(
+        &self,
+        id: ConnectionId,
+        status: ConnectionStatus,
+        event: Option<EventKind>,
+    ) -> Result<Connection, VaultError> {
+        let now = self.clock.now().as_millis();
+        let sql = if status.holds_tokens() {
+            "UPDATE connections SET status = $1, updated_at = $2 WHERE id = $3"
+        } else {
+            "UPDATE connections SET status = $1, updated_at = $2, token_key_id = NULL, \
+             access_token = NULL, refresh_token = NULL, expires_at = NULL, \
+             revision = revision + 1 WHERE id = $3"
+        };
+        in_transaction!(&self.database, tx => {
+            let updated = sqlx::query(sql)
+                .bind(status.as_str())
+                .bind(now)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(sql_error)?;
+            if updated.rows_affected() == 0 {
+                return Err(VaultError::NotFound);
+            }
+            Ok(reload_and_emit!(self, tx, id, event))
+        })
+    }
+
+    async fn swap_tokens(
+        &self,
+        id: ConnectionId,
+        expected_revision: i64,
+        tokens: TokenSet,
+    ) -> Result<TokenSwap, VaultError> {
+        let now = self.clock.now().as_millis();
+        let sealed = seal(&self.keys, id, &tokens)?;
+        let swapped = on_pool!(&self.database, pool => {
+            sqlx::query(
+                "UPDATE connections SET token_key_id = $1, access_token = $2, refresh_token = $3, \
+                 expires_at = $4, revision = revision + 1, updated_at = $5 \
+                 WHERE id = $6 AND revision = $7 AND status IN ('pending', 'active')",
+            )
+            .bind(&sealed.key_id)
+            .bind(&sealed.access)
+            .bind(&sealed.refresh)
+            .bind(sealed.expires_at)
+            .bind(now)
+            .bind(id.to_string())
+            .bind(expected_revision)
+            .execute(pool)
+            .await
+            .map_err(sql_error)?
+            .rows_affected()
+                == 1
+        });
+        let current = self.get(id).await?.ok_or(VaultError::NotFound)?;
+        Ok(if swapped {
+            TokenSwap::Swapped(current)
+        } else {
+            TokenSwap::Stale(current)
+        })
+    }
+
+    async fn publish(&self, event: Event) -> Result<(), VaultError> {
+        on_pool!(&self.database, pool => insert_event!(pool, &event));
+        Ok(())
+    }
+}
