@@ -37,7 +37,10 @@ async fn readyz_answers_200_on_redis_and_postgres() {
         ("INSTALLGATE__STATE__KEY_PREFIX", &prefix),
         ("INSTALLGATE__DATABASE__URL", database.url()),
         ("INSTALLGATE__VAULT__ACTIVE_KEY", "k1"),
-        ("INSTALLGATE__VAULT__KEYS__K1", installgate_tests::TEST_VAULT_KEY),
+        (
+            "INSTALLGATE__VAULT__KEYS__K1",
+            installgate_tests::TEST_VAULT_KEY,
+        ),
     ])
     .await;
     let response = app.get("/readyz").await;

@@ -6,3 +6,4 @@ mod config;
 mod health;
 mod migrations;
 mod state_store;
+mod vault;

@@ -12,10 +12,12 @@
 )]
 
 mod app;
+mod database;
 mod postgres;
 mod redis_server;
 
 pub use app::{TestApp, spawn_app, test_sources};
+pub use database::TestDatabase;
 pub use postgres::FreshPostgres;
 pub use redis_server::PrivateRedis;
 

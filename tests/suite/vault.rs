@@ -1,0 +1,450 @@
+//! The connection-vault suite, run on SQLite and on PostgreSQL.
+
+use std::collections::BTreeMap;
+
+use installgate_core::{
+    AccessToken, AccountId, AppId, ConnectionStatus, ConnectionVault, EventKind, MarketplaceKey,
+    NewInstall, ProviderId, RefreshToken, Timestamp, TokenSet, TokenSwap, VaultError,
+};
+use installgate_store::{Database, Outbox, rotate_keys};
+use installgate_tests::TestDatabase;
+
+const KEYS: &[(&str, u8)] = &[("k1", 1)];
+
+fn install(key: &str, access: &str, refresh: &str) -> NewInstall {
+    NewInstall {
+        app: AppId::parse("demo").unwrap(),
+        provider: ProviderId::parse("pipedrive").unwrap(),
+        marketplace_key: MarketplaceKey::parse(key).unwrap(),
+        account: None,
+        status: ConnectionStatus::Pending,
+        scopes: vec!["deals:full".into(), "users:read".into()],
+        metadata: BTreeMap::from([("api_domain".into(), "https://acme.pipedrive.com".into())]),
+        tokens: TokenSet {
+            access_token: AccessToken::new(access),
+            refresh_token: Some(RefreshToken::new(refresh)),
+            expires_at: Some(Timestamp::from_millis(1_900_000_000_000)),
+        },
+    }
+}
+
+/// Runs one scenario on both engines, as `<scenario>::sqlite` and `<scenario>::postgres`.
+macro_rules! on_both_engines {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$scenario(installgate_tests::TestDatabase::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$scenario(installgate_tests::TestDatabase::postgres().await).await;
+            }
+        }
+    )*};
+}
+
+on_both_engines!(
+    an_install_round_trips_its_tokens,
+    a_reinstall_updates_the_same_connection,
+    concurrent_first_installs_make_one_connection,
+    attaching_makes_a_connection_active_for_its_account,
+    uninstalling_deletes_the_tokens_and_a_reinstall_reactivates,
+    token_swaps_compare_revisions,
+    each_change_writes_its_event_in_the_same_transaction,
+    token_values_never_reach_the_database_in_plaintext,
+    a_ciphertext_moved_to_another_row_does_not_decrypt,
+    rotation_re_encrypts_every_row_and_reports_unknown_keys,
+);
+
+async fn an_install_round_trips_its_tokens(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let stored = vault
+        .upsert_install(install("1:2", "access-a", "refresh-a"), None)
+        .await
+        .unwrap();
+    let read = vault.get(stored.id).await.unwrap().unwrap();
+    assert_eq!(read, stored);
+    let tokens = read.tokens.unwrap();
+    assert_eq!(tokens.access_token.expose(), "access-a");
+    assert_eq!(tokens.refresh_token.unwrap().expose(), "refresh-a");
+    assert_eq!(
+        tokens.expires_at,
+        Some(Timestamp::from_millis(1_900_000_000_000))
+    );
+    assert_eq!(read.status, ConnectionStatus::Pending);
+    assert_eq!(read.metadata["api_domain"], "https://acme.pipedrive.com");
+    assert_eq!(read.scopes, vec!["deals:full", "users:read"]);
+    assert!(
+        vault
+            .get(installgate_core::ConnectionId::generate())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn a_reinstall_updates_the_same_connection(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let first = vault
+        .upsert_install(install("1:2", "access-a", "refresh-a"), None)
+        .await
+        .unwrap();
+    let mut again = install("1:2", "access-b", "refresh-b");
+    again.status = ConnectionStatus::Active;
+    let second = vault.upsert_install(again, None).await.unwrap();
+    assert_eq!(second.id, first.id);
+    assert_eq!(second.revision, first.revision + 1);
+    assert_eq!(second.status, ConnectionStatus::Active);
+    assert_eq!(second.tokens.unwrap().access_token.expose(), "access-b");
+    // Another user of the same company is another connection.
+    let other = vault
+        .upsert_install(install("1:3", "access-c", "refresh-c"), None)
+        .await
+        .unwrap();
+    assert_ne!(other.id, first.id);
+}
+
+async fn concurrent_first_installs_make_one_connection(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let installs: Vec<_> = (0..20)
+        .map(|n| {
+            let vault = vault.clone();
+            tokio::spawn(async move {
+                vault
+                    .upsert_install(install("7:7", &format!("access-{n}"), "r"), None)
+                    .await
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in installs {
+        ids.push(task.await.unwrap().unwrap().id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+}
+
+async fn attaching_makes_a_connection_active_for_its_account(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let pending = vault
+        .upsert_install(install("1:2", "a", "r"), None)
+        .await
+        .unwrap();
+    let account = AccountId::parse("user-42").unwrap();
+    let attached = vault
+        .attach(pending.id, &account, Some(EventKind::InstallationCompleted))
+        .await
+        .unwrap();
+    assert_eq!(attached.status, ConnectionStatus::Active);
+    assert_eq!(attached.account.as_ref(), Some(&account));
+    let listed = vault.list_by_account(&account).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    let found = vault
+        .find_by_key(&pending.app, &pending.provider, &pending.marketplace_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, pending.id);
+    let missing = vault
+        .attach(installgate_core::ConnectionId::generate(), &account, None)
+        .await;
+    assert!(matches!(missing, Err(VaultError::NotFound)));
+}
+
+async fn uninstalling_deletes_the_tokens_and_a_reinstall_reactivates(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let connection = vault
+        .upsert_install(install("1:2", "a", "r"), None)
+        .await
+        .unwrap();
+    let gone = vault
+        .set_status(
+            connection.id,
+            ConnectionStatus::Uninstalled,
+            Some(EventKind::InstallationUninstalled),
+        )
+        .await
+        .unwrap();
+    assert_eq!(gone.status, ConnectionStatus::Uninstalled);
+    assert!(gone.tokens.is_none());
+    let (nulls,): (i64,) = on_database(&db.database, "SELECT COUNT(*) FROM connections WHERE access_token IS NULL AND refresh_token IS NULL AND token_key_id IS NULL").await;
+    assert_eq!(nulls, 1);
+    // Attaching an uninstalled connection is refused.
+    let account = AccountId::parse("user-1").unwrap();
+    assert!(vault.attach(connection.id, &account, None).await.is_err());
+
+    let mut again = install("1:2", "a2", "r2");
+    again.status = ConnectionStatus::Active;
+    let back = vault.upsert_install(again, None).await.unwrap();
+    assert_eq!(back.id, connection.id);
+    assert_eq!(back.status, ConnectionStatus::Active);
+    assert!(back.tokens.is_some());
+}
+
+async fn token_swaps_compare_revisions(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let connection = vault
+        .upsert_install(install("1:2", "a", "r"), None)
+        .await
+        .unwrap();
+    let fresh = TokenSet {
+        access_token: AccessToken::new("a-new"),
+        refresh_token: Some(RefreshToken::new("r-new")),
+        expires_at: None,
+    };
+    let swapped = vault
+        .swap_tokens(connection.id, connection.revision, fresh.clone())
+        .await
+        .unwrap();
+    let TokenSwap::Swapped(after) = swapped else {
+        panic!("the first swap should win");
+    };
+    assert_eq!(after.revision, connection.revision + 1);
+    assert_eq!(after.tokens.as_ref(), Some(&fresh));
+    // A second swap based on the old revision lost the race and sees the winner's tokens.
+    let late = TokenSet {
+        access_token: AccessToken::new("a-late"),
+        refresh_token: None,
+        expires_at: None,
+    };
+    match vault
+        .swap_tokens(connection.id, connection.revision, late)
+        .await
+        .unwrap()
+    {
+        TokenSwap::Stale(current) => assert_eq!(current.tokens, Some(fresh)),
+        TokenSwap::Swapped(_) => panic!("a stale revision must not swap"),
+    }
+}
+
+async fn each_change_writes_its_event_in_the_same_transaction(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let connection = vault
+        .upsert_install(install("1:2", "secret-access", "secret-refresh"), None)
+        .await
+        .unwrap();
+    let account = AccountId::parse("acct").unwrap();
+    vault
+        .attach(
+            connection.id,
+            &account,
+            Some(EventKind::InstallationCompleted),
+        )
+        .await
+        .unwrap();
+    vault
+        .set_status(
+            connection.id,
+            ConnectionStatus::Revoked,
+            Some(EventKind::ConnectionRevoked),
+        )
+        .await
+        .unwrap();
+    let outbox = Outbox::new(db.database.clone());
+    let events = outbox.list(false, 10).await.unwrap();
+    let kinds: Vec<&str> = events.iter().rev().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(kinds, ["installation.completed", "connection.revoked"]);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.ordering_key == connection.id.to_string())
+    );
+
+    let (payload,): (String,) = on_database(
+        &db.database,
+        "SELECT payload FROM events ORDER BY seq LIMIT 1",
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(json["type"], "installation.completed");
+    assert_eq!(json["data"]["connection_id"], connection.id.to_string());
+    assert_eq!(json["data"]["account"], "acct");
+    assert_eq!(json["data"]["status"], "active");
+    assert!(!payload.contains("secret-access") && !payload.contains("secret-refresh"));
+
+    // A change that fails writes no event: attaching an unknown connection.
+    let before = outbox.list(false, 100).await.unwrap().len();
+    let _ = vault
+        .attach(
+            installgate_core::ConnectionId::generate(),
+            &account,
+            Some(EventKind::ConnectionClaimed),
+        )
+        .await;
+    assert_eq!(outbox.list(false, 100).await.unwrap().len(), before);
+}
+
+async fn token_values_never_reach_the_database_in_plaintext(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let secrets = ["plain-access-token-3f9a1c", "plain-refresh-token-77be20"];
+    for n in 0..5 {
+        vault
+            .upsert_install(
+                install(&format!("9:{n}"), secrets[0], secrets[1]),
+                Some(EventKind::InstallationCompleted),
+            )
+            .await
+            .unwrap();
+    }
+    match &db.sqlite_dir {
+        Some(dir) => {
+            // The database file and its write-ahead log, byte for byte.
+            for entry in std::fs::read_dir(dir.path()).unwrap() {
+                let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+                for secret in secrets {
+                    assert!(
+                        !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                        "{secret} found in a database file"
+                    );
+                }
+            }
+            // And the file does hold the rows: the marketplace key is there in clear.
+            let main = std::fs::read(dir.path().join("gateway.db")).unwrap();
+            let wal = std::fs::read(dir.path().join("gateway.db-wal")).unwrap_or_default();
+            let all = [main, wal].concat();
+            assert!(all.windows(3).any(|w| w == b"9:4"));
+        }
+        None => {
+            let Database::Postgres(pool) = &db.database else {
+                unreachable!()
+            };
+            for table in ["connections", "events"] {
+                let rows: Vec<(String,)> =
+                    sqlx::query_as(&format!("SELECT row_to_json(t)::text FROM {table} t"))
+                        .fetch_all(pool)
+                        .await
+                        .unwrap();
+                assert!(!rows.is_empty());
+                for (row,) in rows {
+                    for secret in secrets {
+                        assert!(!row.contains(secret), "{secret} found in {table}");
+                    }
+                    // bytea is shown as hex; look for the hex of each secret too.
+                    for secret in secrets {
+                        let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+                        assert!(!row.contains(&hex), "{secret} found as hex in {table}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn a_ciphertext_moved_to_another_row_does_not_decrypt(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let a = vault
+        .upsert_install(install("1:1", "token-a", "r-a"), None)
+        .await
+        .unwrap();
+    let b = vault
+        .upsert_install(install("1:2", "token-b", "r-b"), None)
+        .await
+        .unwrap();
+    let copy = "UPDATE connections SET access_token = \
+        (SELECT access_token FROM connections WHERE id = $1) WHERE id = $2";
+    match &db.database {
+        Database::Sqlite(pool) => {
+            sqlx::query(copy)
+                .bind(a.id.to_string())
+                .bind(b.id.to_string())
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        Database::Postgres(pool) => {
+            sqlx::query(copy)
+                .bind(a.id.to_string())
+                .bind(b.id.to_string())
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+    let error = vault.get(b.id).await.unwrap_err();
+    assert!(matches!(error, VaultError::Undecryptable { connection, .. } if connection == b.id));
+    let message = error.to_string();
+    assert!(
+        message.contains(&b.id.to_string()) && message.contains("cannot be decrypted"),
+        "{message}"
+    );
+    assert!(!message.contains("token-a"));
+    // The row it came from is untouched.
+    assert!(vault.get(a.id).await.unwrap().is_some());
+}
+
+async fn rotation_re_encrypts_every_row_and_reports_unknown_keys(db: TestDatabase) {
+    let old = db.vault("old", &[("old", 1)]);
+    let mut ids = Vec::new();
+    for n in 0..25 {
+        let connection = old
+            .upsert_install(
+                install(
+                    &format!("5:{n}"),
+                    &format!("access-{n}"),
+                    &format!("refresh-{n}"),
+                ),
+                None,
+            )
+            .await
+            .unwrap();
+        ids.push(connection.id);
+    }
+    // Two rows under a key that the new configuration no longer has.
+    let lost = db.vault("lost", &[("lost", 9)]);
+    for n in 0..2 {
+        lost.upsert_install(install(&format!("6:{n}"), "x", "y"), None)
+            .await
+            .unwrap();
+    }
+
+    let rotated = db.vault("new", &[("old", 1), ("new", 2)]);
+    let report = rotate_keys(&rotated, 10).await.unwrap();
+    assert_eq!(report.rotated, 25);
+    assert_eq!(
+        report.unknown_keys,
+        BTreeMap::from([("lost".to_owned(), 2)])
+    );
+    assert!(report.undecryptable.is_empty());
+
+    // Every row is now under the new key, and only the new key is needed to read it.
+    let new_only = db.vault("new", &[("new", 2)]);
+    for (n, id) in ids.iter().enumerate() {
+        let connection = new_only.get(*id).await.unwrap().unwrap();
+        assert_eq!(
+            connection.tokens.unwrap().access_token.expose(),
+            format!("access-{n}")
+        );
+    }
+    let (under_new,): (i64,) = on_database(
+        &db.database,
+        "SELECT COUNT(*) FROM connections WHERE token_key_id = 'new'",
+    )
+    .await;
+    assert_eq!(under_new, 25);
+    let (under_lost,): (i64,) = on_database(
+        &db.database,
+        "SELECT COUNT(*) FROM connections WHERE token_key_id = 'lost'",
+    )
+    .await;
+    assert_eq!(under_lost, 2, "rows under an unknown key are kept");
+
+    // Running it again (after an interruption, say) has nothing left to do.
+    let again = rotate_keys(&rotated, 10).await.unwrap();
+    assert_eq!(again.rotated, 0);
+}
+
+/// Runs a one-row query on whichever engine `database` is.
+async fn on_database<T>(database: &Database, sql: &str) -> T
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    match database {
+        Database::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
+        Database::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
+    }
+}
