@@ -7,3 +7,4 @@ mod health;
 mod migrations;
 mod state_store;
 mod vault;
+mod webhooks;

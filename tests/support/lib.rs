@@ -14,11 +14,13 @@
 mod app;
 mod database;
 mod postgres;
+mod receiver;
 mod redis_server;
 
 pub use app::{TestApp, spawn_app, test_sources};
 pub use database::TestDatabase;
 pub use postgres::FreshPostgres;
+pub use receiver::{Received, Receiver};
 pub use redis_server::PrivateRedis;
 
 /// A valid vault key (32 bytes, base64) for tests that configure one.
@@ -27,6 +29,18 @@ pub const TEST_VAULT_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 /// The shared Redis most tests use, each under its own key prefix.
 pub fn redis_url() -> String {
     std::env::var("INSTALLGATE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Polls `condition` every 25 ms until it holds, failing the test after `seconds`.
+pub async fn eventually(seconds: u64, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
 }
 
 /// A key prefix no other test uses.

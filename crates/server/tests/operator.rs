@@ -1,0 +1,166 @@
+//! The operator commands `installgate vault rotate` and `installgate events list|retry`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use installgate_core::{
+    AccessToken, AppId, Clock as _, ConnectionStatus, ConnectionVault as _, Event, EventKind,
+    MarketplaceKey, NewInstall, ProviderId, SystemClock, TokenSet,
+};
+use installgate_store::{Database, DatabaseOptions, Keyring, Outbox, SqlVault};
+
+const OLD: &str = "b2xkLWtleS1vbGQta2V5LW9sZC1rZXktb2xkLWtleS0=";
+const NEW: &str = "bmV3LWtleS1uZXcta2V5LW5ldy1rZXktbmV3LWtleS0=";
+
+async fn database(dir: &Path) -> Database {
+    let database = Database::connect(&DatabaseOptions {
+        url: format!("sqlite://{}/data/installgate.db", dir.display()).into(),
+        max_connections: 2,
+        acquire_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    database.migrate().await.unwrap();
+    database
+}
+
+fn installgate(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_installgate"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("INSTALLGATE") {
+            command.env_remove(key);
+        }
+    }
+    let output = command
+        .current_dir(dir)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test]
+async fn vault_rotate_moves_rows_to_the_active_key_and_reports_unknown_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path()).await;
+    let old_key: [u8; 32] = base64_32(OLD);
+    let keyring = Keyring::new(Some("old"), [("old".to_owned(), old_key)]).unwrap();
+    let vault = SqlVault::new(db.clone(), Arc::new(keyring), Arc::new(SystemClock));
+    vault
+        .upsert_install(
+            NewInstall {
+                app: AppId::parse("demo").unwrap(),
+                provider: ProviderId::parse("hubspot").unwrap(),
+                marketplace_key: MarketplaceKey::parse("42").unwrap(),
+                account: None,
+                status: ConnectionStatus::Active,
+                scopes: vec![],
+                metadata: BTreeMap::new(),
+                tokens: TokenSet {
+                    access_token: AccessToken::new("a"),
+                    refresh_token: None,
+                    expires_at: None,
+                },
+            },
+            None,
+        )
+        .await
+        .unwrap();
+
+    // Only the new key configured: the row under "old" is reported, not lost.
+    let new_only = [
+        ("INSTALLGATE__VAULT__ACTIVE_KEY", "new"),
+        ("INSTALLGATE__VAULT__KEYS__NEW", NEW),
+    ];
+    let (code, out) = installgate(dir.path(), &["vault", "rotate"], &new_only);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("left 1 connection(s) under key \"old\""),
+        "{out}"
+    );
+
+    let both = [
+        ("INSTALLGATE__VAULT__ACTIVE_KEY", "new"),
+        ("INSTALLGATE__VAULT__KEYS__NEW", NEW),
+        ("INSTALLGATE__VAULT__KEYS__OLD", OLD),
+    ];
+    let (code, out) = installgate(dir.path(), &["vault", "rotate", "--batch-size", "1"], &both);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("re-encrypted 1 connection(s)"), "{out}");
+    let (code, out) = installgate(dir.path(), &["vault", "rotate"], &new_only);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("re-encrypted 0 connection(s)"), "{out}");
+}
+
+fn base64_32(text: &str) -> [u8; 32] {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap();
+    bytes.try_into().unwrap()
+}
+
+#[tokio::test]
+async fn events_list_shows_failed_events_and_retry_queues_them_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path()).await;
+    let vault = SqlVault::new(
+        db.clone(),
+        Arc::new(Keyring::default()),
+        Arc::new(SystemClock),
+    );
+    let event = Event::without_connection(
+        EventKind::InstallationCancelled,
+        AppId::parse("demo").unwrap(),
+        ProviderId::parse("pipedrive").unwrap(),
+        SystemClock.now(),
+    );
+    let id = event.id.clone();
+    vault.publish(event).await.unwrap();
+    let outbox = Outbox::new(db.clone());
+    let claimed = outbox
+        .claim(
+            "operator-test",
+            SystemClock.now(),
+            Duration::from_secs(30),
+            1,
+        )
+        .await
+        .unwrap();
+    outbox
+        .give_up(
+            claimed[0].seq,
+            "operator-test",
+            SystemClock.now(),
+            "the receiver answered 500",
+        )
+        .await
+        .unwrap();
+
+    let (code, out) = installgate(dir.path(), &["events", "list", "--failed"], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&id) && out.contains("failed") && out.contains("answered 500"),
+        "{out}"
+    );
+
+    let (code, out) = installgate(dir.path(), &["events", "retry", &id], &[]);
+    assert_eq!(code, 0, "{out}");
+    let record = outbox.find(&id).await.unwrap().unwrap();
+    assert!(record.failed_at.is_none() && record.attempts == 0);
+
+    let (code, out) = installgate(dir.path(), &["events", "retry", &id], &[]);
+    assert_eq!(code, 1, "a pending event is not retried: {out}");
+    let (code, out) = installgate(dir.path(), &["events", "retry", "evt_unknown"], &[]);
+    assert_eq!(code, 1, "{out}");
+}

@@ -1,0 +1,150 @@
+//! A gateway process killed with SIGKILL between writing an event and delivering it: the
+//! event goes out after the restart.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use installgate_core::{
+    AppId, Clock as _, ConnectionVault as _, Event, EventKind, ProviderId, SystemClock,
+};
+use installgate_store::{Database, DatabaseOptions, Keyring, Outbox, SqlVault};
+
+const SECRET: &str = "whsec_MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3BxcnN0dXY=";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn serve(dir: &std::path::Path, hook_port: u16) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_installgate"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("INSTALLGATE") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .current_dir(dir)
+        .arg("serve")
+        .env(
+            "INSTALLGATE__SERVER__BIND",
+            format!("127.0.0.1:{}", free_port()),
+        )
+        .env(
+            "INSTALLGATE__WEBHOOK__URL",
+            format!("http://127.0.0.1:{hook_port}/hooks"),
+        )
+        .env("INSTALLGATE__WEBHOOK__SECRET", SECRET)
+        .env("INSTALLGATE__WEBHOOK__INITIAL_BACKOFF_MS", "100")
+        .env("INSTALLGATE__WEBHOOK__POLL_INTERVAL_MS", "50")
+        .env("INSTALLGATE__WEBHOOK__LEASE_SECONDS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn outbox(dir: &std::path::Path) -> (Database, Outbox) {
+    let database = Database::connect(&DatabaseOptions {
+        url: format!("sqlite://{}/data/installgate.db", dir.display()).into(),
+        max_connections: 2,
+        acquire_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    database.migrate().await.unwrap();
+    (database.clone(), Outbox::new(database))
+}
+
+#[tokio::test]
+async fn an_event_survives_a_sigkill_before_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let (database, outbox) = outbox(dir.path()).await;
+    let vault = SqlVault::new(
+        database,
+        Arc::new(Keyring::default()),
+        Arc::new(SystemClock),
+    );
+    let event = Event::without_connection(
+        EventKind::InstallationCancelled,
+        AppId::parse("demo").unwrap(),
+        ProviderId::parse("pipedrive").unwrap(),
+        SystemClock.now(),
+    );
+    let id = event.id.clone();
+    vault.publish(event).await.unwrap();
+
+    // The receiver is down: the first process tries, fails, and is killed mid-retry.
+    let hook_port = free_port();
+    let mut first = serve(dir.path(), hook_port);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while outbox.find(&id).await.unwrap().unwrap().attempts == 0 {
+        assert!(Instant::now() < deadline, "the first process never tried");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(
+        outbox
+            .find(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .delivered_at
+            .is_none()
+    );
+
+    // The receiver comes up; a new process delivers the event.
+    let received = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = web::Data::from(received.clone());
+    let server = HttpServer::new(move || {
+        App::new().app_data(seen.clone()).route(
+            "/hooks",
+            web::post().to(
+                |seen: web::Data<Mutex<Vec<String>>>, request: actix_web::HttpRequest| async move {
+                    let id = request
+                        .headers()
+                        .get("webhook-id")
+                        .unwrap()
+                        .to_str()
+                        .unwrap()
+                        .to_owned();
+                    seen.lock().unwrap().push(id);
+                    HttpResponse::Ok().finish()
+                },
+            ),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", hook_port))
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    let mut second = serve(dir.path(), hook_port);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while received.lock().unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the event never went out after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(*received.lock().unwrap(), vec![id.clone()]);
+    assert!(
+        outbox
+            .find(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .delivered_at
+            .is_some()
+    );
+}
