@@ -148,3 +148,66 @@ async fn an_event_survives_a_sigkill_before_delivery() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn two_gateway_processes_on_one_database_deliver_each_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (database, outbox) = outbox(dir.path()).await;
+    let vault = SqlVault::new(
+        database,
+        Arc::new(Keyring::default()),
+        Arc::new(SystemClock),
+    );
+    let mut ids = Vec::new();
+    for n in 0..30 {
+        let event = Event::without_connection(
+            EventKind::InstallationCancelled,
+            AppId::parse(&format!("app{n}")).unwrap(),
+            ProviderId::parse("pipedrive").unwrap(),
+            SystemClock.now(),
+        );
+        ids.push(event.id.clone());
+        vault.publish(event).await.unwrap();
+    }
+
+    let hook_port = free_port();
+    let received = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = web::Data::from(received.clone());
+    let server =
+        HttpServer::new(move || {
+            App::new().app_data(seen.clone()).route(
+            "/hooks",
+            web::post().to(
+                |seen: web::Data<Mutex<Vec<String>>>, request: actix_web::HttpRequest| async move {
+                    let id = request.headers().get("webhook-id").unwrap().to_str().unwrap();
+                    seen.lock().unwrap().push(id.to_owned());
+                    HttpResponse::Ok().finish()
+                },
+            ),
+        )
+        })
+        .workers(2)
+        .bind(("127.0.0.1", hook_port))
+        .unwrap()
+        .run();
+    tokio::spawn(server);
+
+    let mut first = serve(dir.path(), hook_port);
+    let mut second = serve(dir.path(), hook_port);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while received.lock().unwrap().len() < ids.len() {
+        assert!(Instant::now() < deadline, "not every event went out");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for process in [&mut first, &mut second] {
+        process.kill().unwrap();
+        process.wait().unwrap();
+    }
+    let mut got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), ids.len(), "an event was sent twice");
+    got.sort();
+    ids.sort();
+    assert_eq!(got, ids);
+    assert_eq!(outbox.backlog().await.unwrap(), 0);
+}
