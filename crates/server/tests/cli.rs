@@ -2,21 +2,12 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
+mod common;
+
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The binary with a clean environment: no `INSTALLGATE…` variables from the caller.
-fn installgate(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_installgate"));
-    command.current_dir(dir);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("INSTALLGATE") || key == "RUST_LOG" {
-            command.env_remove(key);
-        }
-    }
-    command
-}
+use common::{free_port, installgate};
 
 fn run(command: &mut Command) -> (Output, String, String) {
     let output = command.output().unwrap();
@@ -94,14 +85,6 @@ impl Drop for Running {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn wait_for_200(url: &str) -> reqwest::Response {

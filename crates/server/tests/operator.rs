@@ -1,9 +1,10 @@
 //! The operator commands `installgate vault rotate` and `installgate events list|retry`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,15 +29,8 @@ async fn database(dir: &Path) -> Database {
     database
 }
 
-fn installgate(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_installgate"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("INSTALLGATE") {
-            command.env_remove(key);
-        }
-    }
-    let output = command
-        .current_dir(dir)
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let output = common::installgate(dir)
         .args(args)
         .envs(env.iter().copied())
         .output()
@@ -82,7 +76,7 @@ async fn vault_rotate_moves_rows_to_the_active_key_and_reports_unknown_keys() {
         ("INSTALLGATE__VAULT__ACTIVE_KEY", "new"),
         ("INSTALLGATE__VAULT__KEYS__NEW", NEW),
     ];
-    let (code, out) = installgate(dir.path(), &["vault", "rotate"], &new_only);
+    let (code, out) = run(dir.path(), &["vault", "rotate"], &new_only);
     assert_eq!(code, 3, "{out}");
     assert!(
         out.contains("left 1 connection(s) under key \"old\""),
@@ -94,10 +88,10 @@ async fn vault_rotate_moves_rows_to_the_active_key_and_reports_unknown_keys() {
         ("INSTALLGATE__VAULT__KEYS__NEW", NEW),
         ("INSTALLGATE__VAULT__KEYS__OLD", OLD),
     ];
-    let (code, out) = installgate(dir.path(), &["vault", "rotate", "--batch-size", "1"], &both);
+    let (code, out) = run(dir.path(), &["vault", "rotate", "--batch-size", "1"], &both);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("re-encrypted 1 connection(s)"), "{out}");
-    let (code, out) = installgate(dir.path(), &["vault", "rotate"], &new_only);
+    let (code, out) = run(dir.path(), &["vault", "rotate"], &new_only);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("re-encrypted 0 connection(s)"), "{out}");
 }
@@ -147,20 +141,20 @@ async fn events_list_shows_failed_events_and_retry_queues_them_again() {
         .await
         .unwrap();
 
-    let (code, out) = installgate(dir.path(), &["events", "list", "--failed"], &[]);
+    let (code, out) = run(dir.path(), &["events", "list", "--failed"], &[]);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains(&id) && out.contains("failed") && out.contains("answered 500"),
         "{out}"
     );
 
-    let (code, out) = installgate(dir.path(), &["events", "retry", &id], &[]);
+    let (code, out) = run(dir.path(), &["events", "retry", &id], &[]);
     assert_eq!(code, 0, "{out}");
     let record = outbox.find(&id).await.unwrap().unwrap();
     assert!(record.failed_at.is_none() && record.attempts == 0);
 
-    let (code, out) = installgate(dir.path(), &["events", "retry", &id], &[]);
+    let (code, out) = run(dir.path(), &["events", "retry", &id], &[]);
     assert_eq!(code, 1, "a pending event is not retried: {out}");
-    let (code, out) = installgate(dir.path(), &["events", "retry", "evt_unknown"], &[]);
+    let (code, out) = run(dir.path(), &["events", "retry", "evt_unknown"], &[]);
     assert_eq!(code, 1, "{out}");
 }

@@ -2,11 +2,13 @@
 //! event goes out after the restart.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::process::{Child, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use common::{free_port, installgate, start_receiver};
 use installgate_core::{
     AppId, Clock as _, ConnectionVault as _, Event, EventKind, ProviderId, SystemClock,
 };
@@ -14,23 +16,8 @@ use installgate_store::{Database, DatabaseOptions, Keyring, Outbox, SqlVault};
 
 const SECRET: &str = "whsec_MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3BxcnN0dXY=";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn serve(dir: &std::path::Path, hook_port: u16) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_installgate"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("INSTALLGATE") {
-            command.env_remove(key);
-        }
-    }
-    command
-        .current_dir(dir)
+    installgate(dir)
         .arg("serve")
         .env(
             "INSTALLGATE__SERVER__BIND",
@@ -101,31 +88,7 @@ async fn an_event_survives_a_sigkill_before_delivery() {
     );
 
     // The receiver comes up; a new process delivers the event.
-    let received = Arc::new(Mutex::new(Vec::<String>::new()));
-    let seen = web::Data::from(received.clone());
-    let server = HttpServer::new(move || {
-        App::new().app_data(seen.clone()).route(
-            "/hooks",
-            web::post().to(
-                |seen: web::Data<Mutex<Vec<String>>>, request: actix_web::HttpRequest| async move {
-                    let id = request
-                        .headers()
-                        .get("webhook-id")
-                        .unwrap()
-                        .to_str()
-                        .unwrap()
-                        .to_owned();
-                    seen.lock().unwrap().push(id);
-                    HttpResponse::Ok().finish()
-                },
-            ),
-        )
-    })
-    .workers(1)
-    .bind(("127.0.0.1", hook_port))
-    .unwrap()
-    .run();
-    tokio::spawn(server);
+    let received = start_receiver(hook_port);
     let mut second = serve(dir.path(), hook_port);
     let deadline = Instant::now() + Duration::from_secs(30);
     while received.lock().unwrap().is_empty() {
@@ -171,26 +134,7 @@ async fn two_gateway_processes_on_one_database_deliver_each_event_once() {
     }
 
     let hook_port = free_port();
-    let received = Arc::new(Mutex::new(Vec::<String>::new()));
-    let seen = web::Data::from(received.clone());
-    let server =
-        HttpServer::new(move || {
-            App::new().app_data(seen.clone()).route(
-            "/hooks",
-            web::post().to(
-                |seen: web::Data<Mutex<Vec<String>>>, request: actix_web::HttpRequest| async move {
-                    let id = request.headers().get("webhook-id").unwrap().to_str().unwrap();
-                    seen.lock().unwrap().push(id.to_owned());
-                    HttpResponse::Ok().finish()
-                },
-            ),
-        )
-        })
-        .workers(2)
-        .bind(("127.0.0.1", hook_port))
-        .unwrap()
-        .run();
-    tokio::spawn(server);
+    let received = start_receiver(hook_port);
 
     let mut first = serve(dir.path(), hook_port);
     let mut second = serve(dir.path(), hook_port);

@@ -1,0 +1,58 @@
+//! Helpers shared by the binary's integration tests.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+
+/// The `installgate` binary run in `dir`, with no `INSTALLGATE…` variables from the caller.
+pub fn installgate(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_installgate"));
+    command.current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("INSTALLGATE") || key == "RUST_LOG" {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// A TCP port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A webhook receiver on `port` that accepts everything and records each `webhook-id`.
+pub fn start_receiver(port: u16) -> Arc<Mutex<Vec<String>>> {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let seen = web::Data::from(received.clone());
+    let server = HttpServer::new(move || {
+        App::new().app_data(seen.clone()).route(
+            "/hooks",
+            web::post().to(
+                |seen: web::Data<Mutex<Vec<String>>>, request: HttpRequest| async move {
+                    let id = request
+                        .headers()
+                        .get("webhook-id")
+                        .unwrap()
+                        .to_str()
+                        .unwrap();
+                    seen.lock().unwrap().push(id.to_owned());
+                    HttpResponse::Ok().finish()
+                },
+            ),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", port))
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    received
+}
