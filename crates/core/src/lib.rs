@@ -4,6 +4,7 @@
 //! Architecture invariant: this crate knows nothing of HTTP frameworks, Redis or SQL. Adapters
 //! live in `installgate-store` and `installgate-server`; marketplace protocols in provider crates.
 
+mod accounts;
 mod clock;
 mod connection;
 mod credentials;
@@ -14,6 +15,9 @@ mod state_store;
 mod state_token;
 mod vault;
 
+pub use accounts::{
+    Account, AccountError, Accounts, Email, InvalidEmail, Throttle, ThrottleWindow,
+};
 pub use clock::{Clock, OffsetClock, SystemClock, Timestamp};
 pub use connection::{
     AccountId, Connection, ConnectionId, ConnectionStatus, InvalidKey, MarketplaceKey, Metadata,

@@ -19,6 +19,8 @@ pub enum StateKind {
     ParkedRequest,
     /// A one-time request id sent to the vendor's own login page.
     SignIn,
+    /// A signed-in session that signed out; its cookie must not work again.
+    RevokedSession,
 }
 
 impl StateKind {
@@ -27,6 +29,7 @@ impl StateKind {
             Self::Install => "install",
             Self::ParkedRequest => "parked",
             Self::SignIn => "signin",
+            Self::RevokedSession => "revoked-session",
         }
     }
 }
@@ -59,6 +62,9 @@ pub trait StateStore: Send + Sync + 'static {
         kind: StateKind,
         token: &StateToken,
     ) -> Result<Option<Vec<u8>>, StateStoreError>;
+
+    /// Whether a live record sits under `token`, without taking it.
+    async fn exists(&self, kind: StateKind, token: &StateToken) -> Result<bool, StateStoreError>;
 
     /// Answers when the backend is reachable.
     async fn ping(&self) -> Result<(), StateStoreError>;

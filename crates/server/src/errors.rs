@@ -24,6 +24,12 @@ pub enum AppError {
     BadRequest(String),
     #[error("there is nothing at this address")]
     NotFound,
+    /// The request was understood and refused; the message says why.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// Too many attempts; the client may try again after this long.
+    #[error("too many attempts")]
+    TooManyRequests(std::time::Duration),
     #[error("this address does not accept that method")]
     MethodNotAllowed,
     #[error("the request body is too large")]
@@ -42,6 +48,8 @@ impl AppError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UriTooLong => StatusCode::URI_TOO_LONG,
@@ -55,6 +63,8 @@ impl AppError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::NotFound => "not_found",
+            Self::Forbidden(_) => "forbidden",
+            Self::TooManyRequests(_) => "rate_limited",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UriTooLong => "uri_too_long",
@@ -69,6 +79,8 @@ impl AppError {
                 "This request cannot be handled"
             }
             Self::NotFound => "Page not found",
+            Self::Forbidden(_) => "Not allowed",
+            Self::TooManyRequests(_) => "Too many attempts",
             Self::MethodNotAllowed => "Not allowed",
             Self::Unavailable(_) => "Temporarily unavailable",
             Self::Unexpected(_) => "Something went wrong",
@@ -78,6 +90,8 @@ impl AppError {
     fn hint(&self) -> &'static str {
         match self {
             Self::Unavailable(_) => "Nothing was changed. Please try again in a minute.",
+            Self::TooManyRequests(_) => "Please wait a while, then try again.",
+            Self::Forbidden(_) => "Reload the page you came from and try again.",
             Self::Unexpected(_) => {
                 "Nothing was changed. Please try again; if it keeps happening, contact the app's support."
             }
@@ -109,8 +123,15 @@ impl AppError {
                 header::REFERRER_POLICY,
                 HeaderValue::from_static("no-referrer"),
             ));
-        if matches!(self, Self::Unavailable(_)) {
-            builder.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+        match self {
+            Self::Unavailable(_) => {
+                builder.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+            }
+            Self::TooManyRequests(wait) => {
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                builder.insert_header((header::RETRY_AFTER, seconds.max(1)));
+            }
+            _ => {}
         }
         builder
     }
@@ -120,6 +141,19 @@ impl From<StateStoreError> for AppError {
     fn from(error: StateStoreError) -> Self {
         tracing::warn!(%error, "state store call failed");
         Self::Unavailable("the state store")
+    }
+}
+
+impl From<installgate_core::VaultError> for AppError {
+    fn from(error: installgate_core::VaultError) -> Self {
+        match error {
+            installgate_core::VaultError::Unavailable(reason) => {
+                tracing::warn!(%reason, "vault call failed");
+                Self::Unavailable("the database")
+            }
+            installgate_core::VaultError::NotFound => Self::NotFound,
+            other => Self::Unexpected(other.into()),
+        }
     }
 }
 
@@ -139,6 +173,30 @@ pub struct PageError(#[from] pub AppError);
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct ApiError(#[from] pub AppError);
+
+/// `?` on any backend error in a handler, whichever format it renders.
+macro_rules! through_app_error {
+    ($($source:ty),*) => {$(
+        impl From<$source> for PageError {
+            fn from(error: $source) -> Self {
+                Self(error.into())
+            }
+        }
+
+        impl From<$source> for ApiError {
+            fn from(error: $source) -> Self {
+                Self(error.into())
+            }
+        }
+    )*};
+}
+
+through_app_error!(
+    StateStoreError,
+    DatabaseError,
+    installgate_core::VaultError,
+    installgate_core::AccountError
+);
 
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
@@ -190,6 +248,12 @@ mod tests {
         let cases = [
             (AppError::BadRequest("x".into()), 400, "bad_request"),
             (AppError::NotFound, 404, "not_found"),
+            (AppError::Forbidden("no"), 403, "forbidden"),
+            (
+                AppError::TooManyRequests(std::time::Duration::from_secs(3)),
+                429,
+                "rate_limited",
+            ),
             (AppError::MethodNotAllowed, 405, "method_not_allowed"),
             (AppError::PayloadTooLarge, 413, "payload_too_large"),
             (AppError::UriTooLong, 414, "uri_too_long"),

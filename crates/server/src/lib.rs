@@ -2,13 +2,17 @@
 //!
 //! Architecture invariant: only this crate knows HTTP status codes and HTML.
 
+pub mod accounts;
 pub mod cli;
 pub mod commands;
+pub mod csrf;
 pub mod errors;
 pub mod middleware;
 pub mod pages;
+pub mod park;
 pub mod routes;
 pub mod services;
+pub mod session;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

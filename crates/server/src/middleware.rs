@@ -49,3 +49,16 @@ pub fn default_headers() -> DefaultHeaders {
         .add((header::REFERRER_POLICY, "no-referrer"))
         .add((header::CACHE_CONTROL, "no-store"))
 }
+
+/// The session middleware fails a request with a bare 500 when its store does not answer; this
+/// turns that into the gateway's 503 page (or JSON), with `Retry-After`.
+pub async fn session_store_unavailable(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let path = request.path().to_owned();
+    next.call(request).await.map_err(|error| {
+        tracing::warn!(%error, "the session store failed");
+        errors::for_path(&path, AppError::Unavailable("the session store"))
+    })
+}

@@ -51,3 +51,148 @@ mod tests {
         assert!(page.contains("&lt;b&gt;t&lt;/b&gt;"));
     }
 }
+
+/// What a sign-in or sign-up page says it is for.
+#[derive(Debug, Clone, Default)]
+pub struct Purpose {
+    /// The app being installed and the marketplace it comes from, when the user is mid-install.
+    pub installing: Option<(String, String)>,
+}
+
+impl Purpose {
+    fn line(&self, action: &str) -> String {
+        match &self.installing {
+            Some((app, marketplace)) => {
+                format!("{action} to continue installing {app} from {marketplace}.")
+            }
+            None => format!("{action} to manage your marketplace connections."),
+        }
+    }
+}
+
+/// The fields every account form carries.
+#[derive(Debug, Clone, Default)]
+pub struct AccountForm<'a> {
+    pub csrf_token: &'a str,
+    pub resume: Option<&'a str>,
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+    pub purpose: Purpose,
+}
+
+fn hidden_fields(form: &AccountForm<'_>) -> Markup {
+    html! {
+        input type="hidden" name="csrf_token" value=(form.csrf_token);
+        @if let Some(resume) = form.resume {
+            input type="hidden" name="resume" value=(resume);
+        }
+    }
+}
+
+fn with_resume(path: &str, resume: Option<&str>) -> String {
+    match resume {
+        Some(token) => format!("{path}?resume={token}"),
+        None => path.to_owned(),
+    }
+}
+
+const FORM_STYLE: &str = "label{display:block;margin:.75rem 0 .25rem}input[type=email],\
+input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;font:inherit}\
+button{margin-top:1rem;padding:.5rem 1rem;font:inherit}.error{color:#b00020}";
+
+pub fn sign_in(form: &AccountForm<'_>) -> String {
+    layout(
+        "Sign in",
+        html! {
+            style { (FORM_STYLE) }
+            h1 { "Sign in" }
+            p { (form.purpose.line("Sign in")) }
+            @if let Some(error) = form.error {
+                p class="error" role="alert" { (error) }
+            }
+            form method="post" action="/account/sign-in" {
+                (hidden_fields(form))
+                label for="email" { "Email" }
+                input id="email" name="email" type="email" autocomplete="username" required value=(form.email);
+                label for="password" { "Password" }
+                input id="password" name="password" type="password" autocomplete="current-password" required;
+                button type="submit" { "Sign in" }
+            }
+            p { "No account yet? " a href=(with_resume("/account/sign-up", form.resume)) { "Sign up" } }
+        },
+    )
+}
+
+pub fn sign_up(form: &AccountForm<'_>) -> String {
+    layout(
+        "Sign up",
+        html! {
+            style { (FORM_STYLE) }
+            h1 { "Create an account" }
+            p { (form.purpose.line("Create an account")) }
+            @if let Some(error) = form.error {
+                p class="error" role="alert" { (error) }
+            }
+            form method="post" action="/account/sign-up" {
+                (hidden_fields(form))
+                label for="email" { "Email" }
+                input id="email" name="email" type="email" autocomplete="username" required value=(form.email);
+                label for="password" { "Password (10 characters or more)" }
+                input id="password" name="password" type="password" autocomplete="new-password" required minlength="10";
+                button type="submit" { "Create account" }
+            }
+            p { "Have an account? " a href=(with_resume("/account/sign-in", form.resume)) { "Sign in" } }
+        },
+    )
+}
+
+/// A connection as the account page lists it.
+#[derive(Debug, Clone)]
+pub struct ConnectionLine {
+    pub app: String,
+    pub marketplace: String,
+    pub account_key: String,
+    pub status: String,
+}
+
+pub fn account_home(who: &str, connections: &[ConnectionLine], csrf_token: &str) -> String {
+    layout(
+        "Your account",
+        html! {
+            style { (FORM_STYLE) }
+            h1 { "Signed in" }
+            p { "You are signed in as " strong { (who) } "." }
+            h2 { "Marketplace connections" }
+            @if connections.is_empty() {
+                p { "None yet. Install the app from a marketplace to connect it." }
+            } @else {
+                ul {
+                    @for line in connections {
+                        li { (line.app) " on " (line.marketplace) " (account " (line.account_key) "): " (line.status) }
+                    }
+                }
+            }
+            form method="post" action="/account/sign-out" {
+                input type="hidden" name="csrf_token" value=(csrf_token);
+                button type="submit" { "Sign out" }
+            }
+        },
+    )
+}
+
+pub fn signed_out() -> String {
+    message(
+        "Signed out",
+        "You are signed out",
+        "You can close this window, or sign in again from the marketplace.",
+    )
+}
+
+/// The name people know a marketplace by.
+pub fn marketplace_name(provider: &str) -> String {
+    match provider {
+        "hubspot" => "HubSpot".to_owned(),
+        "pipedrive" => "Pipedrive".to_owned(),
+        other => other.to_owned(),
+    }
+}

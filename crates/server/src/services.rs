@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use installgate_core::{Clock, StateStore};
+use installgate_core::{Accounts, Clock, StateStore};
 use installgate_store::{Database, Outbox, SqlVault};
 
+use crate::accounts::{AssertionVerifier, SignIn};
 use crate::settings::Settings;
 
 pub struct Services {
@@ -13,6 +14,10 @@ pub struct Services {
     pub database: Database,
     pub vault: SqlVault,
     pub outbox: Outbox,
+    pub accounts: Arc<dyn Accounts>,
+    pub sign_in: SignIn,
+    /// Present in external account mode.
+    pub assertions: Option<Arc<AssertionVerifier>>,
     pub clock: Arc<dyn Clock>,
 }
 

@@ -8,15 +8,19 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
-use installgate_core::{Clock, StateStore, StateStoreError, SystemClock};
-use installgate_store::{Database, MemoryStateStore, Outbox, RedisStateStore, SqlVault};
+use installgate_core::{Accounts, Clock, StateStore, StateStoreError, SystemClock, Throttle};
+use installgate_store::{
+    Database, MemoryStateStore, Outbox, RedisStateStore, SqlAccounts, SqlVault,
+};
 use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;
 
+use crate::accounts::{AssertionVerifier, Passwords, SignIn};
 use crate::middleware::{self, QueryLimit};
-use crate::routes::{fallback, health};
+use crate::routes::{account, fallback, health};
 use crate::services::Services;
-use crate::settings::{Settings, StateBackend, StateSettings};
+use crate::session::{self, GatewaySessionStore};
+use crate::settings::{AccountMode, Settings, StateBackend, StateSettings};
 use crate::telemetry::RequestSpan;
 use crate::vault_keys;
 use crate::webhooks::DeliveryWorker;
@@ -53,7 +57,8 @@ impl Application {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let state_store = open_state_store(&settings.state).context("opening the state store")?;
+        let backends = open_state_store(&settings.state).context("opening the state store")?;
+        let state_store = backends.state.clone();
         let database = Database::connect(&settings.database)
             .await
             .context("connecting to the database")?;
@@ -61,6 +66,18 @@ impl Application {
         let keys = Arc::new(vault_keys::keyring(&settings).context("loading the vault keys")?);
         let vault = SqlVault::new(database.clone(), keys, clock.clone());
         let outbox = Outbox::new(database.clone());
+        let accounts: Arc<dyn Accounts> =
+            Arc::new(SqlAccounts::new(database.clone(), clock.clone()));
+        let sign_in = SignIn {
+            accounts: accounts.clone(),
+            throttle: backends.throttle.clone(),
+            passwords: Passwords::new(settings.accounts.argon2)?,
+            settings: settings.accounts.clone(),
+        };
+        let assertions = match &settings.accounts.mode {
+            AccountMode::External(external) => Some(Arc::new(AssertionVerifier::new(external)?)),
+            AccountMode::BuiltIn => None,
+        };
         let delivery = DeliveryWorker::new(outbox.clone(), &settings.webhook, clock.clone())
             .map(|worker| tokio::spawn(worker.run()));
         if delivery.is_none() {
@@ -83,9 +100,12 @@ impl Application {
             database,
             vault,
             outbox,
+            accounts,
+            sign_in,
+            assertions,
             clock,
         };
-        let server = build_server(services, listener)?;
+        let server = build_server(services, listener, backends.redis)?;
         Ok(Self {
             port: address.port(),
             server,
@@ -113,17 +133,46 @@ impl Application {
     }
 }
 
+/// The state store, the sign-in throttle (the same backend), and the Redis connection sessions
+/// share when the backend is Redis.
+#[allow(missing_debug_implementations)]
+pub struct StateBackends {
+    pub state: Arc<dyn StateStore>,
+    pub throttle: Arc<dyn Throttle>,
+    pub redis: Option<RedisStateStore>,
+}
+
 /// The configured state store. Redis is connected lazily, so the gateway starts (and reports
 /// not-ready) while Redis is down, and recovers by itself.
-pub fn open_state_store(settings: &StateSettings) -> Result<Arc<dyn StateStore>, StateStoreError> {
+pub fn open_state_store(settings: &StateSettings) -> Result<StateBackends, StateStoreError> {
     Ok(match &settings.backend {
-        StateBackend::Memory { max_entries } => Arc::new(MemoryStateStore::new(*max_entries)),
-        StateBackend::Redis(options) => Arc::new(RedisStateStore::connect_lazy(options)?),
+        StateBackend::Memory { max_entries } => {
+            let store = Arc::new(MemoryStateStore::new(*max_entries));
+            StateBackends {
+                state: store.clone(),
+                throttle: store,
+                redis: None,
+            }
+        }
+        StateBackend::Redis(options) => {
+            let store = RedisStateStore::connect_lazy(options)?;
+            StateBackends {
+                state: Arc::new(store.clone()),
+                throttle: Arc::new(store.clone()),
+                redis: Some(store),
+            }
+        }
     })
 }
 
-fn build_server(services: Services, listener: TcpListener) -> std::io::Result<Server> {
+fn build_server(
+    services: Services,
+    listener: TcpListener,
+    redis: Option<RedisStateStore>,
+) -> std::io::Result<Server> {
     let server_settings = services.settings.server.clone();
+    let session_settings = services.settings.session.clone();
+    let session_key = session::cookie_key(&session_settings);
     let services = web::Data::new(services);
     let query_limit = web::Data::new(QueryLimit(server_settings.max_query_bytes));
     let mut server = HttpServer::new(move || {
@@ -147,11 +196,37 @@ fn build_server(services: Services, listener: TcpListener) -> std::io::Result<Se
                 ErrorHandlers::new()
                     .handler(StatusCode::METHOD_NOT_ALLOWED, fallback::method_not_allowed),
             )
+            .wrap(session::middleware(
+                match &redis {
+                    Some(redis) => GatewaySessionStore::Redis(redis.clone()),
+                    None => session::cookie_store(),
+                },
+                session_key.clone(),
+                &session_settings,
+            ))
+            .wrap(from_fn(session::add_partitioned))
+            .wrap(from_fn(middleware::session_store_unavailable))
             .wrap(from_fn(middleware::guard_request))
             .wrap(middleware::default_headers())
             .wrap(TracingLogger::<RequestSpan>::new())
             .service(web::resource("/healthz").get(health::healthz))
             .service(web::resource("/readyz").get(health::readyz))
+            .service(
+                web::scope("/account")
+                    .service(web::resource("/").get(account::home))
+                    .service(
+                        web::resource("/sign-in")
+                            .get(account::sign_in_page)
+                            .post(account::sign_in),
+                    )
+                    .service(
+                        web::resource("/sign-up")
+                            .get(account::sign_up_page)
+                            .post(account::sign_up),
+                    )
+                    .service(web::resource("/sign-out").post(account::sign_out))
+                    .service(web::resource("/sso").get(account::sso)),
+            )
             .default_service(web::to(fallback::not_found))
     })
     .listen(listener)?

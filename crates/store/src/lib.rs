@@ -7,12 +7,14 @@
 //!
 //! Architecture invariant: this crate implements core's ports and knows nothing of HTTP.
 
+mod accounts;
 mod database;
 mod memory_state;
 mod outbox;
 mod redis_state;
 mod vault;
 
+pub use accounts::SqlAccounts;
 pub use database::{Database, DatabaseError, DatabaseOptions, Engine, sqlite_file};
 pub use memory_state::MemoryStateStore;
 pub use outbox::{EventRecord, Outbox, PendingEvent};

@@ -1,10 +1,13 @@
 //! The in-memory state store, for a single gateway process.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use installgate_core::{StateKind, StateStore, StateStoreError, StateToken};
+use installgate_core::{
+    StateKind, StateStore, StateStoreError, StateToken, Throttle, ThrottleWindow,
+};
 use moka::policy::{EvictionPolicy, Expiry};
 use moka::sync::Cache;
 
@@ -40,6 +43,27 @@ impl Expiry<Key, Entry> for PerEntryTtl {
 /// once, so that is the oldest).
 pub struct MemoryStateStore {
     cache: Cache<Key, Entry>,
+    throttles: Cache<String, Arc<Window>>,
+}
+
+/// One throttling window: its failures and when it ends.
+struct Window {
+    failures: AtomicU64,
+    ends_at: Instant,
+    length: Duration,
+}
+
+struct WindowLength;
+
+impl Expiry<String, Arc<Window>> for WindowLength {
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        window: &Arc<Window>,
+        _now: Instant,
+    ) -> Option<Duration> {
+        Some(window.length)
+    }
 }
 
 impl MemoryStateStore {
@@ -50,7 +74,12 @@ impl MemoryStateStore {
             .eviction_policy(EvictionPolicy::lru())
             .expire_after(PerEntryTtl)
             .build();
-        Self { cache }
+        let throttles = Cache::builder()
+            .max_capacity(max_entries)
+            .eviction_policy(EvictionPolicy::lru())
+            .expire_after(WindowLength)
+            .build();
+        Self { cache, throttles }
     }
 
     /// The number of live records, after pending evictions and expiries have run.
@@ -105,11 +134,66 @@ impl StateStore for MemoryStateStore {
             .map(|entry| entry.value.to_vec()))
     }
 
+    async fn exists(&self, kind: StateKind, token: &StateToken) -> Result<bool, StateStoreError> {
+        let entry = self.cache.get(&(kind, token.digest()));
+        Ok(entry.is_some_and(|entry| entry.expires_at > Instant::now()))
+    }
+
     async fn ping(&self) -> Result<(), StateStoreError> {
         Ok(())
     }
 
     fn backend(&self) -> &'static str {
         "memory"
+    }
+}
+
+impl Window {
+    fn snapshot(&self, now: Instant) -> Option<ThrottleWindow> {
+        (self.ends_at > now).then(|| ThrottleWindow {
+            failures: self.failures.load(Ordering::SeqCst),
+            remaining: self.ends_at - now,
+        })
+    }
+}
+
+#[async_trait]
+impl Throttle for MemoryStateStore {
+    async fn failures(&self, key: &str) -> Result<Option<ThrottleWindow>, StateStoreError> {
+        let now = Instant::now();
+        Ok(self
+            .throttles
+            .get(key)
+            .and_then(|window| window.snapshot(now)))
+    }
+
+    async fn record_failure(
+        &self,
+        key: &str,
+        length: Duration,
+    ) -> Result<ThrottleWindow, StateStoreError> {
+        let now = Instant::now();
+        let open = || {
+            Arc::new(Window {
+                failures: AtomicU64::new(0),
+                ends_at: now + length,
+                length,
+            })
+        };
+        let mut window = self.throttles.get_with(key.to_owned(), open);
+        if window.ends_at <= now {
+            window = open();
+            self.throttles.insert(key.to_owned(), window.clone());
+        }
+        let failures = window.failures.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(ThrottleWindow {
+            failures,
+            remaining: window.ends_at.saturating_duration_since(now),
+        })
+    }
+
+    async fn reset(&self, key: &str) -> Result<(), StateStoreError> {
+        self.throttles.invalidate(key);
+        Ok(())
     }
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use installgate_core::{StateKind, StateStore, StateStoreError, StateToken};
+use installgate_core::{
+    StateKind, StateStore, StateStoreError, StateToken, Throttle, ThrottleWindow,
+};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -67,6 +69,74 @@ impl RedisStateStore {
             kind.as_str(),
             URL_SAFE_NO_PAD.encode(token.digest())
         )
+    }
+
+    fn throttle_key(&self, key: &str) -> String {
+        format!("{}throttle:{key}", self.key_prefix)
+    }
+
+    fn session_key(&self, key: &str) -> String {
+        format!("{}session:{key}", self.key_prefix)
+    }
+
+    /// Reads a session record.
+    pub async fn session_get(&self, key: &str) -> Result<Option<String>, StateStoreError> {
+        let mut command = redis::cmd("GET");
+        command.arg(self.session_key(key));
+        self.run(command).await
+    }
+
+    /// Writes a session record that expires after `ttl`. With `only_new`, an existing record is
+    /// left alone and `false` returned.
+    pub async fn session_set(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+        only_new: bool,
+    ) -> Result<bool, StateStoreError> {
+        let mut command = redis::cmd("SET");
+        command
+            .arg(self.session_key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(ttl.as_millis().max(1) as u64);
+        if only_new {
+            command.arg("NX");
+        }
+        let reply: Option<String> = self.run(command).await?;
+        Ok(reply.is_some())
+    }
+
+    pub async fn session_touch(&self, key: &str, ttl: Duration) -> Result<(), StateStoreError> {
+        let mut command = redis::cmd("PEXPIRE");
+        command
+            .arg(self.session_key(key))
+            .arg(ttl.as_millis().max(1) as u64);
+        self.run::<i64>(command).await.map(drop)
+    }
+
+    pub async fn session_delete(&self, key: &str) -> Result<(), StateStoreError> {
+        let mut command = redis::cmd("DEL");
+        command.arg(self.session_key(key));
+        self.run::<i64>(command).await.map(drop)
+    }
+
+    async fn run_pipeline<T: redis::FromRedisValue>(
+        &self,
+        pipeline: redis::Pipeline,
+    ) -> Result<T, StateStoreError> {
+        let mut connection = self.connection.clone();
+        match tokio::time::timeout(self.command_timeout, pipeline.query_async(&mut connection))
+            .await
+        {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(StateStoreError::Unavailable(describe(&error))),
+            Err(_) => Err(StateStoreError::Unavailable(format!(
+                "no answer within {} ms",
+                self.command_timeout.as_millis()
+            ))),
+        }
     }
 
     async fn run<T: redis::FromRedisValue>(
@@ -132,11 +202,72 @@ impl StateStore for RedisStateStore {
         self.run(command).await
     }
 
+    async fn exists(&self, kind: StateKind, token: &StateToken) -> Result<bool, StateStoreError> {
+        let mut command = redis::cmd("EXISTS");
+        command.arg(self.key(kind, token));
+        self.run::<i64>(command).await.map(|count| count > 0)
+    }
+
     async fn ping(&self) -> Result<(), StateStoreError> {
         self.run::<String>(redis::cmd("PING")).await.map(drop)
     }
 
     fn backend(&self) -> &'static str {
         "redis"
+    }
+}
+
+fn window(failures: Option<u64>, remaining_ms: i64) -> Option<ThrottleWindow> {
+    let failures = failures?;
+    let remaining = Duration::from_millis(u64::try_from(remaining_ms).ok()?);
+    Some(ThrottleWindow {
+        failures,
+        remaining,
+    })
+}
+
+#[async_trait]
+impl Throttle for RedisStateStore {
+    async fn failures(&self, key: &str) -> Result<Option<ThrottleWindow>, StateStoreError> {
+        let key = self.throttle_key(key);
+        let mut pipeline = redis::pipe();
+        pipeline.cmd("GET").arg(&key).cmd("PTTL").arg(&key);
+        let (failures, remaining): (Option<u64>, i64) = self.run_pipeline(pipeline).await?;
+        Ok(window(failures, remaining))
+    }
+
+    async fn record_failure(
+        &self,
+        key: &str,
+        length: Duration,
+    ) -> Result<ThrottleWindow, StateStoreError> {
+        let key = self.throttle_key(key);
+        let millis = length.as_millis().max(1) as u64;
+        // One transaction: open the window if there is none, count, and read what is left.
+        let mut pipeline = redis::pipe();
+        pipeline
+            .atomic()
+            .cmd("SET")
+            .arg(&key)
+            .arg(0)
+            .arg("PX")
+            .arg(millis)
+            .arg("NX")
+            .ignore()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("PTTL")
+            .arg(&key);
+        let (failures, remaining): (u64, i64) = self.run_pipeline(pipeline).await?;
+        Ok(window(Some(failures), remaining).unwrap_or(ThrottleWindow {
+            failures,
+            remaining: length,
+        }))
+    }
+
+    async fn reset(&self, key: &str) -> Result<(), StateStoreError> {
+        let mut command = redis::cmd("DEL");
+        command.arg(self.throttle_key(key));
+        self.run::<i64>(command).await.map(drop)
     }
 }

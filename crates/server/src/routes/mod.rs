@@ -1,4 +1,5 @@
 //! HTTP handlers, one module per route family.
 
+pub mod account;
 pub mod fallback;
 pub mod health;

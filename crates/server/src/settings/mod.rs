@@ -32,6 +32,8 @@ pub struct Settings {
     pub database: DatabaseOptions,
     pub vault: VaultSettings,
     pub webhook: WebhookSettings,
+    pub session: SessionSettings,
+    pub accounts: AccountSettings,
     pub apps: BTreeMap<AppId, AppSettings>,
 }
 
@@ -80,6 +82,55 @@ pub struct VaultSettings {
     /// The key new ciphertexts are written under; `None` only when no key is configured.
     pub active_key: Option<String>,
     pub keys: BTreeMap<String, Arc<VaultKey>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// 64 bytes that sign and encrypt the cookie; `None` makes a key per process.
+    pub key: Option<Arc<SecretBox<Vec<u8>>>>,
+    pub idle_timeout: Duration,
+    pub absolute_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountSettings {
+    pub mode: AccountMode,
+    pub argon2: Argon2Cost,
+    pub max_failures_per_account: u64,
+    pub max_failures_per_address: u64,
+    pub failure_window: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Cost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum AccountMode {
+    BuiltIn,
+    External(Box<ExternalLogin>),
+}
+
+/// The vendor's own login, and how to check what it sends back.
+#[derive(Debug, Clone)]
+pub struct ExternalLogin {
+    pub login_url: Url,
+    pub signup_url: Url,
+    pub issuer: String,
+    pub audience: String,
+    pub keys: AssertionKeys,
+    pub jwks_timeout: Duration,
+    pub jwks_cache: Duration,
+    pub jwks_min_refetch: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum AssertionKeys {
+    Hs256(Arc<SecretBox<Vec<u8>>>),
+    Jwks(Url),
 }
 
 /// Where and how events are delivered.

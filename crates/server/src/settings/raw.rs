@@ -15,6 +15,8 @@ pub(super) struct RawSettings {
     #[serde(default)]
     pub vault: RawVault,
     pub webhook: RawWebhook,
+    pub session: RawSession,
+    pub accounts: RawAccounts,
     #[serde(default)]
     pub apps: BTreeMap<String, RawApp>,
 }
@@ -89,4 +91,36 @@ pub(super) struct RawWebhook {
     pub poll_interval_ms: u64,
     pub lease_seconds: u64,
     pub batch_size: u32,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawSession {
+    pub key: Option<SecretString>,
+    pub idle_timeout_minutes: u64,
+    pub absolute_timeout_hours: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawAccounts {
+    pub mode: String,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub max_failures_per_account: u64,
+    pub max_failures_per_address: u64,
+    pub failure_window_seconds: u64,
+    pub external: RawExternal,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawExternal {
+    pub login_url: Option<String>,
+    pub signup_url: Option<String>,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub hs256_secret: Option<SecretString>,
+    pub jwks_url: Option<String>,
+    pub jwks_timeout_ms: u64,
+    pub jwks_cache_seconds: u64,
+    pub jwks_min_refetch_seconds: u64,
 }

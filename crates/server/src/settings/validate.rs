@@ -13,9 +13,13 @@ use secrecy::{ExposeSecret as _, SecretBox};
 use tracing_subscriber::EnvFilter;
 use url::Url;
 
-use super::raw::{RawApp, RawDatabase, RawServer, RawSettings, RawState, RawVault, RawWebhook};
+use super::raw::{
+    RawAccounts, RawApp, RawDatabase, RawServer, RawSession, RawSettings, RawState, RawVault,
+    RawWebhook,
+};
 use super::{
-    AppSettings, KNOWN_PROVIDERS, LogFormat, LogSettings, Problem, RetryPolicy, ServerSettings,
+    AccountMode, AccountSettings, AppSettings, Argon2Cost, AssertionKeys, ExternalLogin,
+    KNOWN_PROVIDERS, LogFormat, LogSettings, Problem, RetryPolicy, ServerSettings, SessionSettings,
     Settings, StateBackend, StateSettings, VaultSettings, WebhookSettings, WebhookTarget,
 };
 
@@ -75,7 +79,18 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
     let database = database(&mut report, raw.database);
     let vault = vault(&mut report, raw.vault);
     let webhook = webhook(&mut report, raw.webhook);
+    let session = session(&mut report, raw.session);
+    let accounts = accounts(&mut report, raw.accounts);
     let apps = apps(&mut report, raw.apps);
+    if let (Some(state), Some(session)) = (&state, &session)
+        && matches!(state.backend, StateBackend::Redis(_))
+        && session.key.is_none()
+    {
+        report.add(
+            "session.key",
+            "is required with the Redis backend, so that every replica reads the same cookies",
+        );
+    }
     if let (Some(database), Some(vault)) = (&database, &vault)
         && vault.keys.is_empty()
         && Engine::of_url(database.url.expose_secret()) == Some(Engine::Postgres)
@@ -85,20 +100,29 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
             "at least one key is required with PostgreSQL (a development key is generated only for SQLite)",
         );
     }
-    match (server, log, state, database, vault, webhook) {
-        (Some(server), Some(log), Some(state), Some(database), Some(vault), Some(webhook))
-            if report.0.is_empty() =>
-        {
-            Ok(Settings {
-                server,
-                log,
-                state,
-                database,
-                vault,
-                webhook,
-                apps,
-            })
-        }
+    match (
+        server, log, state, database, vault, webhook, session, accounts,
+    ) {
+        (
+            Some(server),
+            Some(log),
+            Some(state),
+            Some(database),
+            Some(vault),
+            Some(webhook),
+            Some(session),
+            Some(accounts),
+        ) if report.0.is_empty() => Ok(Settings {
+            server,
+            log,
+            state,
+            database,
+            vault,
+            webhook,
+            session,
+            accounts,
+            apps,
+        }),
         _ => Err(report.0),
     }
 }
@@ -369,6 +393,151 @@ fn webhook(report: &mut Report, raw: RawWebhook) -> Option<WebhookSettings> {
         poll_interval: Duration::from_millis(poll),
         lease: Duration::from_secs(lease),
         batch_size,
+    })
+}
+
+fn session(report: &mut Report, raw: RawSession) -> Option<SessionSettings> {
+    let idle = report.in_range(
+        "session.idle_timeout_minutes",
+        raw.idle_timeout_minutes,
+        1..=10_080,
+    );
+    let absolute = report.in_range(
+        "session.absolute_timeout_hours",
+        raw.absolute_timeout_hours,
+        1..=720,
+    );
+    let key = match raw.key {
+        None => Some(None),
+        Some(encoded) => match STANDARD.decode(encoded.expose_secret().trim()) {
+            Ok(bytes) if bytes.len() >= 64 => Some(Some(Arc::new(SecretBox::new(Box::new(bytes))))),
+            _ => {
+                report.add("session.key", "must be at least 64 bytes of base64");
+                None
+            }
+        },
+    };
+    Some(SessionSettings {
+        key: key?,
+        idle_timeout: Duration::from_secs(idle * 60),
+        absolute_timeout: Duration::from_secs(absolute * 3600),
+    })
+}
+
+fn accounts(report: &mut Report, raw: RawAccounts) -> Option<AccountSettings> {
+    let memory_kib = report.in_range(
+        "accounts.argon2_memory_kib",
+        raw.argon2_memory_kib,
+        8..=1_048_576,
+    );
+    let iterations = report.in_range("accounts.argon2_iterations", raw.argon2_iterations, 1..=16);
+    let parallelism = report.in_range(
+        "accounts.argon2_parallelism",
+        raw.argon2_parallelism,
+        1..=16,
+    );
+    let per_account = report.in_range(
+        "accounts.max_failures_per_account",
+        raw.max_failures_per_account,
+        1..=1000,
+    );
+    let per_address = report.in_range(
+        "accounts.max_failures_per_address",
+        raw.max_failures_per_address,
+        1..=100_000,
+    );
+    let window = report.in_range(
+        "accounts.failure_window_seconds",
+        raw.failure_window_seconds,
+        1..=86_400,
+    );
+    let mode = match raw.mode.as_str() {
+        "builtin" => Some(AccountMode::BuiltIn),
+        "external" => {
+            external(report, raw.external).map(|login| AccountMode::External(Box::new(login)))
+        }
+        _ => {
+            report.add("accounts.mode", "must be \"builtin\" or \"external\"");
+            None
+        }
+    };
+    Some(AccountSettings {
+        mode: mode?,
+        argon2: Argon2Cost {
+            memory_kib,
+            iterations,
+            parallelism,
+        },
+        max_failures_per_account: per_account,
+        max_failures_per_address: per_address,
+        failure_window: Duration::from_secs(window),
+    })
+}
+
+fn external(report: &mut Report, raw: super::raw::RawExternal) -> Option<ExternalLogin> {
+    let at = |key: &str| format!("accounts.external.{key}");
+    let required_url = |report: &mut Report, key: &str, raw: Option<&String>| match raw {
+        Some(raw) => report.url(&at(key), raw, &["http", "https"]),
+        None => {
+            report.add(at(key), "is required when accounts.mode is \"external\"");
+            None
+        }
+    };
+    let login_url = required_url(report, "login_url", raw.login_url.as_ref());
+    let signup_url = match &raw.signup_url {
+        Some(url) => report.url(&at("signup_url"), url, &["http", "https"]),
+        None => login_url.clone(),
+    };
+    let mut required_text = |key: &str, value: Option<String>| {
+        let value = value.filter(|text| !text.trim().is_empty());
+        if value.is_none() {
+            report.add(at(key), "is required when accounts.mode is \"external\"");
+        }
+        value
+    };
+    let issuer = required_text("issuer", raw.issuer);
+    let audience = required_text("audience", raw.audience);
+    let keys = match (raw.hs256_secret, raw.jwks_url) {
+        (Some(secret), None) if secret.expose_secret().len() >= 32 => {
+            Some(AssertionKeys::Hs256(Arc::new(SecretBox::new(Box::new(
+                secret.expose_secret().as_bytes().to_vec(),
+            )))))
+        }
+        (Some(_), None) => {
+            report.add(at("hs256_secret"), "must be at least 32 characters");
+            None
+        }
+        (None, Some(url)) => report
+            .url(&at("jwks_url"), &url, &["http", "https"])
+            .map(AssertionKeys::Jwks),
+        _ => {
+            report.add(
+                at("hs256_secret"),
+                "set exactly one of hs256_secret and jwks_url",
+            );
+            None
+        }
+    };
+    let timeout = report.in_range(&at("jwks_timeout_ms"), raw.jwks_timeout_ms, 100..=30_000);
+    let cache = report.in_range(
+        &at("jwks_cache_seconds"),
+        raw.jwks_cache_seconds,
+        1..=86_400,
+    );
+    let refetch = report.in_range(
+        &at("jwks_min_refetch_seconds"),
+        raw.jwks_min_refetch_seconds,
+        0..=3600,
+    );
+    Some(ExternalLogin {
+        login_url: login_url?,
+        signup_url: signup_url?,
+        issuer: issuer?,
+        audience: audience?,
+        keys: keys?,
+        jwks_timeout: Duration::from_millis(timeout),
+        jwks_cache: Duration::from_secs(cache),
+        jwks_min_refetch: Duration::from_secs(refetch),
     })
 }
 

@@ -1,0 +1,162 @@
+//! Checking the JWT the vendor's login sends back: signature (HS256 with the shared secret, or
+//! RS256/ES256 with a key from the vendor's JWKS), `iss`, `aud`, `sub`, `exp` (and no more than
+//! five minutes ahead), and `nonce` equal to the one-time request id.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use secrecy::ExposeSecret as _;
+use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
+
+use super::jwks::{JwksCache, JwksError};
+use crate::settings::{AssertionKeys, ExternalLogin};
+
+/// How far in the future an assertion's `exp` may be.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(300);
+/// Clock skew allowed on `exp`.
+const LEEWAY_SECONDS: u64 = 30;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssertionError {
+    #[error("the sign-in assertion is not a valid token")]
+    Malformed,
+    #[error("the sign-in assertion uses an algorithm this gateway does not accept")]
+    Algorithm,
+    #[error("the sign-in assertion's signature does not verify")]
+    Signature,
+    #[error("the sign-in assertion has expired")]
+    Expired,
+    #[error("the sign-in assertion is valid for too long")]
+    TooLongLived,
+    #[error("the sign-in assertion was not issued for this gateway")]
+    WrongAudienceOrIssuer,
+    #[error("the sign-in assertion lacks a required claim")]
+    MissingClaim,
+    #[error("the sign-in assertion does not belong to this sign-in request")]
+    Nonce,
+    #[error(transparent)]
+    Keys(#[from] JwksError),
+}
+
+impl AssertionError {
+    /// Whether the failure lies with the vendor's key server rather than the assertion.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Keys(JwksError::Unavailable(_)))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    sub: String,
+    exp: u64,
+    nonce: Option<String>,
+    email: Option<String>,
+    name: Option<String>,
+}
+
+/// What a verified assertion says of the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub subject: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+enum Keys {
+    Hs256(DecodingKey),
+    Jwks(JwksCache),
+}
+
+pub struct AssertionVerifier {
+    issuer: String,
+    audience: String,
+    keys: Keys,
+}
+
+impl std::fmt::Debug for AssertionVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssertionVerifier")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AssertionVerifier {
+    pub fn new(settings: &ExternalLogin) -> anyhow::Result<Self> {
+        let keys = match &settings.keys {
+            AssertionKeys::Hs256(secret) => {
+                Keys::Hs256(DecodingKey::from_secret(secret.expose_secret()))
+            }
+            AssertionKeys::Jwks(url) => Keys::Jwks(JwksCache::new(
+                url.clone(),
+                settings.jwks_timeout,
+                settings.jwks_cache,
+                settings.jwks_min_refetch,
+            )?),
+        };
+        Ok(Self {
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            keys,
+        })
+    }
+
+    pub async fn verify(
+        &self,
+        token: &str,
+        nonce: &str,
+        now_seconds: u64,
+    ) -> Result<Verified, AssertionError> {
+        let header = decode_header(token).map_err(|_| AssertionError::Malformed)?;
+        let key = match (&self.keys, header.alg) {
+            (Keys::Hs256(key), Algorithm::HS256) => key.clone(),
+            (Keys::Jwks(jwks), Algorithm::RS256 | Algorithm::ES256) => {
+                let kid = header.kid.as_deref().ok_or(AssertionError::MissingClaim)?;
+                jwks.key(kid).await?
+            }
+            _ => return Err(AssertionError::Algorithm),
+        };
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = LEEWAY_SECONDS;
+        let claims = decode::<Claims>(token, &key, &validation)
+            .map_err(|error| {
+                use jsonwebtoken::errors::ErrorKind;
+                match error.kind() {
+                    ErrorKind::ExpiredSignature => AssertionError::Expired,
+                    ErrorKind::InvalidAudience | ErrorKind::InvalidIssuer => {
+                        AssertionError::WrongAudienceOrIssuer
+                    }
+                    ErrorKind::MissingRequiredClaim(_) => AssertionError::MissingClaim,
+                    ErrorKind::InvalidSignature => AssertionError::Signature,
+                    ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                        AssertionError::Algorithm
+                    }
+                    _ => AssertionError::Malformed,
+                }
+            })?
+            .claims;
+        if claims.exp > now_seconds + MAX_LIFETIME.as_secs() + LEEWAY_SECONDS {
+            return Err(AssertionError::TooLongLived);
+        }
+        let matches = claims
+            .nonce
+            .as_deref()
+            .is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(nonce.as_bytes())));
+        if !matches {
+            return Err(AssertionError::Nonce);
+        }
+        if claims.sub.is_empty() {
+            return Err(AssertionError::MissingClaim);
+        }
+        Ok(Verified {
+            subject: claims.sub,
+            email: claims.email,
+            name: claims.name,
+        })
+    }
+}

@@ -1,0 +1,140 @@
+//! The vendor's signing keys, fetched from its JWKS URL: cached, refetched when a token names an
+//! unknown key id (at most once per `min_refetch`), bounded in time, size and count.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::DecodingKey;
+use jsonwebtoken::jwk::JwkSet;
+use url::Url;
+
+/// Largest JWKS document accepted.
+const MAX_BYTES: usize = 64 * 1024;
+/// Most keys kept from one document.
+const MAX_KEYS: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwksError {
+    #[error("the sign-in keys could not be fetched: {0}")]
+    Unavailable(String),
+    #[error("no sign-in key has the id the assertion names")]
+    UnknownKey,
+}
+
+struct Cached {
+    keys: HashMap<String, DecodingKey>,
+    fetched_at: Instant,
+}
+
+pub struct JwksCache {
+    url: Url,
+    client: reqwest::Client,
+    ttl: Duration,
+    min_refetch: Duration,
+    cached: tokio::sync::Mutex<Option<Cached>>,
+}
+
+impl std::fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksCache")
+            .field("url", &self.url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwksCache {
+    pub fn new(
+        url: Url,
+        timeout: Duration,
+        ttl: Duration,
+        min_refetch: Duration,
+    ) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self {
+            url,
+            client,
+            ttl,
+            min_refetch,
+            cached: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    /// The key with id `kid`. One fetch at a time: concurrent callers wait for it.
+    pub async fn key(&self, kid: &str) -> Result<DecodingKey, JwksError> {
+        let mut cached = self.cached.lock().await;
+        let now = Instant::now();
+        if let Some(current) = cached.as_ref() {
+            let age = now.duration_since(current.fetched_at);
+            let known = current.keys.get(kid);
+            match known {
+                Some(key) if age < self.ttl => return Ok(key.clone()),
+                None if age < self.min_refetch => return Err(JwksError::UnknownKey),
+                _ => {}
+            }
+        }
+        match self.fetch().await {
+            Ok(keys) => {
+                let key = keys.get(kid).cloned();
+                *cached = Some(Cached {
+                    keys,
+                    fetched_at: now,
+                });
+                key.ok_or(JwksError::UnknownKey)
+            }
+            // A stale copy still serves a key it has while the URL is down.
+            Err(error) => cached
+                .as_ref()
+                .and_then(|current| current.keys.get(kid).cloned())
+                .ok_or(error),
+        }
+    }
+
+    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, JwksError> {
+        let unavailable = |reason: &str| JwksError::Unavailable(reason.to_owned());
+        let response = self
+            .client
+            .get(self.url.clone())
+            .send()
+            .await
+            .map_err(|error| {
+                if error.is_timeout() {
+                    unavailable("no answer in time")
+                } else {
+                    unavailable("the JWKS URL could not be reached")
+                }
+            })?;
+        if !response.status().is_success() {
+            return Err(unavailable(&format!(
+                "the JWKS URL answered {}",
+                response.status().as_u16()
+            )));
+        }
+        if response
+            .content_length()
+            .is_some_and(|length| length > MAX_BYTES as u64)
+        {
+            return Err(unavailable("the JWKS document is too large"));
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|_| unavailable("the JWKS document could not be read"))?;
+        if body.len() > MAX_BYTES {
+            return Err(unavailable("the JWKS document is too large"));
+        }
+        let set: JwkSet = serde_json::from_slice(&body)
+            .map_err(|_| unavailable("the JWKS document is not valid"))?;
+        Ok(set
+            .keys
+            .iter()
+            .filter_map(|jwk| {
+                let kid = jwk.common.key_id.clone()?;
+                DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
+            })
+            .take(MAX_KEYS)
+            .collect())
+    }
+}

@@ -1,0 +1,153 @@
+//! Signing people in: built-in accounts (passwords, throttling) and the vendor's own login
+//! (signed assertions). Who is signed in lives in the session; see `session`.
+
+mod assertion;
+mod jwks;
+mod password;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use installgate_core::{
+    Account, AccountError, Accounts, Email, StateKind, StateStore, Throttle, ThrottleWindow,
+};
+use secrecy::SecretString;
+use sha2::{Digest as _, Sha256};
+
+pub use assertion::{AssertionError, AssertionVerifier, MAX_LIFETIME, Verified};
+pub use jwks::JwksError;
+pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Passwords};
+
+use crate::errors::AppError;
+use crate::session::GatewaySession;
+use crate::settings::AccountSettings;
+
+impl From<AccountError> for AppError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Unavailable(reason) => {
+                tracing::warn!(%reason, "account store call failed");
+                Self::Unavailable("the database")
+            }
+            other => Self::Unexpected(other.into()),
+        }
+    }
+}
+
+/// How a built-in sign-in ended, when it did not sign anyone in.
+#[derive(Debug)]
+pub enum SignInRefused {
+    /// Wrong email or password; the two are not told apart.
+    Invalid,
+    /// Too many failures for this account or address; try again after the window.
+    Throttled(std::time::Duration),
+}
+
+/// The built-in sign-in: throttling, constant-time-ish checks, and the password.
+#[derive(Clone)]
+pub struct SignIn {
+    pub accounts: Arc<dyn Accounts>,
+    pub throttle: Arc<dyn Throttle>,
+    pub passwords: Passwords,
+    pub settings: AccountSettings,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn").finish_non_exhaustive()
+    }
+}
+
+fn account_key(email: &str) -> String {
+    let digest = Sha256::digest(email.trim().to_lowercase().as_bytes());
+    format!("signin:account:{}", URL_SAFE_NO_PAD.encode(digest))
+}
+
+fn address_key(address: Option<IpAddr>) -> String {
+    format!(
+        "signin:address:{}",
+        address.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+    )
+}
+
+impl SignIn {
+    fn over_limit(
+        &self,
+        window: Option<ThrottleWindow>,
+        limit: u64,
+    ) -> Option<std::time::Duration> {
+        window.filter(|w| w.failures >= limit).map(|w| w.remaining)
+    }
+
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: SecretString,
+        address: Option<IpAddr>,
+    ) -> Result<Result<Account, SignInRefused>, AppError> {
+        let account_key = account_key(email);
+        let address_key = address_key(address);
+        let (by_account, by_address) = tokio::try_join!(
+            self.throttle.failures(&account_key),
+            self.throttle.failures(&address_key),
+        )?;
+        let blocked = self
+            .over_limit(by_account, self.settings.max_failures_per_account)
+            .into_iter()
+            .chain(self.over_limit(by_address, self.settings.max_failures_per_address))
+            .max();
+        if let Some(wait) = blocked {
+            return Ok(Err(SignInRefused::Throttled(wait)));
+        }
+
+        let found = match Email::parse(email) {
+            Ok(email) => self.accounts.credentials(&email).await?,
+            Err(_) => None,
+        };
+        let (account, hash) = match found {
+            Some((account, hash)) => (Some(account), Some(hash)),
+            None => (None, None),
+        };
+        let matched = self.passwords.verify(hash, password).await?;
+        match account {
+            Some(account) if matched => {
+                self.throttle.reset(&account_key).await?;
+                Ok(Ok(account))
+            }
+            _ => {
+                let window = self.settings.failure_window;
+                tokio::try_join!(
+                    self.throttle.record_failure(&account_key, window),
+                    self.throttle.record_failure(&address_key, window),
+                )?;
+                Ok(Err(SignInRefused::Invalid))
+            }
+        }
+    }
+}
+
+/// The signed-in account of this session, if any: within the absolute timeout, not signed out
+/// elsewhere (the session id is checked against the revoked ones), and still existing.
+pub async fn current_account(
+    session: &GatewaySession,
+    accounts: &dyn Accounts,
+    state_store: &dyn StateStore,
+    absolute_timeout: std::time::Duration,
+    now: installgate_core::Timestamp,
+) -> Result<Option<Account>, AppError> {
+    let Some(signed_in) = session.signed_in() else {
+        return Ok(None);
+    };
+    let expired = now.since(signed_in.signed_in_at()) >= absolute_timeout;
+    let (Some(account_id), Some(sid)) = (signed_in.account_id(), signed_in.sid_token()) else {
+        session.clear();
+        return Ok(None);
+    };
+    if expired || state_store.exists(StateKind::RevokedSession, &sid).await? {
+        session.clear();
+        return Ok(None);
+    }
+    Ok(accounts.get(&account_id).await?)
+}

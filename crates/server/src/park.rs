@@ -1,0 +1,89 @@
+//! Park and resume: a request that needs a signed-in user is kept (as a short-lived, single-use
+//! record in the state store) while the user signs in or signs up, then continued. Only the
+//! gateway's own routes can be resumed, so a resume link is never a redirect elsewhere.
+
+use std::time::Duration;
+
+use installgate_core::{StateKind, StateStore, StateToken};
+use serde::{Deserialize, Serialize};
+
+use crate::errors::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parked {
+    /// Path and query of the request to continue.
+    pub target: String,
+}
+
+/// Whether `target` is a gateway route that may be resumed.
+pub fn is_resumable(target: &str) -> bool {
+    let route_ok = ["/install/", "/connect/", "/account/"]
+        .iter()
+        .any(|prefix| target.starts_with(prefix));
+    route_ok
+        && target.len() <= 4096
+        && !target.contains("//")
+        && target.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+}
+
+pub async fn park(
+    store: &dyn StateStore,
+    target: &str,
+    ttl: Duration,
+) -> Result<StateToken, AppError> {
+    if !is_resumable(target) {
+        return Err(AppError::BadRequest(
+            "this page cannot be continued after signing in".into(),
+        ));
+    }
+    let token = StateToken::generate().map_err(|error| AppError::Unexpected(error.into()))?;
+    let record = serde_json::to_vec(&Parked {
+        target: target.to_owned(),
+    })
+    .map_err(|error| AppError::Unexpected(error.into()))?;
+    store
+        .put(StateKind::ParkedRequest, &token, &record, ttl)
+        .await?;
+    Ok(token)
+}
+
+/// The parked request under `token`, taken (it cannot be resumed twice). `None` when the token
+/// is malformed, unknown, used or expired.
+pub async fn take(store: &dyn StateStore, token: &str) -> Result<Option<Parked>, AppError> {
+    let Ok(token) = StateToken::parse(token) else {
+        return Ok(None);
+    };
+    let Some(record) = store.take(StateKind::ParkedRequest, &token).await? else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_slice::<Parked>(&record)
+        .ok()
+        .filter(|parked| is_resumable(&parked.target)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_gateway_routes_resume() {
+        for ok in [
+            "/install/hubspot/demo?step=authorize&returnUrl=x",
+            "/connect/pipedrive/crm",
+            "/account/",
+        ] {
+            assert!(is_resumable(ok), "{ok}");
+        }
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/install/",
+            "/install//evil",
+            "/healthz",
+            "/account",
+            "/install/x\\y",
+            "/install/\u{0}",
+        ] {
+            assert!(!is_resumable(bad), "{bad}");
+        }
+    }
+}

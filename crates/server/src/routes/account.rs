@@ -1,0 +1,425 @@
+//! `/account/…`: sign-in, sign-up and sign-out pages of the built-in accounts, the return point
+//! of the vendor's own login (`/account/sso`), and the account page.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use installgate_core::{
+    AccountId, AppId, ConnectionVault as _, Email, ProviderId, StateKind, StateToken,
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::{SignInRefused, current_account};
+use crate::errors::{AppError, PageError};
+use crate::pages::{self, AccountForm, ConnectionLine, Purpose};
+use crate::services::Services;
+use crate::session::GatewaySession;
+use crate::settings::AccountMode;
+use crate::{csrf, park};
+
+/// `303 See Other` to a gateway path.
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .body(body)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    resume: Option<String>,
+    app: Option<String>,
+    provider: Option<String>,
+}
+
+impl PageQuery {
+    /// The install this sign-in is part of, when the query names a configured app.
+    fn purpose(&self, services: &Services) -> Purpose {
+        let installing = match (&self.app, &self.provider) {
+            (Some(app), Some(provider)) => AppId::parse(app)
+                .ok()
+                .and_then(|id| services.settings.apps.get(&id))
+                .filter(|settings| settings.provider.as_str() == provider)
+                .map(|settings| (settings.id.to_string(), pages::marketplace_name(provider))),
+            _ => None,
+        };
+        Purpose { installing }
+    }
+}
+
+/// Sends a visitor who is not signed in to sign in, parking `request` to continue afterwards.
+/// Routes that need an account call this.
+pub async fn sign_in_first(
+    services: &Services,
+    request: &HttpRequest,
+    app_and_provider: Option<(&AppId, &ProviderId)>,
+) -> Result<HttpResponse, AppError> {
+    let target = match request.query_string() {
+        "" => request.path().to_owned(),
+        query => format!("{}?{query}", request.path()),
+    };
+    let token = park::park(
+        services.state_store.as_ref(),
+        &target,
+        services.settings.state.ttl,
+    )
+    .await?;
+    let mut location = format!("/account/sign-in?resume={}", token.expose());
+    if let Some((app, provider)) = app_and_provider {
+        location.push_str(&format!("&app={app}&provider={provider}"));
+    }
+    Ok(see_other(&location))
+}
+
+/// Where to go once signed in: the parked request, or the account page.
+async fn resume_target(services: &Services, resume: Option<&str>) -> Result<String, AppError> {
+    match resume {
+        Some(token) => Ok(park::take(services.state_store.as_ref(), token)
+            .await?
+            .map_or_else(|| "/account/".to_owned(), |parked| parked.target)),
+        None => Ok("/account/".to_owned()),
+    }
+}
+
+/// A resume token worth carrying through a form: well-formed, or dropped.
+fn clean_resume(resume: Option<&str>) -> Option<&str> {
+    resume.filter(|token| StateToken::parse(token).is_ok())
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ExternalRequest {
+    resume: Option<String>,
+}
+
+/// External mode: hand the visitor to the vendor's login (or sign-up) page with a one-time
+/// request id that the returning assertion must carry as its `nonce`.
+async fn to_vendor(
+    services: &Services,
+    signup: bool,
+    resume: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    let AccountMode::External(external) = &services.settings.accounts.mode else {
+        return Err(AppError::NotFound);
+    };
+    let request_id = StateToken::generate().map_err(|error| AppError::Unexpected(error.into()))?;
+    let record = serde_json::to_vec(&ExternalRequest {
+        resume: clean_resume(resume).map(str::to_owned),
+    })
+    .map_err(|error| AppError::Unexpected(error.into()))?;
+    services
+        .state_store
+        .put(
+            StateKind::SignIn,
+            &request_id,
+            &record,
+            services.settings.state.ttl,
+        )
+        .await?;
+    let mut location = if signup {
+        external.signup_url.clone()
+    } else {
+        external.login_url.clone()
+    };
+    let return_to = format!(
+        "{}/account/sso",
+        services
+            .settings
+            .server
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+    );
+    location
+        .query_pairs_mut()
+        .append_pair("return_to", &return_to)
+        .append_pair("request", request_id.expose());
+    Ok(see_other(location.as_str()))
+}
+
+pub async fn sign_in_page(
+    services: web::Data<Services>,
+    session: GatewaySession,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    if matches!(services.settings.accounts.mode, AccountMode::External(_)) {
+        return Ok(to_vendor(&services, false, query.resume.as_deref()).await?);
+    }
+    let csrf_token = session.csrf_token()?;
+    let form = AccountForm {
+        csrf_token: &csrf_token,
+        resume: clean_resume(query.resume.as_deref()),
+        purpose: query.purpose(&services),
+        ..AccountForm::default()
+    };
+    Ok(html(actix_web::http::StatusCode::OK, pages::sign_in(&form)))
+}
+
+pub async fn sign_up_page(
+    services: web::Data<Services>,
+    session: GatewaySession,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    if matches!(services.settings.accounts.mode, AccountMode::External(_)) {
+        return Ok(to_vendor(&services, true, query.resume.as_deref()).await?);
+    }
+    let csrf_token = session.csrf_token()?;
+    let form = AccountForm {
+        csrf_token: &csrf_token,
+        resume: clean_resume(query.resume.as_deref()),
+        purpose: query.purpose(&services),
+        ..AccountForm::default()
+    };
+    Ok(html(actix_web::http::StatusCode::OK, pages::sign_up(&form)))
+}
+
+#[derive(Deserialize)]
+pub struct CredentialsForm {
+    email: String,
+    password: String,
+    csrf_token: String,
+    resume: Option<String>,
+}
+
+impl std::fmt::Debug for CredentialsForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsForm").finish_non_exhaustive()
+    }
+}
+
+fn built_in_only(services: &Services) -> Result<(), AppError> {
+    match services.settings.accounts.mode {
+        AccountMode::BuiltIn => Ok(()),
+        AccountMode::External(_) => Err(AppError::NotFound),
+    }
+}
+
+pub async fn sign_in(
+    services: web::Data<Services>,
+    session: GatewaySession,
+    request: HttpRequest,
+    form: web::Form<CredentialsForm>,
+) -> Result<HttpResponse, PageError> {
+    built_in_only(&services)?;
+    let form = form.into_inner();
+    csrf::check(
+        &request,
+        &session,
+        &form.csrf_token,
+        &services.settings.server.public_url,
+    )?;
+    let address = request.peer_addr().map(|address| address.ip());
+    let password = SecretString::from(form.password);
+    match services
+        .sign_in
+        .sign_in(&form.email, password, address)
+        .await?
+    {
+        Ok(account) => {
+            session.sign_in(&account.id, services.clock.now())?;
+            tracing::info!(account = %account.id, "signed in");
+            let target = resume_target(&services, form.resume.as_deref()).await?;
+            Ok(see_other(&target))
+        }
+        Err(SignInRefused::Throttled(wait)) => Err(AppError::TooManyRequests(wait).into()),
+        Err(SignInRefused::Invalid) => {
+            let csrf_token = session.csrf_token()?;
+            let page = pages::sign_in(&AccountForm {
+                csrf_token: &csrf_token,
+                resume: clean_resume(form.resume.as_deref()),
+                email: &form.email,
+                error: Some("The email address or the password is not right."),
+                purpose: Purpose::default(),
+            });
+            Ok(html(actix_web::http::StatusCode::UNAUTHORIZED, page))
+        }
+    }
+}
+
+pub async fn sign_up(
+    services: web::Data<Services>,
+    session: GatewaySession,
+    request: HttpRequest,
+    form: web::Form<CredentialsForm>,
+) -> Result<HttpResponse, PageError> {
+    built_in_only(&services)?;
+    let form = form.into_inner();
+    csrf::check(
+        &request,
+        &session,
+        &form.csrf_token,
+        &services.settings.server.public_url,
+    )?;
+    let password = SecretString::from(form.password);
+    let problem = match Email::parse(&form.email) {
+        Err(error) => Some(error.to_string()),
+        Ok(email) => match crate::accounts::Passwords::check_new(&password) {
+            Err(reason) => Some(reason),
+            Ok(()) => {
+                let hash = services.sign_in.passwords.hash(password).await?;
+                match services.accounts.create(&email, &hash).await {
+                    Ok(account) => {
+                        session.sign_in(&account.id, services.clock.now())?;
+                        tracing::info!(account = %account.id, "account created");
+                        let target = resume_target(&services, form.resume.as_deref()).await?;
+                        return Ok(see_other(&target));
+                    }
+                    Err(installgate_core::AccountError::EmailTaken) => Some(
+                        "An account with this email address exists already: sign in instead."
+                            .to_owned(),
+                    ),
+                    Err(other) => return Err(AppError::from(other).into()),
+                }
+            }
+        },
+    };
+    let csrf_token = session.csrf_token()?;
+    let page = pages::sign_up(&AccountForm {
+        csrf_token: &csrf_token,
+        resume: clean_resume(form.resume.as_deref()),
+        email: &form.email,
+        error: problem.as_deref(),
+        purpose: Purpose::default(),
+    });
+    Ok(html(
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        page,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
+pub async fn sign_out(
+    services: web::Data<Services>,
+    session: GatewaySession,
+    request: HttpRequest,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    csrf::check(
+        &request,
+        &session,
+        &form.csrf_token,
+        &services.settings.server.public_url,
+    )?;
+    if let Some(sid) = session
+        .signed_in()
+        .and_then(|signed_in| signed_in.sid_token())
+    {
+        // A copy of the old cookie must not sign anyone in again, even where the cookie holds
+        // the whole session.
+        services
+            .state_store
+            .put(
+                StateKind::RevokedSession,
+                &sid,
+                b"1",
+                services.settings.session.absolute_timeout,
+            )
+            .await?;
+    }
+    session.clear();
+    Ok(html(actix_web::http::StatusCode::OK, pages::signed_out()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SsoQuery {
+    request: String,
+    assertion: String,
+}
+
+pub async fn sso(
+    services: web::Data<Services>,
+    session: GatewaySession,
+    query: web::Query<SsoQuery>,
+) -> Result<HttpResponse, PageError> {
+    let Some(verifier) = services.assertions.as_ref() else {
+        return Err(AppError::NotFound.into());
+    };
+    let refused = |message: &str| {
+        AppError::BadRequest(format!("{message}; start again from the marketplace"))
+    };
+    let request_id =
+        StateToken::parse(&query.request).map_err(|_| refused("this sign-in link is not valid"))?;
+    let record = services
+        .state_store
+        .take(StateKind::SignIn, &request_id)
+        .await?
+        .ok_or_else(|| refused("this sign-in request has expired or was used already"))?;
+    let pending: ExternalRequest =
+        serde_json::from_slice(&record).map_err(|error| AppError::Unexpected(error.into()))?;
+    let now_seconds = u64::try_from(services.clock.now().as_millis() / 1000).unwrap_or(0);
+    let verified = match verifier
+        .verify(&query.assertion, &query.request, now_seconds)
+        .await
+    {
+        Ok(verified) => verified,
+        Err(error) if error.is_unavailable() => {
+            tracing::warn!(%error, "sign-in keys unavailable");
+            return Err(AppError::Unavailable("the sign-in service").into());
+        }
+        Err(error) => {
+            tracing::info!(%error, "sign-in assertion refused");
+            return Err(refused(&error.to_string()).into());
+        }
+    };
+    let account_id = AccountId::parse(&verified.subject)
+        .map_err(|_| refused("the sign-in assertion names no valid user"))?;
+    let email = verified
+        .email
+        .as_deref()
+        .and_then(|email| Email::parse(email).ok());
+    let account = services
+        .accounts
+        .remember_external(&account_id, email.as_ref(), verified.name.as_deref())
+        .await?;
+    session.sign_in(&account.id, services.clock.now())?;
+    tracing::info!(account = %account.id, "signed in through the vendor's login");
+    let target = resume_target(&services, pending.resume.as_deref()).await?;
+    Ok(see_other(&target))
+}
+
+pub async fn home(
+    services: web::Data<Services>,
+    session: GatewaySession,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let settings = &services.settings;
+    let account = current_account(
+        &session,
+        services.accounts.as_ref(),
+        services.state_store.as_ref(),
+        settings.session.absolute_timeout,
+        services.clock.now(),
+    )
+    .await?;
+    let Some(account) = account else {
+        return Ok(sign_in_first(&services, &request, None).await?);
+    };
+    let connections = services.vault.list_by_account(&account.id).await?;
+    let lines: Vec<ConnectionLine> = connections
+        .into_iter()
+        .map(|connection| ConnectionLine {
+            app: connection.app.to_string(),
+            marketplace: pages::marketplace_name(connection.provider.as_str()),
+            account_key: connection.marketplace_key.as_str().to_owned(),
+            status: connection.status.as_str().to_owned(),
+        })
+        .collect();
+    let who = account
+        .email
+        .as_ref()
+        .map_or_else(|| account.id.to_string(), ToString::to_string);
+    let csrf_token = session.csrf_token()?;
+    Ok(html(
+        actix_web::http::StatusCode::OK,
+        pages::account_home(&who, &lines, &csrf_token),
+    ))
+}

@@ -1,0 +1,99 @@
+//! The typed session: handlers never touch string keys.
+
+use std::future::{Ready, ready};
+
+use actix_session::{Session, SessionExt as _};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use installgate_core::{AccountId, StateToken, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::errors::AppError;
+
+const SIGNED_IN: &str = "signed_in";
+const CSRF: &str = "csrf";
+
+/// Who is signed in, since when, under which session id (revoked at sign-out).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub account: String,
+    pub sid: String,
+    pub at: i64,
+}
+
+impl SignedIn {
+    pub fn account_id(&self) -> Option<AccountId> {
+        AccountId::parse(&self.account).ok()
+    }
+
+    pub fn signed_in_at(&self) -> Timestamp {
+        Timestamp::from_millis(self.at)
+    }
+
+    pub fn sid_token(&self) -> Option<StateToken> {
+        StateToken::parse(&self.sid).ok()
+    }
+}
+
+pub struct GatewaySession(Session);
+
+impl std::fmt::Debug for GatewaySession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GatewaySession")
+    }
+}
+
+fn unexpected(error: impl std::fmt::Display) -> AppError {
+    AppError::Unexpected(anyhow::anyhow!("session: {error}"))
+}
+
+impl GatewaySession {
+    pub fn signed_in(&self) -> Option<SignedIn> {
+        self.0.get::<SignedIn>(SIGNED_IN).ok().flatten()
+    }
+
+    /// Signs `account` in under a new session id and a new CSRF token.
+    pub fn sign_in(&self, account: &AccountId, now: Timestamp) -> Result<(), AppError> {
+        let sid = StateToken::generate().map_err(unexpected)?;
+        self.0.renew();
+        self.0.remove(CSRF);
+        let signed_in = SignedIn {
+            account: account.as_str().to_owned(),
+            sid: sid.expose().to_owned(),
+            at: now.as_millis(),
+        };
+        self.0.insert(SIGNED_IN, signed_in).map_err(unexpected)
+    }
+
+    /// Forgets everything; the cookie is cleared.
+    pub fn clear(&self) {
+        self.0.purge();
+    }
+
+    /// The CSRF token of this session, made on first use.
+    pub fn csrf_token(&self) -> Result<String, AppError> {
+        if let Ok(Some(token)) = self.0.get::<String>(CSRF) {
+            return Ok(token);
+        }
+        let token = StateToken::generate()
+            .map_err(unexpected)?
+            .expose()
+            .to_owned();
+        self.0.insert(CSRF, &token).map_err(unexpected)?;
+        Ok(token)
+    }
+
+    /// The CSRF token, if one was made; never makes one.
+    pub fn existing_csrf_token(&self) -> Option<String> {
+        self.0.get::<String>(CSRF).ok().flatten()
+    }
+}
+
+impl FromRequest for GatewaySession {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(Ok(Self(request.get_session())))
+    }
+}

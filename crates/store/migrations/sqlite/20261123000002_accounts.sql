@@ -1,0 +1,12 @@
+-- Vendor accounts. Built-in accounts have an email and an argon2id password hash; external
+-- accounts are the vendor's users, keyed by the `sub` of their sign-in assertions.
+CREATE TABLE accounts (
+    id TEXT PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL,
+    email TEXT,
+    name TEXT,
+    password_hash TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX accounts_builtin_email ON accounts (email) WHERE kind = 'builtin';
