@@ -178,7 +178,10 @@ fn environment_variables_override_files_and_are_checked_too() {
             ("INSTALLGATE__STATE__BACKEND", "redis"),
             ("INSTALLGATE__STATE__REDIS_URL", "redis://127.0.0.1:6390"),
             ("INSTALLGATE__STATE__COMMAND_TIMEOUT_MS", "250"),
-            ("INSTALLGATE__SESSION__KEY", installgate_tests::TEST_SESSION_KEY),
+            (
+                "INSTALLGATE__SESSION__KEY",
+                installgate_tests::TEST_SESSION_KEY,
+            ),
         ],
     )
     .unwrap();
@@ -224,7 +227,10 @@ fn the_production_example_is_valid_once_its_secrets_are_given() {
             "redis://:pw@redis.internal:6379",
         ),
         ("INSTALLGATE__VAULT__KEYS__K2024", GOOD_KEY),
-        ("INSTALLGATE__SESSION__KEY", installgate_tests::TEST_SESSION_KEY),
+        (
+            "INSTALLGATE__SESSION__KEY",
+            installgate_tests::TEST_SESSION_KEY,
+        ),
         ("INSTALLGATE__APPS__CRM_HUBSPOT__CLIENT_SECRET", "hs-secret"),
         (
             "INSTALLGATE__APPS__CRM_PIPEDRIVE__CLIENT_SECRET",

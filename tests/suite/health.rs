@@ -34,7 +34,10 @@ async fn readyz_answers_200_on_redis_and_postgres() {
     let app = spawn_app(&[
         ("INSTALLGATE__STATE__BACKEND", "redis"),
         ("INSTALLGATE__STATE__REDIS_URL", &redis_url),
-        ("INSTALLGATE__SESSION__KEY", installgate_tests::TEST_SESSION_KEY),
+        (
+            "INSTALLGATE__SESSION__KEY",
+            installgate_tests::TEST_SESSION_KEY,
+        ),
         ("INSTALLGATE__STATE__KEY_PREFIX", &prefix),
         ("INSTALLGATE__DATABASE__URL", database.url()),
         ("INSTALLGATE__VAULT__ACTIVE_KEY", "k1"),
@@ -58,7 +61,10 @@ async fn readyz_names_a_stopped_redis_within_2_seconds_and_recovers() {
     let app = spawn_app(&[
         ("INSTALLGATE__STATE__BACKEND", "redis"),
         ("INSTALLGATE__STATE__REDIS_URL", &redis_url),
-        ("INSTALLGATE__SESSION__KEY", installgate_tests::TEST_SESSION_KEY),
+        (
+            "INSTALLGATE__SESSION__KEY",
+            installgate_tests::TEST_SESSION_KEY,
+        ),
     ])
     .await;
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
@@ -100,7 +106,10 @@ async fn readyz_answers_503_within_2_seconds_when_redis_is_paused() {
     let app = spawn_app(&[
         ("INSTALLGATE__STATE__BACKEND", "redis"),
         ("INSTALLGATE__STATE__REDIS_URL", &redis_url),
-        ("INSTALLGATE__SESSION__KEY", installgate_tests::TEST_SESSION_KEY),
+        (
+            "INSTALLGATE__SESSION__KEY",
+            installgate_tests::TEST_SESSION_KEY,
+        ),
     ])
     .await;
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
@@ -193,7 +202,10 @@ async fn stopping_lets_a_request_in_flight_finish() {
     let app = spawn_app(&[
         ("INSTALLGATE__STATE__BACKEND", "redis"),
         ("INSTALLGATE__STATE__REDIS_URL", &redis_url),
-        ("INSTALLGATE__SESSION__KEY", installgate_tests::TEST_SESSION_KEY),
+        (
+            "INSTALLGATE__SESSION__KEY",
+            installgate_tests::TEST_SESSION_KEY,
+        ),
     ])
     .await;
     // A paused Redis holds /readyz open for its check budget: a request in flight.

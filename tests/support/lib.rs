@@ -27,7 +27,8 @@ pub use redis_server::PrivateRedis;
 pub const TEST_VAULT_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 /// A valid session key (64 bytes, base64), required with the Redis backend.
-pub const TEST_SESSION_KEY: &str = "c2Vzc2lvbi1rZXktc2Vzc2lvbi1rZXktc2Vzc2lvbi1rZXktc2Vzc2lvbi1rZXktc2Vzc2lvbi1rZXktc2Vzc2lvbg==";
+pub const TEST_SESSION_KEY: &str =
+    "c2Vzc2lvbi1rZXktc2Vzc2lvbi1rZXktc2Vzc2lvbi1rZXktc2Vzc2lvbi1rZXktc2Vzc2lvbi1rZXktc2Vzc2lvbg==";
 
 /// The shared Redis most tests use, each under its own key prefix.
 pub fn redis_url() -> String {
