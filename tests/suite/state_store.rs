@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use installgate_core::{StateKind, StateStore, StateStoreError, StateToken};
+use installgate_core::{StateKind, StateStore, StateStoreError, StateToken, Throttle};
 use installgate_store::{MemoryStateStore, RedisOptions, RedisStateStore};
 use installgate_tests::{PrivateRedis, free_port, redis_url, unique_prefix};
 
@@ -11,7 +11,11 @@ const TIMEOUT: Duration = Duration::from_millis(1000);
 /// How much later than its timeout a failing call may return: scheduling noise, not a target.
 const SLACK: Duration = Duration::from_millis(1500);
 
-fn memory() -> Arc<dyn StateStore> {
+/// Both ports of one backend.
+trait Backend: StateStore + Throttle {}
+impl<T: StateStore + Throttle> Backend for T {}
+
+fn memory() -> Arc<dyn Backend> {
     Arc::new(MemoryStateStore::new(10_000))
 }
 
@@ -24,7 +28,7 @@ fn redis_at(url: &str, prefix: &str) -> RedisStateStore {
     .unwrap()
 }
 
-fn redis() -> Arc<dyn StateStore> {
+fn redis() -> Arc<dyn Backend> {
     Arc::new(redis_at(&redis_url(), &unique_prefix()))
 }
 
@@ -46,6 +50,8 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    throttle_windows_count_and_expire,
+    a_record_exists_until_taken,
     a_record_can_be_taken_once,
     unknown_tokens_are_absent,
     records_expire_after_their_ttl,
@@ -54,7 +60,83 @@ on_both_backends!(
     a_put_replaces_the_record,
 );
 
-async fn a_record_can_be_taken_once(store: Arc<dyn StateStore>) {
+async fn throttle_windows_count_and_expire(store: Arc<dyn Backend>) {
+    let key = format!("test:{}", uuid::Uuid::new_v4());
+    assert_eq!(store.failures(&key).await.unwrap(), None);
+    let counts: Vec<_> = (0..200)
+        .map(|_| {
+            let store = store.clone();
+            let key = key.clone();
+            tokio::spawn(
+                async move { store.record_failure(&key, Duration::from_millis(600)).await },
+            )
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for count in counts {
+        seen.push(count.await.unwrap().unwrap().failures);
+    }
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=200).collect::<Vec<u64>>(),
+        "every attempt gets its own count"
+    );
+    store.forgive(&key).await.unwrap();
+    let window = store.failures(&key).await.unwrap().unwrap();
+    assert_eq!(window.failures, 199);
+    assert!(window.remaining <= Duration::from_millis(600));
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(
+        store.failures(&key).await.unwrap(),
+        None,
+        "the window ended"
+    );
+    store
+        .record_failure(&key, Duration::from_secs(60))
+        .await
+        .unwrap();
+    store.reset(&key).await.unwrap();
+    assert_eq!(store.failures(&key).await.unwrap(), None);
+    // Forgiving a key with no window leaves nothing behind.
+    store.forgive(&key).await.unwrap();
+    assert_eq!(store.failures(&key).await.unwrap(), None);
+}
+
+async fn a_record_exists_until_taken(store: Arc<dyn Backend>) {
+    let token = StateToken::generate().unwrap();
+    assert!(
+        !store
+            .exists(StateKind::RevokedSession, &token)
+            .await
+            .unwrap()
+    );
+    store
+        .put(
+            StateKind::RevokedSession,
+            &token,
+            b"1",
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .exists(StateKind::RevokedSession, &token)
+            .await
+            .unwrap()
+    );
+    assert!(!store.exists(StateKind::Install, &token).await.unwrap());
+    store.take(StateKind::RevokedSession, &token).await.unwrap();
+    assert!(
+        !store
+            .exists(StateKind::RevokedSession, &token)
+            .await
+            .unwrap()
+    );
+}
+
+async fn a_record_can_be_taken_once(store: Arc<dyn Backend>) {
     let token = StateToken::generate().unwrap();
     store
         .put(
@@ -71,13 +153,13 @@ async fn a_record_can_be_taken_once(store: Arc<dyn StateStore>) {
     assert_eq!(second, None);
 }
 
-async fn unknown_tokens_are_absent(store: Arc<dyn StateStore>) {
+async fn unknown_tokens_are_absent(store: Arc<dyn Backend>) {
     let token = StateToken::generate().unwrap();
     assert_eq!(store.take(StateKind::Install, &token).await.unwrap(), None);
     store.ping().await.unwrap();
 }
 
-async fn records_expire_after_their_ttl(store: Arc<dyn StateStore>) {
+async fn records_expire_after_their_ttl(store: Arc<dyn Backend>) {
     let short = StateToken::generate().unwrap();
     let long = StateToken::generate().unwrap();
     store
@@ -105,7 +187,7 @@ async fn records_expire_after_their_ttl(store: Arc<dyn StateStore>) {
     );
 }
 
-async fn kinds_do_not_share_records(store: Arc<dyn StateStore>) {
+async fn kinds_do_not_share_records(store: Arc<dyn Backend>) {
     let token = StateToken::generate().unwrap();
     store
         .put(
@@ -130,7 +212,7 @@ async fn kinds_do_not_share_records(store: Arc<dyn StateStore>) {
     );
 }
 
-async fn one_of_1000_concurrent_takes_wins(store: Arc<dyn StateStore>) {
+async fn one_of_1000_concurrent_takes_wins(store: Arc<dyn Backend>) {
     let token = StateToken::generate().unwrap();
     store
         .put(StateKind::Install, &token, b"once", Duration::from_secs(60))
@@ -152,7 +234,7 @@ async fn one_of_1000_concurrent_takes_wins(store: Arc<dyn StateStore>) {
     assert_eq!(winners, 1);
 }
 
-async fn a_put_replaces_the_record(store: Arc<dyn StateStore>) {
+async fn a_put_replaces_the_record(store: Arc<dyn Backend>) {
     let token = StateToken::generate().unwrap();
     let ttl = Duration::from_secs(60);
     store

@@ -15,6 +15,7 @@ pub struct TestApp {
 
 /// Configuration sources: the embedded defaults plus `vars`, given as `INSTALLGATE__…`
 /// environment variables (the process environment is not read).
+/// Later entries win over earlier ones with the same name.
 pub fn test_sources(vars: &[(&str, &str)]) -> Sources {
     let env_vars: HashMap<String, String> = vars
         .iter()
@@ -35,10 +36,18 @@ pub async fn spawn_app(vars: &[(&str, &str)]) -> TestApp {
     }
     let data_dir = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}/installgate.db", data_dir.path().display());
+    // The public URL must be known before the server binds, so the port is picked first.
+    let port = crate::free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let public_url = format!("http://127.0.0.1:{port}");
     let mut all: Vec<(&str, &str)> = vec![
-        ("INSTALLGATE__SERVER__BIND", "127.0.0.1:0"),
+        ("INSTALLGATE__SERVER__BIND", &bind),
+        ("INSTALLGATE__SERVER__PUBLIC_URL", &public_url),
         ("INSTALLGATE__SERVER__WORKERS", "2"),
         ("INSTALLGATE__DATABASE__URL", &database_url),
+        // Cheap password hashing keeps sign-in tests quick; production uses the defaults.
+        ("INSTALLGATE__ACCOUNTS__ARGON2_MEMORY_KIB", "1024"),
+        ("INSTALLGATE__ACCOUNTS__ARGON2_ITERATIONS", "1"),
     ];
     all.extend_from_slice(vars);
     let settings = settings::load(&test_sources(&all)).unwrap();

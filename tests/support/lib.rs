@@ -12,12 +12,14 @@
 )]
 
 mod app;
+mod browser;
 mod database;
 mod postgres;
 mod receiver;
 mod redis_server;
 
 pub use app::{TestApp, spawn_app, test_sources};
+pub use browser::{Browser, SESSION_COOKIE, hidden_input, location};
 pub use database::TestDatabase;
 pub use postgres::FreshPostgres;
 pub use receiver::{Received, Receiver};

@@ -104,8 +104,9 @@ pub struct ThrottleWindow {
     pub remaining: Duration,
 }
 
-/// Counting failures (wrong passwords) per key in fixed windows, shared by every replica that
-/// shares the state store.
+/// Counting attempts per key in fixed windows, shared by every replica that shares the state
+/// store. Callers count an attempt before they check it (so concurrent attempts cannot slip past
+/// the limit together) and forgive the ones that succeed.
 #[async_trait]
 pub trait Throttle: Send + Sync + 'static {
     /// The failures counted in `key`'s current window, if a window is open.
@@ -117,6 +118,9 @@ pub trait Throttle: Send + Sync + 'static {
         key: &str,
         window: Duration,
     ) -> Result<ThrottleWindow, StateStoreError>;
+
+    /// Takes one count back (a counted attempt that succeeded).
+    async fn forgive(&self, key: &str) -> Result<(), StateStoreError>;
 
     async fn reset(&self, key: &str) -> Result<(), StateStoreError>;
 }

@@ -33,6 +33,19 @@ pub enum Command {
     /// Inspect and retry webhook events.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Manage built-in accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Create a built-in account. The password is asked for on a terminal, or read from the
+    /// first line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,7 +8,7 @@ use installgate_core::{Clock as _, SystemClock, Timestamp};
 use installgate_store::{Database, Outbox, SqlVault, rotate_keys};
 
 use crate::Application;
-use crate::cli::{EventsCommand, VaultCommand};
+use crate::cli::{AccountsCommand, EventsCommand, VaultCommand};
 use crate::settings::{self, Settings, Sources};
 
 /// Loads the configuration, or prints every problem and says how to exit.
@@ -200,4 +200,73 @@ pub async fn events(sources: &Sources, command: EventsCommand) -> ExitCode {
             }
         },
     }
+}
+
+/// The new account's password: asked for without echo on a terminal, else the first line of
+/// standard input.
+fn read_password() -> std::io::Result<String> {
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        if first != again {
+            return Err(std::io::Error::other("the two passwords differ"));
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+pub async fn accounts(sources: &Sources, command: AccountsCommand) -> ExitCode {
+    let AccountsCommand::Create { email } = command;
+    let (settings, database) = match open_database(sources).await {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    if !matches!(
+        settings.accounts.mode,
+        crate::settings::AccountMode::BuiltIn
+    ) {
+        eprintln!("accounts.mode is \"external\": the vendor's own login manages accounts");
+        return ExitCode::FAILURE;
+    }
+    match create_account(&settings, database, &email, read_password()).await {
+        Ok(id) => {
+            println!("created account {id} for {}", email.trim().to_lowercase());
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Creates a built-in account; the error is a sentence for the operator.
+pub async fn create_account(
+    settings: &Settings,
+    database: Database,
+    email: &str,
+    password: std::io::Result<String>,
+) -> Result<installgate_core::AccountId, String> {
+    use installgate_core::Accounts as _;
+    let email = installgate_core::Email::parse(email).map_err(|error| error.to_string())?;
+    let password =
+        secrecy::SecretString::from(password.map_err(|error| format!("no password: {error}"))?);
+    crate::accounts::Passwords::check_new(&password)?;
+    let passwords = crate::accounts::Passwords::new(settings.accounts.argon2)
+        .map_err(|error| error.to_string())?;
+    let hash = passwords
+        .hash(password)
+        .await
+        .map_err(|error| error.to_string())?;
+    let accounts = installgate_store::SqlAccounts::new(database, Arc::new(SystemClock));
+    accounts
+        .create(&email, &hash)
+        .await
+        .map(|account| account.id)
+        .map_err(|error| error.to_string())
 }

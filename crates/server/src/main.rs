@@ -15,5 +15,6 @@ async fn main() -> ExitCode {
         Command::Migrate => commands::migrate(&sources).await,
         Command::Vault(command) => commands::vault(&sources, command).await,
         Command::Events(command) => commands::events(&sources, command).await,
+        Command::Accounts(command) => commands::accounts(&sources, command).await,
     }
 }

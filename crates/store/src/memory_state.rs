@@ -192,6 +192,15 @@ impl Throttle for MemoryStateStore {
         })
     }
 
+    async fn forgive(&self, key: &str) -> Result<(), StateStoreError> {
+        if let Some(window) = self.throttles.get(key) {
+            let _ = window
+                .failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        }
+        Ok(())
+    }
+
     async fn reset(&self, key: &str) -> Result<(), StateStoreError> {
         self.throttles.invalidate(key);
         Ok(())

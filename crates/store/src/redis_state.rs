@@ -265,6 +265,21 @@ impl Throttle for RedisStateStore {
         }))
     }
 
+    async fn forgive(&self, key: &str) -> Result<(), StateStoreError> {
+        // Decrement only a live window, so that no counter without an expiry is left behind.
+        let script = redis::Script::new(
+            "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0",
+        );
+        let mut connection = self.connection.clone();
+        let invocation = script.key(self.throttle_key(key));
+        let call = invocation.invoke_async::<i64>(&mut connection);
+        match tokio::time::timeout(self.command_timeout, call).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(StateStoreError::Unavailable(describe(&error))),
+            Err(_) => Err(StateStoreError::Unavailable("no answer in time".into())),
+        }
+    }
+
     async fn reset(&self, key: &str) -> Result<(), StateStoreError> {
         let mut command = redis::cmd("DEL");
         command.arg(self.throttle_key(key));

@@ -10,9 +10,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use installgate_core::{
-    Account, AccountError, Accounts, Email, StateKind, StateStore, Throttle, ThrottleWindow,
-};
+use installgate_core::{Account, AccountError, Accounts, Email, StateKind, StateStore, Throttle};
 use secrecy::SecretString;
 use sha2::{Digest as _, Sha256};
 
@@ -73,14 +71,6 @@ fn address_key(address: Option<IpAddr>) -> String {
 }
 
 impl SignIn {
-    fn over_limit(
-        &self,
-        window: Option<ThrottleWindow>,
-        limit: u64,
-    ) -> Option<std::time::Duration> {
-        window.filter(|w| w.failures >= limit).map(|w| w.remaining)
-    }
-
     pub async fn sign_in(
         &self,
         email: &str,
@@ -89,15 +79,20 @@ impl SignIn {
     ) -> Result<Result<Account, SignInRefused>, AppError> {
         let account_key = account_key(email);
         let address_key = address_key(address);
+        let window = self.settings.failure_window;
+        // Count the attempt first: concurrent attempts then cannot all pass one check together.
         let (by_account, by_address) = tokio::try_join!(
-            self.throttle.failures(&account_key),
-            self.throttle.failures(&address_key),
+            self.throttle.record_failure(&account_key, window),
+            self.throttle.record_failure(&address_key, window),
         )?;
-        let blocked = self
-            .over_limit(by_account, self.settings.max_failures_per_account)
-            .into_iter()
-            .chain(self.over_limit(by_address, self.settings.max_failures_per_address))
-            .max();
+        let blocked = [
+            (by_account, self.settings.max_failures_per_account),
+            (by_address, self.settings.max_failures_per_address),
+        ]
+        .into_iter()
+        .filter(|(counted, limit)| counted.failures > *limit)
+        .map(|(counted, _)| counted.remaining)
+        .max();
         if let Some(wait) = blocked {
             return Ok(Err(SignInRefused::Throttled(wait)));
         }
@@ -113,17 +108,13 @@ impl SignIn {
         let matched = self.passwords.verify(hash, password).await?;
         match account {
             Some(account) if matched => {
-                self.throttle.reset(&account_key).await?;
+                tokio::try_join!(
+                    self.throttle.reset(&account_key),
+                    self.throttle.forgive(&address_key),
+                )?;
                 Ok(Ok(account))
             }
-            _ => {
-                let window = self.settings.failure_window;
-                tokio::try_join!(
-                    self.throttle.record_failure(&account_key, window),
-                    self.throttle.record_failure(&address_key, window),
-                )?;
-                Ok(Err(SignInRefused::Invalid))
-            }
+            _ => Ok(Err(SignInRefused::Invalid)),
         }
     }
 }

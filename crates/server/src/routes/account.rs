@@ -180,8 +180,12 @@ pub async fn sign_up_page(
 
 #[derive(Deserialize)]
 pub struct CredentialsForm {
+    #[serde(default)]
     email: String,
+    #[serde(default)]
     password: String,
+    /// Missing is refused like wrong, with 403.
+    #[serde(default)]
     csrf_token: String,
     resume: Option<String>,
 }
@@ -294,6 +298,7 @@ pub async fn sign_up(
 
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
+    #[serde(default)]
     csrf_token: String,
 }
 

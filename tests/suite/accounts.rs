@@ -1,0 +1,484 @@
+//! Built-in accounts over real HTTP: sign-up, sign-in, sign-out, resume, session renewal,
+//! CSRF, throttling, and a session store that is down.
+
+use std::time::{Duration, Instant};
+
+use installgate_tests::{
+    Browser, PrivateRedis, TEST_SESSION_KEY, TestApp, hidden_input, location, spawn_app,
+};
+use reqwest::StatusCode;
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn redis_app(redis_url: &str) -> TestApp {
+    spawn_app(&[
+        ("INSTALLGATE__STATE__BACKEND", "redis"),
+        ("INSTALLGATE__STATE__REDIS_URL", redis_url),
+        (
+            "INSTALLGATE__STATE__KEY_PREFIX",
+            &installgate_tests::unique_prefix(),
+        ),
+        ("INSTALLGATE__SESSION__KEY", TEST_SESSION_KEY),
+    ])
+    .await
+}
+
+/// Visits `/account/` signed out and follows the redirect to sign-in: the parked request's
+/// resume token and the form's CSRF token.
+async fn start_at_account(browser: &Browser, path: &str) -> (String, String) {
+    let response = browser.get(path).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let sign_in = location(&response);
+    assert!(sign_in.starts_with("/account/sign-in?resume="), "{sign_in}");
+    let page = browser.get(&sign_in).await.text().await.unwrap();
+    (
+        hidden_input(&page, "resume").unwrap(),
+        hidden_input(&page, "csrf_token").unwrap(),
+    )
+}
+
+async fn sign_up(browser: &Browser, email: &str) -> reqwest::Response {
+    let (resume, csrf) = start_at_account(browser, "/account/").await;
+    browser
+        .post(
+            "/account/sign-up",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+                ("resume", &resume),
+            ],
+        )
+        .await
+}
+
+async fn sign_in(browser: &Browser, email: &str, password: &str) -> reqwest::Response {
+    let page = browser.get("/account/sign-in").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    browser
+        .post(
+            "/account/sign-in",
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await
+}
+
+async fn is_signed_in(browser: &Browser) -> bool {
+    browser.get("/account/").await.status() == StatusCode::OK
+}
+
+async fn sign_out(browser: &Browser) -> reqwest::Response {
+    let page = browser.get("/account/").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    browser
+        .post("/account/sign-out", &[("csrf_token", &csrf)])
+        .await
+}
+
+#[tokio::test]
+async fn sign_up_sign_out_and_sign_in_each_resume_the_parked_request() {
+    let app = spawn_app(&[]).await;
+    let browser = Browser::new(&app);
+
+    // Sign-up resumes the request that was parked: here the account page with a marker query.
+    let (resume, csrf) = start_at_account(&browser, "/account/?from=install").await;
+    let response = browser
+        .post(
+            "/account/sign-up",
+            &[
+                ("email", "Ada@Example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+                ("resume", &resume),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/account/?from=install");
+    let page = browser.get("/account/").await.text().await.unwrap();
+    assert!(page.contains("ada@example.com"), "{page}");
+
+    assert_eq!(sign_out(&browser).await.status(), StatusCode::OK);
+    assert!(!is_signed_in(&browser).await);
+
+    // Sign-in resumes too, and a resume token works once.
+    let (resume, csrf) = start_at_account(&browser, "/account/?from=again").await;
+    let response = browser
+        .post(
+            "/account/sign-in",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+                ("resume", &resume),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/account/?from=again");
+    assert!(is_signed_in(&browser).await);
+    sign_out(&browser).await;
+    let page = browser.get("/account/sign-in").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let replay = browser
+        .post(
+            "/account/sign-in",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+                ("resume", &resume),
+            ],
+        )
+        .await;
+    assert_eq!(location(&replay), "/account/");
+}
+
+#[tokio::test]
+async fn sign_up_refuses_a_taken_email_a_short_password_and_a_bad_address() {
+    let app = spawn_app(&[]).await;
+    let first = Browser::new(&app);
+    assert_eq!(
+        sign_up(&first, "taken@example.com").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let second = Browser::new(&app);
+    let page = second.get("/account/sign-up").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    for (email, password, says) in [
+        ("taken@example.com", PASSWORD, "exists already"),
+        ("new@example.com", "short", "at least 10 characters"),
+        ("not-an-address", PASSWORD, "enter an email address"),
+    ] {
+        let response = second
+            .post(
+                "/account/sign-up",
+                &[
+                    ("email", email),
+                    ("password", password),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = response.text().await.unwrap();
+        assert!(body.contains(says), "{says}: {body}");
+    }
+    assert!(!is_signed_in(&second).await);
+}
+
+async fn session_renewal_and_revocation(app: &TestApp) {
+    let browser = Browser::new(app);
+    sign_up(&browser, "renew@example.com").await;
+    sign_out(&browser).await;
+
+    let page = browser.get("/account/sign-in").await.text().await.unwrap();
+    let before = browser
+        .session_cookie()
+        .expect("the sign-in page sets a session");
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let response = browser
+        .post(
+            "/account/sign-in",
+            &[
+                ("email", "renew@example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let after = browser.session_cookie().unwrap();
+    assert_ne!(before, after, "the session id changes at sign-in");
+    assert!(is_signed_in(&browser).await);
+
+    // The cookie from before sign-in does not authenticate.
+    let old = Browser::new(app);
+    old.set_session_cookie(Some(before));
+    assert!(!is_signed_in(&old).await);
+
+    // Nor does a copy of the signed-in cookie once its session signed out.
+    let signed_in_copy = browser.session_cookie().unwrap();
+    sign_out(&browser).await;
+    let copy = Browser::new(app);
+    copy.set_session_cookie(Some(signed_in_copy));
+    assert!(!is_signed_in(&copy).await);
+}
+
+#[tokio::test]
+async fn the_session_id_changes_at_sign_in_and_old_cookies_stop_working_with_cookie_sessions() {
+    let app = spawn_app(&[]).await;
+    session_renewal_and_revocation(&app).await;
+}
+
+#[tokio::test]
+async fn the_session_id_changes_at_sign_in_and_old_cookies_stop_working_with_redis_sessions() {
+    let app = redis_app(&installgate_tests::redis_url()).await;
+    session_renewal_and_revocation(&app).await;
+}
+
+#[tokio::test]
+async fn the_session_cookie_has_the_attributes_frames_need_and_is_cleared_alike() {
+    let app = spawn_app(&[]).await;
+    let browser = Browser::new(&app);
+    sign_up(&browser, "cookie@example.com").await;
+    sign_out(&browser).await;
+    let lines = browser.set_cookie_lines.lock().unwrap().clone();
+    assert!(lines.len() >= 2);
+    for line in &lines {
+        let lower = line.to_ascii_lowercase();
+        for attribute in [
+            "; secure",
+            "; httponly",
+            "; samesite=none",
+            "; partitioned",
+            "; path=/",
+        ] {
+            assert!(lower.contains(attribute), "{attribute} missing in {line}");
+        }
+        assert!(!lower.contains("domain="), "{line}");
+    }
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("max-age=0"),
+        "sign-out clears it"
+    );
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_or_from_a_foreign_origin_are_refused() {
+    let app = spawn_app(&[]).await;
+    let browser = Browser::new(&app);
+    sign_up(&browser, "csrf@example.com").await;
+    sign_out(&browser).await;
+    let page = browser.get("/account/sign-in").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let fields = [("email", "csrf@example.com"), ("password", PASSWORD)];
+
+    let missing = browser.post("/account/sign-in", &fields).await;
+    assert_eq!(missing.status(), StatusCode::FORBIDDEN);
+    let wrong = browser
+        .post(
+            "/account/sign-in",
+            &[fields[0], fields[1], ("csrf_token", "forged")],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    let with_token = [fields[0], fields[1], ("csrf_token", csrf.as_str())];
+    let foreign = browser
+        .post_from(
+            "/account/sign-in",
+            &with_token,
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    assert!(
+        foreign
+            .text()
+            .await
+            .unwrap()
+            .contains("not sent from this site")
+    );
+    let no_origin = browser
+        .post_from("/account/sign-in", &with_token, None)
+        .await;
+    assert_eq!(no_origin.status(), StatusCode::FORBIDDEN);
+    assert!(!is_signed_in(&browser).await);
+
+    // Sign-up and sign-out check the same way.
+    let signup = browser
+        .post_from(
+            "/account/sign-up",
+            &with_token,
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(signup.status(), StatusCode::FORBIDDEN);
+    let signout = browser.post("/account/sign-out", &[]).await;
+    assert_eq!(signout.status(), StatusCode::FORBIDDEN);
+
+    // With both, it works.
+    assert_eq!(
+        browser.post("/account/sign-in", &with_token).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_email_and_a_wrong_password_look_the_same() {
+    let app = spawn_app(&[]).await;
+    let browser = Browser::new(&app);
+    sign_up(&browser, "same@example.com").await;
+    sign_out(&browser).await;
+    let wrong = sign_in(&browser, "same@example.com", "wrong password!").await;
+    let unknown = sign_in(&browser, "nobody@example.com", "wrong password!").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    let wrong = wrong
+        .text()
+        .await
+        .unwrap()
+        .replace("same@example.com", "EMAIL");
+    let unknown = unknown
+        .text()
+        .await
+        .unwrap()
+        .replace("nobody@example.com", "EMAIL");
+    let strip_csrf = |page: &str| page.replace(&hidden_input(page, "csrf_token").unwrap(), "TOKEN");
+    assert_eq!(strip_csrf(&wrong), strip_csrf(&unknown));
+}
+
+#[tokio::test]
+async fn throttling_holds_under_100_quick_wrong_attempts_and_lifts_after_the_window() {
+    let app = spawn_app(&[("INSTALLGATE__ACCOUNTS__FAILURE_WINDOW_SECONDS", "3")]).await;
+    let browser = Browser::new(&app);
+    sign_up(&browser, "victim@example.com").await;
+    sign_out(&browser).await;
+    let page = browser.get("/account/sign-in").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let started = Instant::now();
+    let attempts: Vec<_> = (0..100)
+        .map(|n| {
+            let browser = &browser;
+            let csrf = csrf.clone();
+            async move {
+                let password = format!("wrong password {n}");
+                browser
+                    .post(
+                        "/account/sign-in",
+                        &[
+                            ("email", "victim@example.com"),
+                            ("password", &password),
+                            ("csrf_token", &csrf),
+                        ],
+                    )
+                    .await
+            }
+        })
+        .collect();
+    let responses = futures_util::future::join_all(attempts).await;
+    let throttled: Vec<_> = responses
+        .iter()
+        .filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    let refused = responses
+        .iter()
+        .filter(|r| r.status() == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(throttled.len() + refused, 100, "only 401 and 429 answers");
+    assert!(throttled.len() >= 80, "{} throttled", throttled.len());
+    assert!(
+        throttled
+            .iter()
+            .all(|r| r.headers().contains_key("retry-after"))
+    );
+
+    // The right password is refused too while the window lasts...
+    if started.elapsed() < Duration::from_secs(2) {
+        let right = browser
+            .post(
+                "/account/sign-in",
+                &[
+                    ("email", "victim@example.com"),
+                    ("password", PASSWORD),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    // ...and works once it has passed.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let right = browser
+        .post(
+            "/account/sign-in",
+            &[
+                ("email", "victim@example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(right.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_client_address_is_throttled_across_accounts() {
+    let app = spawn_app(&[("INSTALLGATE__ACCOUNTS__MAX_FAILURES_PER_ADDRESS", "10")]).await;
+    let browser = Browser::new(&app);
+    let mut statuses = Vec::new();
+    for n in 0..15 {
+        let response = sign_in(&browser, &format!("user{n}@example.com"), "wrong password!").await;
+        statuses.push(response.status());
+    }
+    assert!(
+        statuses[..10]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[10..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_session_store_that_is_down_gives_the_503_page() {
+    let mut redis = PrivateRedis::start().await;
+    let app = redis_app(&redis.url()).await;
+    let browser = Browser::new(&app);
+    sign_up(&browser, "down@example.com").await;
+    assert!(is_signed_in(&browser).await);
+    redis.stop();
+    let response = browser.get("/account/").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Temporarily unavailable"), "{body}");
+}
+
+#[tokio::test]
+async fn accounts_created_by_the_operator_command_can_sign_in() {
+    let app = spawn_app(&[]).await;
+    let database = installgate_store::Database::connect(&app.settings.database)
+        .await
+        .unwrap();
+    let id = installgate_server::commands::create_account(
+        &app.settings,
+        database,
+        "Operator@Example.com",
+        Ok(PASSWORD.to_owned()),
+    )
+    .await
+    .unwrap();
+    assert!(!id.as_str().is_empty());
+    let browser = Browser::new(&app);
+    assert_eq!(
+        sign_in(&browser, "operator@example.com", PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let database = installgate_store::Database::connect(&app.settings.database)
+        .await
+        .unwrap();
+    let short = installgate_server::commands::create_account(
+        &app.settings,
+        database,
+        "x@example.com",
+        Ok("short".into()),
+    )
+    .await;
+    assert!(short.unwrap_err().contains("at least 10"));
+}
