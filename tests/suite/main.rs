@@ -4,6 +4,7 @@
 
 mod accounts;
 mod config;
+mod external_login;
 mod health;
 mod migrations;
 mod state_store;

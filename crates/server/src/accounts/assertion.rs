@@ -48,7 +48,7 @@ impl AssertionError {
 
 #[derive(Debug, Deserialize)]
 struct Claims {
-    sub: String,
+    sub: Option<String>,
     exp: u64,
     nonce: Option<String>,
     email: Option<String>,
@@ -150,11 +150,12 @@ impl AssertionVerifier {
         if !matches {
             return Err(AssertionError::Nonce);
         }
-        if claims.sub.is_empty() {
-            return Err(AssertionError::MissingClaim);
-        }
+        let subject = claims
+            .sub
+            .filter(|sub| !sub.is_empty())
+            .ok_or(AssertionError::MissingClaim)?;
         Ok(Verified {
-            subject: claims.sub,
+            subject,
             email: claims.email,
             name: claims.name,
         })

@@ -1,0 +1,469 @@
+//! The vendor's own login: the gateway hands the user over with a one-time request id and
+//! accepts a signed JWT back, checked for signature, algorithm, issuer, audience, expiry and
+//! nonce; keys come from a shared secret or from the vendor's JWKS.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use installgate_tests::{Browser, TestApp, location, spawn_app};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const SECRET: &str = "a shared secret of more than thirty-two characters";
+const ISSUER: &str = "https://vendor.example";
+const AUDIENCE: &str = "installgate-test";
+const RSA_A: &str = include_str!("../fixtures/jwt/rsa-a.pem");
+const RSA_B: &str = include_str!("../fixtures/jwt/rsa-b.pem");
+const EC_A: &str = include_str!("../fixtures/jwt/ec-a.pem");
+
+fn jwk(name: &str) -> Value {
+    let text = match name {
+        "rsa-a" => include_str!("../fixtures/jwt/rsa-a.jwk.json"),
+        "rsa-b" => include_str!("../fixtures/jwt/rsa-b.jwk.json"),
+        _ => include_str!("../fixtures/jwt/ec-a.jwk.json"),
+    };
+    serde_json::from_str(text).unwrap()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn claims(nonce: &str) -> Value {
+    json!({
+        "iss": ISSUER, "aud": AUDIENCE, "sub": "vendor-user-7", "exp": now() + 120,
+        "nonce": nonce, "email": "Grace@Vendor.example", "name": "Grace",
+    })
+}
+
+fn with(claims: &Value, key: &str, value: Value) -> Value {
+    let mut claims = claims.clone();
+    claims[key] = value;
+    claims
+}
+
+fn without(claims: &Value, key: &str) -> Value {
+    let mut claims = claims.clone();
+    claims.as_object_mut().unwrap().remove(key);
+    claims
+}
+
+fn hs256(claims: &Value, secret: &str) -> String {
+    encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn signed(claims: &Value, algorithm: Algorithm, kid: &str, pem: &str) -> String {
+    let mut header = Header::new(algorithm);
+    header.kid = Some(kid.to_owned());
+    let key = match algorithm {
+        Algorithm::ES256 => EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
+        _ => EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+    };
+    encode(&header, claims, &key).unwrap()
+}
+
+fn unsigned(claims: &Value) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let body = URL_SAFE_NO_PAD.encode(claims.to_string());
+    format!("{header}.{body}.")
+}
+
+async fn external_app(keys: (&str, &str), extra: &[(&str, &str)]) -> TestApp {
+    let mut vars = vec![
+        ("INSTALLGATE__ACCOUNTS__MODE", "external"),
+        (
+            "INSTALLGATE__ACCOUNTS__EXTERNAL__LOGIN_URL",
+            "https://vendor.example/login?lang=en",
+        ),
+        (
+            "INSTALLGATE__ACCOUNTS__EXTERNAL__SIGNUP_URL",
+            "https://vendor.example/signup",
+        ),
+        ("INSTALLGATE__ACCOUNTS__EXTERNAL__ISSUER", ISSUER),
+        ("INSTALLGATE__ACCOUNTS__EXTERNAL__AUDIENCE", AUDIENCE),
+        (
+            "INSTALLGATE__ACCOUNTS__EXTERNAL__JWKS_MIN_REFETCH_SECONDS",
+            "0",
+        ),
+        ("INSTALLGATE__ACCOUNTS__EXTERNAL__JWKS_TIMEOUT_MS", "500"),
+        keys,
+    ];
+    vars.extend_from_slice(extra);
+    spawn_app(&vars).await
+}
+
+async fn hs256_app() -> TestApp {
+    external_app(
+        ("INSTALLGATE__ACCOUNTS__EXTERNAL__HS256_SECRET", SECRET),
+        &[],
+    )
+    .await
+}
+
+/// The vendor's JWKS endpoint, whose key set a test can change.
+struct Jwks {
+    url: String,
+    keys: Arc<Mutex<Value>>,
+}
+
+impl Jwks {
+    async fn serve(names: &[&str]) -> Self {
+        let keys = Arc::new(Mutex::new(json!({ "keys": [] })));
+        let shared = web::Data::from(keys.clone());
+        let server = HttpServer::new(move || {
+            App::new().app_data(shared.clone()).route(
+                "/jwks",
+                web::get().to(|keys: web::Data<Mutex<Value>>| async move {
+                    HttpResponse::Ok().json(keys.lock().unwrap().clone())
+                }),
+            )
+        })
+        .workers(1)
+        .bind(("127.0.0.1", 0))
+        .unwrap();
+        let port = server.addrs()[0].port();
+        tokio::spawn(server.run());
+        let jwks = Self {
+            url: format!("http://127.0.0.1:{port}/jwks"),
+            keys,
+        };
+        jwks.publish(names);
+        jwks
+    }
+
+    fn publish(&self, names: &[&str]) {
+        let set: Vec<Value> = names.iter().map(|name| jwk(name)).collect();
+        *self.keys.lock().unwrap() = json!({ "keys": set });
+    }
+}
+
+async fn jwks_app(jwks_url: &str) -> TestApp {
+    external_app(("INSTALLGATE__ACCOUNTS__EXTERNAL__JWKS_URL", jwks_url), &[]).await
+}
+
+/// Follows the gateway to the vendor's login; returns the one-time request id.
+async fn hand_over(browser: &Browser, path: &str) -> String {
+    let response = browser.get(path).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+    let target = url::Url::parse(&location(&response)).unwrap();
+    assert_eq!(target.host_str(), Some("vendor.example"));
+    let params: std::collections::HashMap<String, String> =
+        target.query_pairs().into_owned().collect();
+    assert_eq!(
+        params["return_to"],
+        format!("{}/account/sso", browser.origin())
+    );
+    params["request"].clone()
+}
+
+async fn begin(browser: &Browser) -> String {
+    hand_over(browser, "/account/sign-in").await
+}
+
+async fn come_back(browser: &Browser, request: &str, assertion: &str) -> reqwest::Response {
+    let query = format!(
+        "/account/sso?request={}&assertion={}",
+        urlencode(request),
+        urlencode(assertion)
+    );
+    browser.get(&query).await
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+async fn is_signed_in(browser: &Browser) -> bool {
+    browser.get("/account/").await.status() == StatusCode::OK
+}
+
+#[tokio::test]
+async fn an_hs256_assertion_signs_the_user_in_and_resumes_the_parked_request() {
+    let app = hs256_app().await;
+    let browser = Browser::new(&app);
+    let account_page = browser.get("/account/?from=install").await;
+    let sign_in = location(&account_page);
+    let request = hand_over(&browser, &sign_in).await;
+    let response = come_back(&browser, &request, &hs256(&claims(&request), SECRET)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/account/?from=install");
+    let page = browser.get("/account/").await.text().await.unwrap();
+    assert!(page.contains("grace@vendor.example"), "{page}");
+
+    // The request id was used up: the same assertion cannot sign anyone in again.
+    let thief = Browser::new(&app);
+    let replay = come_back(&thief, &request, &hs256(&claims(&request), SECRET)).await;
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        replay
+            .text()
+            .await
+            .unwrap()
+            .contains("expired or was used already")
+    );
+    assert!(!is_signed_in(&thief).await);
+}
+
+#[tokio::test]
+async fn sign_up_hands_over_to_the_vendors_sign_up_page() {
+    let app = hs256_app().await;
+    let browser = Browser::new(&app);
+    let response = browser.get("/account/sign-up").await;
+    let target = location(&response);
+    assert!(
+        target.starts_with("https://vendor.example/signup?return_to="),
+        "{target}"
+    );
+    // Built-in forms do not exist in external mode.
+    let post = browser
+        .post(
+            "/account/sign-in",
+            &[("email", "a@b.co"), ("password", "x")],
+        )
+        .await;
+    assert_eq!(post.status(), StatusCode::NOT_FOUND);
+}
+
+/// Each bad assertion gets a clear 400 page and signs nobody in.
+async fn refused(app: &TestApp, make: impl Fn(&str) -> String, says: &str) {
+    let browser = Browser::new(app);
+    let request = begin(&browser).await;
+    let response = come_back(&browser, &request, &make(&request)).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{says}");
+    let body = response.text().await.unwrap();
+    assert!(body.contains(says), "expected {says:?} in {body}");
+    assert!(!is_signed_in(&browser).await, "{says}");
+}
+
+#[tokio::test]
+async fn bad_assertions_are_refused_with_hs256() {
+    let app = hs256_app().await;
+    refused(
+        &app,
+        |r| hs256(&claims(r), "another secret, also more than 32 chars"),
+        "signature does not verify",
+    )
+    .await;
+    refused(&app, |r| unsigned(&claims(r)), "not a valid token").await;
+    refused(
+        &app,
+        |r| signed(&claims(r), Algorithm::RS256, "rsa-a", RSA_A),
+        "algorithm",
+    )
+    .await;
+    refused(
+        &app,
+        |r| hs256(&with(&claims(r), "exp", json!(now() - 600)), SECRET),
+        "expired",
+    )
+    .await;
+    refused(
+        &app,
+        |r| hs256(&with(&claims(r), "exp", json!(now() + 3600)), SECRET),
+        "valid for too long",
+    )
+    .await;
+    refused(
+        &app,
+        |r| hs256(&with(&claims(r), "aud", json!("someone-else")), SECRET),
+        "not issued for this gateway",
+    )
+    .await;
+    refused(
+        &app,
+        |r| {
+            hs256(
+                &with(&claims(r), "iss", json!("https://evil.example")),
+                SECRET,
+            )
+        },
+        "not issued for this gateway",
+    )
+    .await;
+    refused(
+        &app,
+        |r| hs256(&without(&claims(r), "nonce"), SECRET),
+        "does not belong to this sign-in request",
+    )
+    .await;
+    refused(
+        &app,
+        |_| hs256(&claims("another-request-id"), SECRET),
+        "does not belong to this sign-in request",
+    )
+    .await;
+    refused(
+        &app,
+        |r| hs256(&without(&claims(r), "sub"), SECRET),
+        "lacks a required claim",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_malformed_or_unknown_request_id_is_refused() {
+    let app = hs256_app().await;
+    let browser = Browser::new(&app);
+    let forged = installgate_core::StateToken::generate().unwrap();
+    let unknown = come_back(
+        &browser,
+        forged.expose(),
+        &hs256(&claims(forged.expose()), SECRET),
+    )
+    .await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    let malformed = come_back(
+        &browser,
+        "not-a-request",
+        &hs256(&claims("not-a-request"), SECRET),
+    )
+    .await;
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let missing = browser.get("/account/sso?request=x").await;
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    assert!(!is_signed_in(&browser).await);
+}
+
+#[tokio::test]
+async fn rs256_and_es256_assertions_verify_with_keys_from_the_jwks() {
+    let jwks = Jwks::serve(&["rsa-a", "ec-a"]).await;
+    let app = jwks_app(&jwks.url).await;
+    for (algorithm, kid, pem) in [
+        (Algorithm::RS256, "rsa-a", RSA_A),
+        (Algorithm::ES256, "ec-a", EC_A),
+    ] {
+        let browser = Browser::new(&app);
+        let request = begin(&browser).await;
+        let response = come_back(
+            &browser,
+            &request,
+            &signed(&claims(&request), algorithm, kid, pem),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{kid}");
+        assert!(is_signed_in(&browser).await, "{kid}");
+    }
+}
+
+#[tokio::test]
+async fn bad_assertions_are_refused_with_a_jwks() {
+    let jwks = Jwks::serve(&["rsa-a"]).await;
+    let app = jwks_app(&jwks.url).await;
+    // HS256 where RS256 is configured, with a random secret and with the public key's own text.
+    refused(&app, |r| hs256(&claims(r), SECRET), "algorithm").await;
+    let public_jwk = jwk("rsa-a").to_string();
+    refused(&app, move |r| hs256(&claims(r), &public_jwk), "algorithm").await;
+    refused(&app, |r| unsigned(&claims(r)), "not a valid token").await;
+    // Signed by a key the JWKS does not have, under a key id it does not know.
+    refused(
+        &app,
+        |r| signed(&claims(r), Algorithm::RS256, "rsa-b", RSA_B),
+        "no sign-in key has the id",
+    )
+    .await;
+    // Signed by another key under a known key id.
+    refused(
+        &app,
+        |r| signed(&claims(r), Algorithm::RS256, "rsa-a", RSA_B),
+        "signature does not verify",
+    )
+    .await;
+    refused(
+        &app,
+        |r| {
+            signed(
+                &with(&claims(r), "exp", json!(now() - 600)),
+                Algorithm::RS256,
+                "rsa-a",
+                RSA_A,
+            )
+        },
+        "expired",
+    )
+    .await;
+    refused(
+        &app,
+        |r| {
+            signed(
+                &with(&claims(r), "aud", json!("x")),
+                Algorithm::RS256,
+                "rsa-a",
+                RSA_A,
+            )
+        },
+        "not issued for this gateway",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_jwks_that_rotates_its_keys_is_followed() {
+    let jwks = Jwks::serve(&["rsa-a"]).await;
+    let app = jwks_app(&jwks.url).await;
+    let first = Browser::new(&app);
+    let request = begin(&first).await;
+    let response = come_back(
+        &first,
+        &request,
+        &signed(&claims(&request), Algorithm::RS256, "rsa-a", RSA_A),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    // The vendor rotates to a new key; the gateway's cached set does not have it yet.
+    jwks.publish(&["rsa-b"]);
+    let second = Browser::new(&app);
+    let request = begin(&second).await;
+    let response = come_back(
+        &second,
+        &request,
+        &signed(&claims(&request), Algorithm::RS256, "rsa-b", RSA_B),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(is_signed_in(&second).await);
+}
+
+async fn assert_keys_unavailable_in_time(jwks_url: &str) {
+    let app = jwks_app(jwks_url).await;
+    let browser = Browser::new(&app);
+    let request = begin(&browser).await;
+    let started = Instant::now();
+    let response = come_back(
+        &browser,
+        &request,
+        &signed(&claims(&request), Algorithm::RS256, "rsa-a", RSA_A),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    // The configured JWKS timeout is 500 ms; the rest is slack for a busy machine.
+    assert!(elapsed < Duration::from_millis(2500), "took {elapsed:?}");
+    assert!(!is_signed_in(&browser).await);
+}
+
+#[tokio::test]
+async fn a_jwks_url_that_is_down_gives_a_clear_error_within_the_timeout() {
+    let port = installgate_tests::free_port();
+    assert_keys_unavailable_in_time(&format!("http://127.0.0.1:{port}/jwks")).await;
+}
+
+#[tokio::test]
+async fn a_jwks_url_that_never_answers_gives_a_clear_error_within_the_timeout() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/jwks", silent.local_addr().unwrap());
+    assert_keys_unavailable_in_time(&url).await;
+}
