@@ -80,9 +80,17 @@ async fn sign_out(browser: &Browser) -> reqwest::Response {
 }
 
 #[tokio::test]
-async fn sign_up_sign_out_and_sign_in_each_resume_the_parked_request() {
-    let app = spawn_app(&[]).await;
-    let browser = Browser::new(&app);
+async fn sign_up_sign_out_and_sign_in_each_resume_the_parked_request_with_cookie_sessions() {
+    sign_up_sign_out_and_sign_in(&spawn_app(&[]).await).await;
+}
+
+#[tokio::test]
+async fn sign_up_sign_out_and_sign_in_each_resume_the_parked_request_with_redis_sessions() {
+    sign_up_sign_out_and_sign_in(&redis_app(&installgate_tests::redis_url()).await).await;
+}
+
+async fn sign_up_sign_out_and_sign_in(app: &TestApp) {
+    let browser = Browser::new(app);
 
     // Sign-up resumes the request that was parked: here the account page with a marker query.
     let (resume, csrf) = start_at_account(&browser, "/account/?from=install").await;
@@ -337,9 +345,32 @@ async fn an_unknown_email_and_a_wrong_password_look_the_same() {
 }
 
 #[tokio::test]
-async fn throttling_holds_under_100_quick_wrong_attempts_and_lifts_after_the_window() {
+async fn throttling_holds_under_100_quick_wrong_attempts_in_memory() {
     let app = spawn_app(&[("INSTALLGATE__ACCOUNTS__FAILURE_WINDOW_SECONDS", "3")]).await;
-    let browser = Browser::new(&app);
+    throttling_holds_and_lifts(&app).await;
+}
+
+#[tokio::test]
+async fn throttling_holds_under_100_quick_wrong_attempts_on_redis() {
+    let app = spawn_app(&[
+        ("INSTALLGATE__ACCOUNTS__FAILURE_WINDOW_SECONDS", "3"),
+        ("INSTALLGATE__STATE__BACKEND", "redis"),
+        (
+            "INSTALLGATE__STATE__REDIS_URL",
+            &installgate_tests::redis_url(),
+        ),
+        (
+            "INSTALLGATE__STATE__KEY_PREFIX",
+            &installgate_tests::unique_prefix(),
+        ),
+        ("INSTALLGATE__SESSION__KEY", TEST_SESSION_KEY),
+    ])
+    .await;
+    throttling_holds_and_lifts(&app).await;
+}
+
+async fn throttling_holds_and_lifts(app: &TestApp) {
+    let browser = Browser::new(app);
     sign_up(&browser, "victim@example.com").await;
     sign_out(&browser).await;
     let page = browser.get("/account/sign-in").await.text().await.unwrap();
@@ -481,4 +512,38 @@ async fn accounts_created_by_the_operator_command_can_sign_in() {
     )
     .await;
     assert!(short.unwrap_err().contains("at least 10"));
+}
+
+#[tokio::test]
+async fn the_sign_in_page_names_the_app_and_marketplace_being_installed() {
+    let app = spawn_app(&[
+        ("INSTALLGATE__APPS__CRM__PROVIDER", "hubspot"),
+        ("INSTALLGATE__APPS__CRM__CLIENT_ID", "id"),
+        ("INSTALLGATE__APPS__CRM__CLIENT_SECRET", "secret"),
+    ])
+    .await;
+    let browser = Browser::new(&app);
+    let page = browser
+        .get("/account/sign-in?app=crm&provider=hubspot")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("to continue installing crm from HubSpot"),
+        "{page}"
+    );
+    assert!(page.contains("name=\"viewport\""));
+    assert!(page.contains("<label for=\"email\">"));
+    // Unknown or mismatched apps are not named.
+    let other = browser
+        .get("/account/sign-in?app=crm&provider=pipedrive")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(other.contains("to manage your marketplace connections"));
+    // A duplicated parameter is refused.
+    let duplicated = browser.get("/account/sign-in?resume=a&resume=b").await;
+    assert_eq!(duplicated.status(), StatusCode::BAD_REQUEST);
 }

@@ -158,3 +158,56 @@ async fn events_list_shows_failed_events_and_retry_queues_them_again() {
     let (code, out) = run(dir.path(), &["events", "retry", "evt_unknown"], &[]);
     assert_eq!(code, 1, "{out}");
 }
+
+#[tokio::test]
+async fn accounts_create_reads_the_password_from_standard_input() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let create = |email: &str, password: &str| {
+        let mut child = common::installgate(dir.path())
+            .args(["accounts", "create", "--email", email])
+            .env("INSTALLGATE__ACCOUNTS__ARGON2_MEMORY_KIB", "1024")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.code().unwrap_or(-1), text)
+    };
+    let (code, out) = create("Ops@Example.com", "a long enough password");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("created account") && out.contains("ops@example.com"),
+        "{out}"
+    );
+    assert!(!out.contains("a long enough password"));
+    let (code, out) = create("ops@example.com", "another long password");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("exists already"), "{out}");
+    let (code, out) = create("new@example.com", "short");
+    assert_eq!(code, 1, "{out}");
+
+    let db = database(dir.path()).await;
+    let Database::Sqlite(pool) = &db else {
+        unreachable!()
+    };
+    let (hash,): (String,) =
+        sqlx::query_as("SELECT password_hash FROM accounts WHERE email = 'ops@example.com'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+}
