@@ -6,6 +6,7 @@ mod accounts;
 mod config;
 mod external_login;
 mod health;
+mod hubspot;
 mod migrations;
 mod state_store;
 mod vault;

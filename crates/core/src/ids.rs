@@ -60,6 +60,13 @@ pub struct ProviderId(String);
 impl ProviderId {
     pub const MAX_LEN: usize = 32;
 
+    /// A provider crate's own id, a constant that follows the slug rules (each crate tests its
+    /// id with [`ProviderId::parse`]).
+    pub fn from_static(id: &'static str) -> Self {
+        debug_assert!(check_slug("a provider id", Self::MAX_LEN, id).is_ok());
+        Self(id.to_owned())
+    }
+
     pub fn parse(input: &str) -> Result<Self, InvalidId> {
         check_slug("a provider id", Self::MAX_LEN, input)?;
         Ok(Self(input.to_owned()))

@@ -9,7 +9,10 @@ mod clock;
 mod connection;
 mod credentials;
 mod events;
+mod flow;
 mod ids;
+mod provider;
+mod query;
 mod return_url;
 mod state_store;
 mod state_token;
@@ -25,7 +28,12 @@ pub use connection::{
 };
 pub use credentials::{AccessToken, AuthorizationCode, InvalidAuthorizationCode, RefreshToken};
 pub use events::{Event, EventData, EventKind};
+pub use flow::{FlowError, InstallFlow, InstallFor, StateBinding, StateRefusal};
 pub use ids::{AppId, InvalidId, ProviderId};
+pub use provider::{
+    AppCredentials, Grant, Identity, InstallRequest, MalformedRequest, Provider, ProviderError,
+};
+pub use query::{DuplicateParameter, QueryParams};
 pub use return_url::{AllowedHosts, InvalidAllowedHost, ReturnUrl, ReturnUrlError};
 pub use state_store::{StateKind, StateStore, StateStoreError};
 pub use state_token::{InvalidStateToken, RandomUnavailable, StateToken};

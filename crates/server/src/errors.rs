@@ -36,6 +36,9 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("the address is too long")]
     UriTooLong,
+    /// The marketplace did not complete its part; the name of the marketplace.
+    #[error("{0} did not complete the install")]
+    BadGateway(&'static str),
     /// A backend the request needs does not answer; the request was not carried out.
     #[error("{0} is unavailable")]
     Unavailable(&'static str),
@@ -54,6 +57,7 @@ impl AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UriTooLong => StatusCode::URI_TOO_LONG,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,6 +73,7 @@ impl AppError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UriTooLong => "uri_too_long",
             Self::Unavailable(_) => "unavailable",
+            Self::BadGateway(_) => "bad_gateway",
             Self::Unexpected(_) => "internal",
         }
     }
@@ -83,6 +88,7 @@ impl AppError {
             Self::TooManyRequests(_) => "Too many attempts",
             Self::MethodNotAllowed => "Not allowed",
             Self::Unavailable(_) => "Temporarily unavailable",
+            Self::BadGateway(_) => "The install did not finish",
             Self::Unexpected(_) => "Something went wrong",
         }
     }
@@ -258,6 +264,7 @@ mod tests {
             (AppError::PayloadTooLarge, 413, "payload_too_large"),
             (AppError::UriTooLong, 414, "uri_too_long"),
             (AppError::Unavailable("the state store"), 503, "unavailable"),
+            (AppError::BadGateway("HubSpot"), 502, "bad_gateway"),
             (
                 AppError::Unexpected(anyhow::anyhow!("boom")),
                 500,

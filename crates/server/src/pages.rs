@@ -196,3 +196,18 @@ pub fn marketplace_name(provider: &str) -> String {
         other => other.to_owned(),
     }
 }
+
+/// The marketplace reported an error (the user declined, or it failed) on an install callback.
+pub fn install_failed(marketplace: &str, error: &str, description: Option<&str>) -> String {
+    layout(
+        "Install not completed",
+        html! {
+            h1 { "The install was not completed" }
+            p { (marketplace) " reported: " code { (error) } }
+            @if let Some(description) = description {
+                p { (description) }
+            }
+            p class="hint" { "Nothing was stored. You can close this window, or start the install again from " (marketplace) "." }
+        },
+    )
+}

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use installgate_core::{Accounts, Clock, StateStore};
+use installgate_core::{Accounts, Clock, InstallFlow, StateStore};
 use installgate_store::{Database, Outbox, SqlVault};
 
 use crate::accounts::{AssertionVerifier, SignIn};
+use crate::providers::Providers;
 use crate::settings::Settings;
 
 pub struct Services {
@@ -18,6 +19,8 @@ pub struct Services {
     pub sign_in: SignIn,
     /// Present in external account mode.
     pub assertions: Option<Arc<AssertionVerifier>>,
+    pub providers: Providers,
+    pub flow: InstallFlow,
     pub clock: Arc<dyn Clock>,
 }
 

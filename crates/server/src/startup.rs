@@ -8,7 +8,9 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
-use installgate_core::{Accounts, Clock, StateStore, StateStoreError, SystemClock, Throttle};
+use installgate_core::{
+    Accounts, Clock, InstallFlow, StateStore, StateStoreError, SystemClock, Throttle,
+};
 use installgate_store::{
     Database, MemoryStateStore, Outbox, RedisStateStore, SqlAccounts, SqlVault,
 };
@@ -17,7 +19,8 @@ use tracing_actix_web::TracingLogger;
 
 use crate::accounts::{AssertionVerifier, Passwords, SignIn};
 use crate::middleware::{self, QueryLimit};
-use crate::routes::{account, fallback, health};
+use crate::providers::Providers;
+use crate::routes::{account, fallback, health, install};
 use crate::services::Services;
 use crate::session::{self, GatewaySessionStore};
 use crate::settings::{AccountMode, Settings, StateBackend, StateSettings};
@@ -66,6 +69,13 @@ impl Application {
         let keys = Arc::new(vault_keys::keyring(&settings).context("loading the vault keys")?);
         let vault = SqlVault::new(database.clone(), keys, clock.clone());
         let outbox = Outbox::new(database.clone());
+        let providers = Providers::all(&settings.providers)?;
+        let flow = InstallFlow::new(
+            state_store.clone(),
+            Arc::new(vault.clone()),
+            clock.clone(),
+            settings.state.ttl,
+        );
         let accounts: Arc<dyn Accounts> =
             Arc::new(SqlAccounts::new(database.clone(), clock.clone()));
         let sign_in = SignIn {
@@ -103,6 +113,8 @@ impl Application {
             accounts,
             sign_in,
             assertions,
+            providers,
+            flow,
             clock,
         };
         let server = build_server(services, listener, backends.redis)?;
@@ -211,6 +223,12 @@ fn build_server(
             .wrap(TracingLogger::<RequestSpan>::new())
             .service(web::resource("/healthz").get(health::healthz))
             .service(web::resource("/readyz").get(health::readyz))
+            .service(
+                web::scope("/install/{provider}/{app}")
+                    .wrap(from_fn(install::frame_ancestors))
+                    .service(web::resource("").get(install::install)),
+            )
+            .service(web::resource("/connect/{provider}/{app}").get(install::connect))
             .service(
                 web::scope("/account")
                     .service(web::resource("/").get(account::home))

@@ -142,22 +142,44 @@ async fn to_vendor(
     Ok(see_other(location.as_str()))
 }
 
-pub async fn sign_in_page(
-    services: web::Data<Services>,
-    session: GatewaySession,
-    query: web::Query<PageQuery>,
+/// Which account form a page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FormKind {
+    SignIn,
+    SignUp,
+}
+
+/// The sign-in or sign-up form, or in external mode the hand-over to the vendor's page.
+async fn form_page(
+    services: &Services,
+    session: &GatewaySession,
+    query: &PageQuery,
+    kind: FormKind,
 ) -> Result<HttpResponse, PageError> {
     if matches!(services.settings.accounts.mode, AccountMode::External(_)) {
-        return Ok(to_vendor(&services, false, query.resume.as_deref()).await?);
+        let signup = kind == FormKind::SignUp;
+        return Ok(to_vendor(services, signup, query.resume.as_deref()).await?);
     }
     let csrf_token = session.csrf_token()?;
     let form = AccountForm {
         csrf_token: &csrf_token,
         resume: clean_resume(query.resume.as_deref()),
-        purpose: query.purpose(&services),
+        purpose: query.purpose(services),
         ..AccountForm::default()
     };
-    Ok(html(actix_web::http::StatusCode::OK, pages::sign_in(&form)))
+    let page = match kind {
+        FormKind::SignIn => pages::sign_in(&form),
+        FormKind::SignUp => pages::sign_up(&form),
+    };
+    Ok(html(actix_web::http::StatusCode::OK, page))
+}
+
+pub async fn sign_in_page(
+    services: web::Data<Services>,
+    session: GatewaySession,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    form_page(&services, &session, &query, FormKind::SignIn).await
 }
 
 pub async fn sign_up_page(
@@ -165,17 +187,7 @@ pub async fn sign_up_page(
     session: GatewaySession,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, PageError> {
-    if matches!(services.settings.accounts.mode, AccountMode::External(_)) {
-        return Ok(to_vendor(&services, true, query.resume.as_deref()).await?);
-    }
-    let csrf_token = session.csrf_token()?;
-    let form = AccountForm {
-        csrf_token: &csrf_token,
-        resume: clean_resume(query.resume.as_deref()),
-        purpose: query.purpose(&services),
-        ..AccountForm::default()
-    };
-    Ok(html(actix_web::http::StatusCode::OK, pages::sign_up(&form)))
+    form_page(&services, &session, &query, FormKind::SignUp).await
 }
 
 #[derive(Deserialize)]

@@ -34,7 +34,15 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     pub session: SessionSettings,
     pub accounts: AccountSettings,
+    pub providers: ProviderSettings,
     pub apps: BTreeMap<AppId, AppSettings>,
+}
+
+/// Bounds of every call to a marketplace's API.
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderSettings {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -170,6 +178,8 @@ pub struct AppSettings {
     pub client_secret: SecretString,
     pub scopes: Vec<String>,
     pub optional_scopes: Vec<String>,
+    /// HubSpot: scopes added as `scope` when the user is sent back after `step=authorize`.
+    pub conditional_scopes: Vec<String>,
     pub partner_sign_in: bool,
     pub setup_url: Option<Url>,
     /// Overrides the provider's default list of return hosts.

@@ -16,6 +16,7 @@ pub(super) struct RawSettings {
     pub vault: RawVault,
     pub webhook: RawWebhook,
     pub session: RawSession,
+    pub providers: RawProviders,
     pub accounts: RawAccounts,
     #[serde(default)]
     pub apps: BTreeMap<String, RawApp>,
@@ -71,6 +72,8 @@ pub(super) struct RawApp {
     #[serde(default)]
     pub optional_scopes: Vec<String>,
     #[serde(default)]
+    pub conditional_scopes: Vec<String>,
+    #[serde(default)]
     pub partner_sign_in: bool,
     pub setup_url: Option<String>,
     pub return_hosts: Option<Vec<String>>,
@@ -123,4 +126,10 @@ pub(super) struct RawExternal {
     pub jwks_timeout_ms: u64,
     pub jwks_cache_seconds: u64,
     pub jwks_min_refetch_seconds: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawProviders {
+    pub timeout_ms: u64,
+    pub connect_timeout_ms: u64,
 }

@@ -19,8 +19,9 @@ use super::raw::{
 };
 use super::{
     AccountMode, AccountSettings, AppSettings, Argon2Cost, AssertionKeys, ExternalLogin,
-    KNOWN_PROVIDERS, LogFormat, LogSettings, Problem, RetryPolicy, ServerSettings, SessionSettings,
-    Settings, StateBackend, StateSettings, VaultSettings, WebhookSettings, WebhookTarget,
+    KNOWN_PROVIDERS, LogFormat, LogSettings, Problem, ProviderSettings, RetryPolicy,
+    ServerSettings, SessionSettings, Settings, StateBackend, StateSettings, VaultSettings,
+    WebhookSettings, WebhookTarget,
 };
 
 #[derive(Default)]
@@ -80,6 +81,18 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
     let vault = vault(&mut report, raw.vault);
     let webhook = webhook(&mut report, raw.webhook);
     let session = session(&mut report, raw.session);
+    let providers = ProviderSettings {
+        timeout: Duration::from_millis(report.in_range(
+            "providers.timeout_ms",
+            raw.providers.timeout_ms,
+            100..=120_000,
+        )),
+        connect_timeout: Duration::from_millis(report.in_range(
+            "providers.connect_timeout_ms",
+            raw.providers.connect_timeout_ms,
+            100..=60_000,
+        )),
+    };
     let accounts = accounts(&mut report, raw.accounts);
     let apps = apps(&mut report, raw.apps);
     if let (Some(state), Some(session)) = (&state, &session)
@@ -121,6 +134,7 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
             webhook,
             session,
             accounts,
+            providers,
             apps,
         }),
         _ => Err(report.0),
@@ -195,7 +209,7 @@ fn log(report: &mut Report, raw: super::raw::RawLog) -> Option<LogSettings> {
 }
 
 fn state(report: &mut Report, raw: RawState) -> Option<StateSettings> {
-    let ttl = report.in_range("state.ttl_seconds", raw.ttl_seconds, 60..=3600);
+    let ttl = report.in_range("state.ttl_seconds", raw.ttl_seconds, 1..=3600);
     let timeout = report.in_range(
         "state.command_timeout_ms",
         raw.command_timeout_ms,
@@ -617,6 +631,7 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
         client_secret: client_secret?,
         scopes: raw.scopes,
         optional_scopes: raw.optional_scopes,
+        conditional_scopes: raw.conditional_scopes,
         partner_sign_in: raw.partner_sign_in,
         setup_url: setup_url?,
         return_hosts: return_hosts?,

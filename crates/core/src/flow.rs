@@ -1,0 +1,211 @@
+//! The install flow engine: the steps every marketplace shares. Providers speak their
+//! protocols; this engine mints and takes states, and turns a code into a stored connection.
+//!
+//! Order of work (the security rules): the caller validates every parameter and the return URL;
+//! then the state is taken atomically and its binding checked; only then is the provider asked
+//! to exchange the code; then the connection is stored with its event.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AccountId, AppCredentials, AppId, AuthorizationCode, Clock, Connection, ConnectionStatus,
+    ConnectionVault, EventKind, NewInstall, Provider, ProviderError, ProviderId, StateKind,
+    StateStore, StateStoreError, StateToken, VaultError,
+};
+
+/// What a state is bound to. A state taken for another app, provider or return origin is
+/// refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateBinding {
+    pub app: AppId,
+    pub provider: ProviderId,
+    /// The signed-in vendor account the install is for.
+    pub account: Option<AccountId>,
+    /// The origin of the return URL of a seamless install; `None` for installs the gateway
+    /// started itself.
+    pub return_origin: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StateRecord {
+    app: String,
+    provider: String,
+    account: Option<String>,
+    return_origin: Option<String>,
+}
+
+/// Why a state was refused. Deliberately coarse: callers log it and never tell the user more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StateRefusal {
+    #[error("the state is missing")]
+    Missing,
+    #[error("the state is malformed")]
+    Malformed,
+    #[error("the state is unknown, used or expired")]
+    UnknownUsedOrExpired,
+    #[error("the state was minted for another app, marketplace or return origin")]
+    Foreign,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error(transparent)]
+    StateStore(#[from] StateStoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("the operating system's random generator is unavailable")]
+    Random,
+}
+
+/// Who an install belongs to once stored.
+#[derive(Debug, Clone)]
+pub struct InstallFor {
+    pub account: Option<AccountId>,
+    pub status: ConnectionStatus,
+}
+
+#[derive(Clone)]
+pub struct InstallFlow {
+    state_store: Arc<dyn StateStore>,
+    vault: Arc<dyn ConnectionVault>,
+    clock: Arc<dyn Clock>,
+    state_ttl: Duration,
+}
+
+impl std::fmt::Debug for InstallFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstallFlow")
+            .field("state_ttl", &self.state_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InstallFlow {
+    pub fn new(
+        state_store: Arc<dyn StateStore>,
+        vault: Arc<dyn ConnectionVault>,
+        clock: Arc<dyn Clock>,
+        state_ttl: Duration,
+    ) -> Self {
+        Self {
+            state_store,
+            vault,
+            clock,
+            state_ttl,
+        }
+    }
+
+    pub fn vault(&self) -> &Arc<dyn ConnectionVault> {
+        &self.vault
+    }
+
+    /// Mints a single-use state bound to `binding`. Nothing is returned unless it was stored.
+    pub async fn mint_state(&self, binding: &StateBinding) -> Result<StateToken, FlowError> {
+        let token = StateToken::generate().map_err(|_| FlowError::Random)?;
+        let record = StateRecord {
+            app: binding.app.to_string(),
+            provider: binding.provider.to_string(),
+            account: binding.account.as_ref().map(|id| id.as_str().to_owned()),
+            return_origin: binding.return_origin.clone(),
+        };
+        let bytes = serde_json::to_vec(&record).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+        self.state_store
+            .put(StateKind::Install, &token, &bytes, self.state_ttl)
+            .await?;
+        Ok(token)
+    }
+
+    /// Takes the state `raw` (it can never be used again) and checks it was minted for this app,
+    /// provider and return origin. The outer error means the store could not tell.
+    pub async fn take_state(
+        &self,
+        raw: Option<&str>,
+        app: &AppId,
+        provider: &ProviderId,
+        return_origin: Option<&str>,
+    ) -> Result<Result<StateBinding, StateRefusal>, FlowError> {
+        let Some(raw) = raw else {
+            return Ok(Err(StateRefusal::Missing));
+        };
+        let Ok(token) = StateToken::parse(raw) else {
+            return Ok(Err(StateRefusal::Malformed));
+        };
+        let Some(bytes) = self.state_store.take(StateKind::Install, &token).await? else {
+            return Ok(Err(StateRefusal::UnknownUsedOrExpired));
+        };
+        let Ok(record) = serde_json::from_slice::<StateRecord>(&bytes) else {
+            return Ok(Err(StateRefusal::Malformed));
+        };
+        let matches = record.app == app.as_str()
+            && record.provider == provider.as_str()
+            && record.return_origin.as_deref() == return_origin;
+        if !matches {
+            return Ok(Err(StateRefusal::Foreign));
+        }
+        let account = match record.account.as_deref().map(AccountId::parse) {
+            Some(Ok(account)) => Some(account),
+            Some(Err(_)) => return Ok(Err(StateRefusal::Malformed)),
+            None => None,
+        };
+        Ok(Ok(StateBinding {
+            app: app.clone(),
+            provider: provider.clone(),
+            account,
+            return_origin: record.return_origin,
+        }))
+    }
+
+    /// Exchanges `code` (once), identifies the marketplace account and stores the connection
+    /// with its event: `connection.claimed` when an unclaimed connection gains an account,
+    /// `installation.completed` for an active install otherwise, none while pending.
+    pub async fn install(
+        &self,
+        provider: &dyn Provider,
+        app: &AppCredentials,
+        code: &AuthorizationCode,
+        target: InstallFor,
+    ) -> Result<Connection, FlowError> {
+        let mut grant = provider.exchange_code(app, code).await?;
+        grant.tokens.expires_at = grant
+            .expires_in
+            .map(|lifetime| self.clock.now().plus(lifetime));
+        let identity = provider.identify(app, &grant).await?;
+        let existing = self
+            .vault
+            .find_by_key(&app.app, provider.id(), &identity.marketplace_key)
+            .await
+            .ok()
+            .flatten();
+        let claims = existing
+            .as_ref()
+            .is_some_and(|connection| connection.account.is_none())
+            && target.account.is_some();
+        let event = match target.status {
+            ConnectionStatus::Active if claims => Some(EventKind::ConnectionClaimed),
+            ConnectionStatus::Active => Some(EventKind::InstallationCompleted),
+            _ => None,
+        };
+        let mut metadata = grant.metadata;
+        metadata.extend(identity.metadata);
+        let install = NewInstall {
+            app: app.app.clone(),
+            provider: provider.id().clone(),
+            marketplace_key: identity.marketplace_key,
+            account: target.account,
+            status: target.status,
+            scopes: grant.scopes,
+            metadata,
+            tokens: grant.tokens,
+        };
+        Ok(self.vault.upsert_install(install, event).await?)
+    }
+
+    pub fn now(&self) -> crate::Timestamp {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,126 @@
+//! The provider port: what each marketplace crate implements. A provider speaks its
+//! marketplace's protocol (parsing install requests, exchanging codes, identifying accounts) and
+//! never touches storage or sessions; the flow engine does that.
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use url::Url;
+
+use crate::{
+    AllowedHosts, AppId, AuthorizationCode, MarketplaceKey, Metadata, ProviderId, QueryParams,
+    StateToken, TokenSet,
+};
+
+/// An app as a provider sees it: credentials and the endpoints to use.
+#[derive(Debug, Clone)]
+pub struct AppCredentials {
+    pub app: AppId,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// The app's install URL at the gateway, sent as `redirect_uri`.
+    pub redirect_uri: Url,
+    pub scopes: Vec<String>,
+    pub optional_scopes: Vec<String>,
+    /// Overrides of the provider's own endpoints (the sandbox and tests use these).
+    pub authorize_url: Option<Url>,
+    pub token_url: Option<Url>,
+    pub api_base_url: Option<Url>,
+    /// Overrides the provider's default return hosts.
+    pub return_hosts: Option<AllowedHosts>,
+}
+
+/// What an install request asks for, in the terms every provider shares.
+#[derive(Debug, Clone)]
+pub enum InstallRequest {
+    /// The first step of a seamless install: sign in, mint a state, send the user back.
+    Authorize { return_url: String },
+    /// An authorization code arrived, with the state and return URL the protocol carries.
+    Code {
+        code: AuthorizationCode,
+        state: Option<String>,
+        return_url: Option<String>,
+    },
+    /// The user declined or the marketplace reported an error.
+    Denied {
+        error: String,
+        description: Option<String>,
+        return_url: Option<String>,
+    },
+}
+
+/// An install request that does not follow the protocol; the message says what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MalformedRequest(pub String);
+
+/// What a code exchange yields.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// `expires_at` is left to the flow engine, which knows the time.
+    pub tokens: TokenSet,
+    pub expires_in: Option<std::time::Duration>,
+    pub scopes: Vec<String>,
+    /// Set when the token response names the account (HubSpot's `hub_id`).
+    pub marketplace_key: Option<MarketplaceKey>,
+    pub metadata: Metadata,
+}
+
+/// The marketplace account a grant belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub marketplace_key: MarketplaceKey,
+    pub metadata: Metadata,
+}
+
+/// A provider call failed. No variant carries a token, code or secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("the provider did not answer in time")]
+    Timeout,
+    #[error("the provider could not be reached")]
+    Unreachable,
+    #[error("the provider answered {0}")]
+    Status(u16),
+    /// An OAuth error the provider reported (`invalid_grant`, …).
+    #[error("the provider refused: {0}")]
+    OAuth(String),
+    #[error("the provider's answer could not be read: {0}")]
+    Malformed(String),
+    /// The answer was readable but is not acceptable (an `api_domain` on a foreign host, …).
+    #[error("the provider's answer is not acceptable: {0}")]
+    Unacceptable(String),
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    fn id(&self) -> &ProviderId;
+
+    /// The name people know the marketplace by.
+    fn display_name(&self) -> &'static str;
+
+    /// Reads an install request's parameters.
+    fn parse_install(&self, params: &QueryParams) -> Result<InstallRequest, MalformedRequest>;
+
+    /// Hosts a return URL may point at.
+    fn return_hosts(&self, app: &AppCredentials) -> AllowedHosts;
+
+    /// Origins that may frame the install route (`frame-ancestors` sources, `'self'` excluded).
+    fn frame_ancestors(&self, app: &AppCredentials) -> Vec<String>;
+
+    /// Where to send a user to grant access, for installs the gateway starts.
+    fn authorize_url(&self, app: &AppCredentials, state: &StateToken) -> Url;
+
+    /// Exchanges an authorization code. Never retried: codes are single-use.
+    async fn exchange_code(
+        &self,
+        app: &AppCredentials,
+        code: &AuthorizationCode,
+    ) -> Result<Grant, ProviderError>;
+
+    /// The marketplace account of a grant, asking the provider when the grant does not say.
+    async fn identify(
+        &self,
+        app: &AppCredentials,
+        grant: &Grant,
+    ) -> Result<Identity, ProviderError>;
+}

@@ -1,0 +1,143 @@
+//! HubSpot for Installgate.
+//!
+//! - `step=authorize&returnUrl=R` and `step=finalize&code&state&returnUrl=R` (the seamless
+//!   install with partner sign-in), `step=finalize&code&returnUrl=R` (without it), and the
+//!   classic OAuth callback (`code` and `state`, no `step`) for installs the gateway starts;
+//! - code exchange at `/oauth/v3/token` with the client credentials in the form body;
+//! - the portal (`hub_id`) from the token response, else from token introspection.
+//!
+//! Architecture invariant: this crate depends on core and an HTTP client only; it never touches
+//! storage or sessions.
+
+mod http;
+mod request;
+mod tokens;
+
+use async_trait::async_trait;
+use installgate_core::{
+    AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InstallRequest,
+    MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, StateToken,
+};
+use url::Url;
+
+/// Where HubSpot's own endpoints are, unless an app overrides them.
+const AUTHORIZE_URL: &str = "https://app.hubspot.com/oauth/authorize";
+const TOKEN_URL: &str = "https://api.hubapi.com/oauth/v3/token";
+/// The UI hosts HubSpot's page names as framing origins; more hublets can be configured per app
+/// with `return_hosts`.
+const DEFAULT_RETURN_HOSTS: [&str; 2] = ["app.hubspot.com", "app-eu1.hubspot.com"];
+
+pub const PROVIDER_ID: &str = "hubspot";
+
+#[derive(Debug, Clone)]
+pub struct HubSpot {
+    id: ProviderId,
+    client: reqwest::Client,
+    authorize_url: Url,
+    token_url: Url,
+}
+
+impl HubSpot {
+    /// `client` must follow no redirects and bound its requests in time.
+    pub fn new(client: reqwest::Client) -> Result<Self, url::ParseError> {
+        Ok(Self {
+            id: ProviderId::from_static(PROVIDER_ID),
+            client,
+            authorize_url: Url::parse(AUTHORIZE_URL)?,
+            token_url: Url::parse(TOKEN_URL)?,
+        })
+    }
+
+    fn token_url(&self, app: &AppCredentials) -> Url {
+        app.token_url
+            .clone()
+            .unwrap_or_else(|| self.token_url.clone())
+    }
+}
+
+#[async_trait]
+impl Provider for HubSpot {
+    fn id(&self) -> &ProviderId {
+        &self.id
+    }
+
+    fn display_name(&self) -> &'static str {
+        "HubSpot"
+    }
+
+    fn parse_install(&self, params: &QueryParams) -> Result<InstallRequest, MalformedRequest> {
+        request::parse(params)
+    }
+
+    fn return_hosts(&self, app: &AppCredentials) -> AllowedHosts {
+        app.return_hosts
+            .clone()
+            .or_else(|| AllowedHosts::new(DEFAULT_RETURN_HOSTS).ok())
+            .unwrap_or_default()
+    }
+
+    fn frame_ancestors(&self, app: &AppCredentials) -> Vec<String> {
+        self.return_hosts(app)
+            .iter()
+            .map(|host| format!("https://{host}"))
+            .collect()
+    }
+
+    fn authorize_url(&self, app: &AppCredentials, state: &StateToken) -> Url {
+        let mut url = app
+            .authorize_url
+            .clone()
+            .unwrap_or_else(|| self.authorize_url.clone());
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("client_id", &app.client_id)
+                .append_pair("redirect_uri", app.redirect_uri.as_str())
+                .append_pair("scope", &app.scopes.join(" "));
+            if !app.optional_scopes.is_empty() {
+                query.append_pair("optional_scope", &app.optional_scopes.join(" "));
+            }
+            query.append_pair("state", state.expose());
+        }
+        url
+    }
+
+    async fn exchange_code(
+        &self,
+        app: &AppCredentials,
+        code: &AuthorizationCode,
+    ) -> Result<Grant, ProviderError> {
+        tokens::exchange(&self.client, &self.token_url(app), app, code).await
+    }
+
+    async fn identify(
+        &self,
+        app: &AppCredentials,
+        grant: &Grant,
+    ) -> Result<Identity, ProviderError> {
+        if let Some(key) = &grant.marketplace_key {
+            return Ok(Identity {
+                marketplace_key: key.clone(),
+                metadata: grant.metadata.clone(),
+            });
+        }
+        tokens::introspect(
+            &self.client,
+            &self.token_url(app),
+            app,
+            &grant.tokens.access_token,
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_provider_id_is_a_valid_slug() {
+        assert!(ProviderId::parse(PROVIDER_ID).is_ok());
+        assert!(HubSpot::new(reqwest::Client::new()).is_ok());
+    }
+}

@@ -1,0 +1,119 @@
+//! A HubSpot simulator: the OAuth endpoints an install uses (`/oauth/authorize`,
+//! `/oauth/v3/token`, `/oauth/v3/token/introspect`), with failure injection and call counting.
+//!
+//! It follows PROTOCOLS section 2. Where HubSpot's public documentation is silent, the choices
+//! are marked "unconfirmed" where they are made.
+
+mod oauth;
+mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer, web};
+
+use state::SimState;
+
+/// An app registered with the simulated HubSpot.
+#[derive(Debug, Clone)]
+pub struct SimulatedApp {
+    pub name: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// The redirect URL registered for the app (its install URL at the gateway).
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+}
+
+/// What the token endpoint does instead of answering normally, once per injected failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// `500 Internal Server Error`.
+    ServerError,
+    /// Answers normally, but only after this long.
+    Slow(Duration),
+    /// `200` with a body that is not JSON.
+    Garbage,
+    /// `400` with `invalid_grant`.
+    InvalidGrant,
+}
+
+/// A running simulator. Dropping it does not stop the server; [`HubSpotSimulator::stop`] does.
+pub struct HubSpotSimulator {
+    url: String,
+    state: Arc<SimState>,
+    handle: ServerHandle,
+}
+
+impl std::fmt::Debug for HubSpotSimulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubSpotSimulator")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HubSpotSimulator {
+    /// Starts on `127.0.0.1:port` (0 for any free port).
+    pub async fn start(apps: Vec<SimulatedApp>, port: u16) -> std::io::Result<Self> {
+        let state = Arc::new(SimState::new(apps));
+        let data = web::Data::from(state.clone());
+        let server =
+            HttpServer::new(move || App::new().app_data(data.clone()).configure(oauth::routes))
+                .workers(2)
+                .bind(("127.0.0.1", port))?;
+        let port = server
+            .addrs()
+            .first()
+            .map_or(port, |address| address.port());
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Self {
+            url: format!("http://127.0.0.1:{port}"),
+            state,
+            handle,
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:4001`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The token endpoint, for an app's `token_url`.
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth/v3/token", self.url)
+    }
+
+    pub fn authorize_url(&self) -> String {
+        format!("{}/oauth/authorize", self.url)
+    }
+
+    /// What HubSpot does when a customer clicks "Connect app": a single-use code for the app
+    /// and portal, to be sent to the app's redirect URL.
+    pub fn issue_code(&self, client_id: &str, hub_id: u64) -> Option<String> {
+        self.state.issue_code(client_id, hub_id)
+    }
+
+    /// Calls the token endpoint has received (every grant type, failures included).
+    pub fn token_calls(&self) -> usize {
+        self.state.token_calls()
+    }
+
+    /// The next token-endpoint call fails this way.
+    pub fn fail_next(&self, failure: Failure) {
+        self.state.push_failure(failure);
+    }
+
+    /// Token responses leave out `hub_id`, as responses before August 2025 did, so clients must
+    /// introspect.
+    pub fn omit_hub_id(&self, omit: bool) {
+        self.state.set_omit_hub_id(omit);
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}

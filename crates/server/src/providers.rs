@@ -1,0 +1,81 @@
+//! The marketplaces this build speaks, one line each, and how an app's settings become what a
+//! provider needs.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use installgate_core::{AppCredentials, AppId, Provider, ProviderId};
+use installgate_provider_hubspot::HubSpot;
+
+use crate::settings::{AppSettings, ProviderSettings, Settings};
+
+#[derive(Clone, Default)]
+pub struct Providers(HashMap<ProviderId, Arc<dyn Provider>>);
+
+impl std::fmt::Debug for Providers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+/// The HTTP client providers call marketplaces with: bounded in time, following no redirects.
+pub fn http_client(settings: &ProviderSettings) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(settings.timeout)
+        .connect_timeout(settings.connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("installgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+impl Providers {
+    /// Every provider this build knows. Adding a marketplace adds one line here.
+    pub fn all(settings: &ProviderSettings) -> anyhow::Result<Self> {
+        let client = http_client(settings)?;
+        let mut providers = Self::default();
+        providers.register(Arc::new(HubSpot::new(client)?));
+        Ok(providers)
+    }
+
+    pub fn register(&mut self, provider: Arc<dyn Provider>) {
+        self.0.insert(provider.id().clone(), provider);
+    }
+
+    pub fn get(&self, id: &ProviderId) -> Option<&Arc<dyn Provider>> {
+        self.0.get(id)
+    }
+}
+
+/// The app named in a path, if it is configured for that provider and the provider is known.
+pub fn resolve<'a>(
+    settings: &'a Settings,
+    providers: &Providers,
+    provider: &str,
+    app: &str,
+) -> Option<(&'a AppSettings, Arc<dyn Provider>)> {
+    let app = settings.apps.get(&AppId::parse(app).ok()?)?;
+    if app.provider.as_str() != provider {
+        return None;
+    }
+    let provider = providers.get(&app.provider)?.clone();
+    Some((app, provider))
+}
+
+/// What the provider needs of an app; `redirect_uri` is built from the public URL.
+pub fn credentials(settings: &Settings, app: &AppSettings) -> AppCredentials {
+    let mut redirect_uri = settings.server.public_url.clone();
+    let base = redirect_uri.path().trim_end_matches('/').to_owned();
+    redirect_uri.set_path(&format!("{base}/install/{}/{}", app.provider, app.id));
+    AppCredentials {
+        app: app.id.clone(),
+        client_id: app.client_id.clone(),
+        client_secret: app.client_secret.clone(),
+        redirect_uri,
+        scopes: app.scopes.clone(),
+        optional_scopes: app.optional_scopes.clone(),
+        authorize_url: app.authorize_url.clone(),
+        token_url: app.token_url.clone(),
+        api_base_url: app.api_base_url.clone(),
+        return_hosts: app.return_hosts.clone(),
+    }
+}

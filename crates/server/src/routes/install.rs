@@ -1,0 +1,345 @@
+//! `GET /install/{provider}/{app}`, the one URL registered at a marketplace, and
+//! `GET /connect/{provider}/{app}`, which starts an install from the vendor's own pages.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse, web};
+use installgate_core::{
+    Account, AppCredentials, AuthorizationCode, ConnectionStatus, FlowError, InstallFor,
+    InstallRequest, Provider, QueryParams, ReturnUrl, StateBinding,
+};
+use std::sync::Arc;
+
+use crate::accounts::current_account;
+use crate::errors::{AppError, PageError};
+use crate::pages;
+use crate::providers::{credentials, resolve};
+use crate::routes::account::sign_in_first;
+use crate::services::Services;
+use crate::session::GatewaySession;
+use crate::settings::AppSettings;
+
+impl From<FlowError> for AppError {
+    fn from(error: FlowError) -> Self {
+        match error {
+            FlowError::StateStore(error) => error.into(),
+            FlowError::Vault(error) => error.into(),
+            FlowError::Provider(error) => Self::Unexpected(error.into()),
+            FlowError::Random => Self::Unexpected(anyhow::anyhow!("no randomness")),
+        }
+    }
+}
+
+/// `302 Found` to a validated return URL (or a provider's page).
+fn found(location: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+struct Install<'a> {
+    services: &'a Services,
+    app: &'a AppSettings,
+    provider: Arc<dyn Provider>,
+    credentials: AppCredentials,
+}
+
+impl Install<'_> {
+    fn return_url(&self, raw: &str) -> Result<ReturnUrl, AppError> {
+        ReturnUrl::parse(raw, &self.provider.return_hosts(&self.credentials))
+            .map_err(|error| AppError::BadRequest(error.to_string()))
+    }
+
+    async fn account(&self, session: &GatewaySession) -> Result<Option<Account>, AppError> {
+        current_account(
+            session,
+            self.services.accounts.as_ref(),
+            self.services.state_store.as_ref(),
+            self.services.settings.session.absolute_timeout,
+            self.services.clock.now(),
+        )
+        .await
+    }
+
+    /// `step=authorize`: sign in if needed, then send the user back with a fresh state.
+    async fn authorize(
+        &self,
+        request: &HttpRequest,
+        session: &GatewaySession,
+        raw_return_url: &str,
+    ) -> Result<HttpResponse, AppError> {
+        let return_url = self.return_url(raw_return_url)?;
+        let Some(account) = self.account(session).await? else {
+            return sign_in_first(
+                self.services,
+                request,
+                Some((&self.app.id, &self.app.provider)),
+            )
+            .await;
+        };
+        let state = self
+            .services
+            .flow
+            .mint_state(&StateBinding {
+                app: self.app.id.clone(),
+                provider: self.app.provider.clone(),
+                account: Some(account.id),
+                return_origin: Some(return_url.origin()),
+            })
+            .await?;
+        let scope = self.app.conditional_scopes.join(" ");
+        let mut params = vec![("state", state.expose())];
+        if !scope.is_empty() {
+            params.push(("scope", scope.as_str()));
+        }
+        Ok(found(return_url.with_params(params).as_str()))
+    }
+
+    /// `step=finalize`: whatever happens, the user goes back to the (valid) return URL.
+    async fn finalize(
+        &self,
+        code: &AuthorizationCode,
+        state: Option<&str>,
+        raw_return_url: &str,
+    ) -> Result<HttpResponse, AppError> {
+        let return_url = self.return_url(raw_return_url)?;
+        let back = found(return_url.as_str());
+        let account = if state.is_some() || self.app.partner_sign_in {
+            let taken = self
+                .services
+                .flow
+                .take_state(
+                    state,
+                    &self.app.id,
+                    &self.app.provider,
+                    Some(&return_url.origin()),
+                )
+                .await?;
+            match taken {
+                Ok(binding) => binding.account,
+                Err(refusal) => {
+                    tracing::warn!(app = %self.app.id, %refusal, "install refused: state not accepted");
+                    return Ok(back);
+                }
+            }
+        } else {
+            None
+        };
+        let target = InstallFor {
+            account,
+            status: ConnectionStatus::Active,
+        };
+        match self
+            .services
+            .flow
+            .install(self.provider.as_ref(), &self.credentials, code, target)
+            .await
+        {
+            Ok(connection) => {
+                tracing::info!(app = %self.app.id, connection = %connection.id, "installed");
+                Ok(back)
+            }
+            Err(FlowError::Provider(error)) => {
+                tracing::warn!(app = %self.app.id, %error, "install failed at the provider");
+                Ok(back)
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The OAuth callback of an install the gateway started: the state is required.
+    async fn callback(
+        &self,
+        code: &AuthorizationCode,
+        state: &str,
+    ) -> Result<HttpResponse, AppError> {
+        let taken = self
+            .services
+            .flow
+            .take_state(Some(state), &self.app.id, &self.app.provider, None)
+            .await?;
+        let binding = taken.map_err(|refusal| {
+            tracing::warn!(app = %self.app.id, %refusal, "callback refused: state not accepted");
+            AppError::BadRequest(
+                "this install link has expired or was used already; start again".into(),
+            )
+        })?;
+        let target = InstallFor {
+            account: binding.account,
+            status: ConnectionStatus::Active,
+        };
+        let connection = self
+            .services
+            .flow
+            .install(self.provider.as_ref(), &self.credentials, code, target)
+            .await
+            .map_err(|error| match error {
+                FlowError::Provider(error) => {
+                    tracing::warn!(app = %self.app.id, %error, "install failed at the provider");
+                    AppError::BadGateway(self.provider.display_name())
+                }
+                other => other.into(),
+            })?;
+        let location = match &self.app.setup_url {
+            Some(setup) => {
+                let mut url = setup.clone();
+                url.query_pairs_mut()
+                    .append_pair("connection_id", &connection.id.to_string());
+                url.to_string()
+            }
+            None => "/account/".to_owned(),
+        };
+        Ok(see_other(&location))
+    }
+}
+
+pub async fn install(
+    services: web::Data<Services>,
+    session: GatewaySession,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (provider_id, app_id) = path.into_inner();
+    let (app, provider) = resolve(
+        &services.settings,
+        &services.providers,
+        &provider_id,
+        &app_id,
+    )
+    .ok_or(AppError::NotFound)?;
+    let params = QueryParams::parse(request.query_string())
+        .map_err(|error| AppError::BadRequest(error.to_string()))?;
+    let install_request = provider
+        .parse_install(&params)
+        .map_err(|error| AppError::BadRequest(error.to_string()))?;
+    let install = Install {
+        services: &services,
+        app,
+        credentials: credentials(&services.settings, app),
+        provider,
+    };
+    let response = match install_request {
+        InstallRequest::Authorize { return_url } => {
+            install.authorize(&request, &session, &return_url).await?
+        }
+        InstallRequest::Code {
+            code,
+            state,
+            return_url: Some(return_url),
+        } => {
+            install
+                .finalize(&code, state.as_deref(), &return_url)
+                .await?
+        }
+        InstallRequest::Code {
+            code,
+            state: Some(state),
+            return_url: None,
+        } => install.callback(&code, &state).await?,
+        InstallRequest::Code { .. } => {
+            return Err(
+                AppError::BadRequest("this install request carries no state".into()).into(),
+            );
+        }
+        InstallRequest::Denied {
+            error, description, ..
+        } => {
+            tracing::info!(app = %app.id, %error, "the marketplace reported an error");
+            let page = pages::install_failed(
+                install.provider.display_name(),
+                &error,
+                description.as_deref(),
+            );
+            HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(page)
+        }
+    };
+    Ok(response)
+}
+
+/// `GET /connect/{provider}/{app}`: a signed-in user is sent to the provider's consent page.
+pub async fn connect(
+    services: web::Data<Services>,
+    session: GatewaySession,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (provider_id, app_id) = path.into_inner();
+    let (app, provider) = resolve(
+        &services.settings,
+        &services.providers,
+        &provider_id,
+        &app_id,
+    )
+    .ok_or(AppError::NotFound)?;
+    let install = Install {
+        services: &services,
+        app,
+        credentials: credentials(&services.settings, app),
+        provider,
+    };
+    let Some(account) = install.account(&session).await? else {
+        return Ok(sign_in_first(&services, &request, Some((&app.id, &app.provider))).await?);
+    };
+    let state = services
+        .flow
+        .mint_state(&StateBinding {
+            app: app.id.clone(),
+            provider: app.provider.clone(),
+            account: Some(account.id),
+            return_origin: None,
+        })
+        .await
+        .map_err(AppError::from)?;
+    Ok(found(
+        install
+            .provider
+            .authorize_url(&install.credentials, &state)
+            .as_str(),
+    ))
+}
+
+/// Every response of the install routes, errors included, may be framed by the app's
+/// marketplace origins and no others.
+pub async fn frame_ancestors(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let policy = {
+        let services = request.app_data::<web::Data<Services>>();
+        let provider = request
+            .match_info()
+            .get("provider")
+            .unwrap_or_default()
+            .to_owned();
+        let app = request
+            .match_info()
+            .get("app")
+            .unwrap_or_default()
+            .to_owned();
+        services
+            .and_then(|services| {
+                let (app, provider) =
+                    resolve(&services.settings, &services.providers, &provider, &app)?;
+                let origins = provider.frame_ancestors(&credentials(&services.settings, app));
+                Some(format!("frame-ancestors 'self' {}", origins.join(" ")))
+            })
+            .unwrap_or_else(|| "frame-ancestors 'none'".to_owned())
+    };
+    let mut response = next.call(request).await?;
+    if let Ok(value) = HeaderValue::from_str(policy.trim_end()) {
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        headers.remove(header::X_FRAME_OPTIONS);
+    }
+    Ok(response)
+}
