@@ -280,3 +280,18 @@ fn secrets_never_appear_in_debug_output() {
         assert!(!shown.contains(secret), "{secret} leaked");
     }
 }
+
+#[test]
+fn app_flags_come_from_environment_variables() {
+    let settings = settings::load(&test_sources(&[
+        ("INSTALLGATE__APPS__CRM__PROVIDER", "hubspot"),
+        ("INSTALLGATE__APPS__CRM__CLIENT_ID", "id"),
+        ("INSTALLGATE__APPS__CRM__CLIENT_SECRET", "secret"),
+        ("INSTALLGATE__APPS__CRM__PARTNER_SIGN_IN", "true"),
+        ("INSTALLGATE__APPS__CRM__ALLOW_LOOPBACK_RETURN_URLS", "true"),
+    ]))
+    .unwrap();
+    let app = settings.apps.values().next().unwrap();
+    assert!(app.partner_sign_in);
+    assert!(app.allow_loopback_return_urls);
+}

@@ -33,6 +33,7 @@ async fn setup(extra: &[(&str, &str)]) -> Setup {
                 client_secret: CLIENT_SECRET.into(),
                 redirect_uri: format!("{public_url}/install/hubspot/{app}"),
                 scopes: vec!["oauth".into(), "crm.objects.contacts.read".into()],
+                partner_sign_in: *app == "crm",
             })
             .collect(),
         0,
@@ -51,6 +52,7 @@ async fn setup(extra: &[(&str, &str)]) -> Setup {
         ("INSTALLGATE__APPS__CRM__CLIENT_ID", crm_client.as_str()),
         ("INSTALLGATE__APPS__CRM__CLIENT_SECRET", CLIENT_SECRET),
         ("INSTALLGATE__APPS__CRM__PARTNER_SIGN_IN", "true"),
+        ("INSTALLGATE__APPS__CRM__ALLOW_LOOPBACK_RETURN_URLS", "true"),
         ("INSTALLGATE__APPS__CRM__TOKEN_URL", token_url.as_str()),
         (
             "INSTALLGATE__APPS__CRM__AUTHORIZE_URL",
@@ -64,6 +66,10 @@ async fn setup(extra: &[(&str, &str)]) -> Setup {
         ("INSTALLGATE__APPS__OPEN__CLIENT_ID", open_client.as_str()),
         ("INSTALLGATE__APPS__OPEN__CLIENT_SECRET", CLIENT_SECRET),
         ("INSTALLGATE__APPS__OPEN__TOKEN_URL", token_url.as_str()),
+        (
+            "INSTALLGATE__APPS__OPEN__ALLOW_LOOPBACK_RETURN_URLS",
+            "true",
+        ),
     ];
     vars.extend_from_slice(extra);
     let app = spawn_app(&vars).await;
@@ -721,4 +727,200 @@ async fn an_install_started_at_connect_runs_classic_oauth_to_the_setup_page() {
     let replay = browser.get(&callback).await;
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
     assert_eq!(setup.sim.token_calls(), 1);
+}
+
+/// Log lines written while a test runs, through the gateway's own formatting.
+#[derive(Clone, Default)]
+struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_exchange_is_logged_without_any_secret() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let logs = CapturedLogs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new("info"))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(move || writer.clone()),
+        );
+    // Each test runs in its own process, so this is the only subscriber.
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let setup = setup(&[]).await;
+    setup.sim.fail_next(Failure::ServerError);
+    let code = setup
+        .sim
+        .issue_code(&format!("{CLIENT_ID}-open"), 555)
+        .unwrap();
+    cookieless_get(&setup.app, &finalize_path("open", &code, None, RETURN_URL)).await;
+    setup.sim.fail_next(Failure::InvalidGrant);
+    let code_two = setup
+        .sim
+        .issue_code(&format!("{CLIENT_ID}-open"), 556)
+        .unwrap();
+    cookieless_get(
+        &setup.app,
+        &finalize_path("open", &code_two, None, RETURN_URL),
+    )
+    .await;
+    // And a successful install, whose tokens must not be logged either.
+    let code_three = setup
+        .sim
+        .issue_code(&format!("{CLIENT_ID}-open"), 557)
+        .unwrap();
+    cookieless_get(
+        &setup.app,
+        &finalize_path("open", &code_three, None, RETURN_URL),
+    )
+    .await;
+    let connection = connection_for(&setup.app, "open", "557").await.unwrap();
+    let tokens = connection.tokens.unwrap();
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("install failed at the provider"), "{text}");
+    assert!(text.contains("the provider answered 500"), "{text}");
+    assert!(text.contains("invalid_grant"), "{text}");
+    let secrets = [
+        CLIENT_SECRET.to_owned(),
+        code,
+        code_two,
+        code_three,
+        tokens.access_token.expose().to_owned(),
+        tokens.refresh_token.unwrap().expose().to_owned(),
+    ];
+    for secret in &secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "a secret reached the log: {text}"
+        );
+    }
+    // The install route's query (which carries codes and states) is not logged either.
+    assert!(!text.contains("returnUrl="), "{text}");
+}
+
+/// The `href` or `src` attribute following `marker` in `html`, unescaped.
+fn attribute_after(html: &str, marker: &str, attribute: &str) -> String {
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in {html}"));
+    let rest = &html[start..];
+    let key = format!("{attribute}=\"");
+    let from = rest.find(&key).unwrap() + key.len();
+    let to = rest[from..].find('"').unwrap() + from;
+    rest[from..to].replace("&amp;", "&")
+}
+
+fn form_action_url(sim: &HubSpotSimulator, page: &str, fields: &[(&str, &str)]) -> String {
+    let action = attribute_after(page, "<form", "action");
+    let mut url = url::Url::parse(&format!("{}{action}", sim.url())).unwrap();
+    for name in ["flow", "state"] {
+        if let Some(value) = hidden_input(page, name) {
+            url.query_pairs_mut().append_pair(name, &value);
+        }
+    }
+    url.query_pairs_mut().extend_pairs(fields);
+    url.to_string()
+}
+
+#[tokio::test]
+async fn the_simulated_marketplace_runs_the_seamless_install_with_partner_sign_in() {
+    let setup = setup(&[]).await;
+    let browser = Browser::new(&setup.app);
+    let client_id = format!("{CLIENT_ID}-crm");
+    let listing = browser.get(setup.sim.url()).await.text().await.unwrap();
+    assert!(listing.contains("Demo crm") && listing.contains(&format!("/marketplace/{client_id}")));
+
+    // Install, then "Sign in" opens the app's install URL with step=authorize.
+    let install = browser
+        .get(&format!("{}/marketplace/{client_id}", setup.sim.url()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let sign_in = attribute_after(&install, "id=\"sign-in\"", "href");
+    assert!(
+        sign_in.starts_with(&setup.app.url("/install/hubspot/crm?")),
+        "{sign_in}"
+    );
+    let to_sign_in = browser.get(&sign_in).await;
+    assert_eq!(to_sign_in.status(), StatusCode::SEE_OTHER, "{sign_in}");
+    let signed_up = sign_up_through(&browser, &location(&to_sign_in), "market@example.com").await;
+    let back = browser.get(&location(&signed_up)).await;
+    let consent_url = location(&back);
+    assert!(consent_url.starts_with(&format!(
+        "{}/marketplace/{client_id}/consent?flow=",
+        setup.sim.url()
+    )));
+
+    // The review dialog: tick the box, pick the portal, Connect app.
+    let consent = browser.get(&consent_url).await.text().await.unwrap();
+    let connect = form_action_url(
+        &setup.sim,
+        &consent,
+        &[("hub_id", "31337"), ("agree", "yes")],
+    );
+    let installing = browser.get(&connect).await.text().await.unwrap();
+    let finalize = attribute_after(&installing, "id=\"install-frame\"", "src");
+    assert!(finalize.contains("step=finalize"), "{finalize}");
+
+    // HubSpot loads finalize in its frame, where the gateway's cookie may be missing.
+    let result = cookieless_get(&setup.app, finalize.trim_start_matches(&setup.app.address)).await;
+    assert_eq!(result.status(), StatusCode::FOUND);
+    let landing = browser.get(&location(&result)).await.text().await.unwrap();
+    assert!(
+        landing.contains("Installed") && landing.contains("31337"),
+        "{landing}"
+    );
+    assert!(
+        connection_for(&setup.app, "crm", "31337")
+            .await
+            .unwrap()
+            .account
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn the_simulated_marketplace_runs_the_install_without_partner_sign_in() {
+    let setup = setup(&[]).await;
+    let browser = Browser::new(&setup.app);
+    let client_id = format!("{CLIENT_ID}-open");
+    let install = browser
+        .get(&format!("{}/marketplace/{client_id}", setup.sim.url()))
+        .await;
+    let consent = browser.get(&location(&install)).await.text().await.unwrap();
+    let connect = form_action_url(
+        &setup.sim,
+        &consent,
+        &[("hub_id", "2718"), ("agree", "yes")],
+    );
+    let installing = browser.get(&connect).await.text().await.unwrap();
+    let finalize = attribute_after(&installing, "id=\"install-frame\"", "src");
+    assert!(
+        !finalize.contains("state="),
+        "no state without partner sign-in"
+    );
+    let result = cookieless_get(&setup.app, finalize.trim_start_matches(&setup.app.address)).await;
+    let landing = browser.get(&location(&result)).await.text().await.unwrap();
+    assert!(landing.contains("Installed"), "{landing}");
+    assert!(
+        connection_for(&setup.app, "open", "2718")
+            .await
+            .unwrap()
+            .account
+            .is_none()
+    );
 }

@@ -94,6 +94,36 @@ pub struct ReturnUrl(Url);
 impl ReturnUrl {
     pub const MAX_LEN: usize = 2048;
 
+    /// For local sandboxes only: also accepts `http://localhost:PORT/…` and
+    /// `http://127.0.0.1:PORT/…`, where simulated marketplaces run. The other rules still apply.
+    pub fn parse_allowing_loopback(
+        raw: &str,
+        allowed: &AllowedHosts,
+    ) -> Result<Self, ReturnUrlError> {
+        let loopback = ["http://localhost:", "http://127.0.0.1:"]
+            .iter()
+            .any(|prefix| {
+                raw.get(..prefix.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+            });
+        if !loopback {
+            return Self::parse(raw, allowed);
+        }
+        if raw.len() > Self::MAX_LEN || !raw.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+            return Err(ReturnUrlError::ForbiddenCharacters);
+        }
+        let url = Url::parse(raw).map_err(|_| ReturnUrlError::Malformed)?;
+        let host_ok = matches!(url.host_str(), Some("localhost" | "127.0.0.1"));
+        if url.scheme() != "http"
+            || !host_ok
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(ReturnUrlError::Malformed);
+        }
+        Ok(Self(url))
+    }
+
     pub fn parse(raw: &str, allowed: &AllowedHosts) -> Result<Self, ReturnUrlError> {
         if raw.is_empty() {
             return Err(ReturnUrlError::Missing);
@@ -261,6 +291,34 @@ mod tests {
             ReturnUrl::parse(&long, &hubspot()).err(),
             Some(ReturnUrlError::TooLong)
         );
+    }
+
+    #[test]
+    fn loopback_return_urls_are_accepted_only_when_asked_for() {
+        let local = "http://127.0.0.1:4001/marketplace/done?flow=1";
+        assert_eq!(
+            ReturnUrl::parse(local, &hubspot()).err(),
+            Some(ReturnUrlError::NotHttps)
+        );
+        let url = ReturnUrl::parse_allowing_loopback(local, &hubspot()).unwrap();
+        assert_eq!(url.origin(), "http://127.0.0.1:4001");
+        assert!(ReturnUrl::parse_allowing_loopback("http://localhost:4001/x", &hubspot()).is_ok());
+        for bad in [
+            "http://127.0.0.1.evil.example:4001/",
+            "http://localhost:4001@evil.example/",
+            "http://127.0.0.1:4001\\@evil.example/",
+            "http://evil.example/",
+        ] {
+            assert!(
+                ReturnUrl::parse_allowing_loopback(bad, &hubspot()).is_err(),
+                "{bad}"
+            );
+        }
+        // Everything else still follows the ordinary rules.
+        assert!(
+            ReturnUrl::parse_allowing_loopback("https://app.hubspot.com/x", &hubspot()).is_ok()
+        );
+        assert!(ReturnUrl::parse_allowing_loopback("https://evil.example/", &hubspot()).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! It follows PROTOCOLS section 2. Where HubSpot's public documentation is silent, the choices
 //! are marked "unconfirmed" where they are made.
 
+mod marketplace;
 mod oauth;
 mod state;
 
@@ -24,6 +25,8 @@ pub struct SimulatedApp {
     /// The redirect URL registered for the app (its install URL at the gateway).
     pub redirect_uri: String,
     pub scopes: Vec<String>,
+    /// Whether the listing asks for partner sign-in (the seamless flow's two steps).
+    pub partner_sign_in: bool,
 }
 
 /// What the token endpoint does instead of answering normally, once per injected failure.
@@ -57,24 +60,23 @@ impl std::fmt::Debug for HubSpotSimulator {
 impl HubSpotSimulator {
     /// Starts on `127.0.0.1:port` (0 for any free port).
     pub async fn start(apps: Vec<SimulatedApp>, port: u16) -> std::io::Result<Self> {
-        let state = Arc::new(SimState::new(apps));
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        let port = listener.local_addr()?.port();
+        let url = format!("http://127.0.0.1:{port}");
+        let state = Arc::new(SimState::new(apps, url.clone()));
         let data = web::Data::from(state.clone());
-        let server =
-            HttpServer::new(move || App::new().app_data(data.clone()).configure(oauth::routes))
-                .workers(2)
-                .bind(("127.0.0.1", port))?;
-        let port = server
-            .addrs()
-            .first()
-            .map_or(port, |address| address.port());
-        let server = server.run();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .configure(oauth::routes)
+                .configure(marketplace::routes)
+        })
+        .workers(2)
+        .listen(listener)?
+        .run();
         let handle = server.handle();
         tokio::spawn(server);
-        Ok(Self {
-            url: format!("http://127.0.0.1:{port}"),
-            state,
-            handle,
-        })
+        Ok(Self { url, state, handle })
     }
 
     /// The base URL, e.g. `http://127.0.0.1:4001`.

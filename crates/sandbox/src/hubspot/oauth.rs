@@ -186,6 +186,9 @@ async fn token(state: web::Data<SimState>, form: web::Form<TokenForm>) -> HttpRe
                     "redirect_uri does not match",
                 );
             }
+            if let Some(flow) = &code.flow {
+                state.mark_installed(flow);
+            }
             tokens_for(&state, client_id, code.hub_id, None)
         }
         Some("refresh_token") => {

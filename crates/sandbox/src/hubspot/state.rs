@@ -15,6 +15,17 @@ pub struct IssuedCode {
     pub client_id: String,
     pub hub_id: u64,
     pub issued_at: Instant,
+    /// The marketplace install flow the code was issued in, if any.
+    pub flow: Option<String>,
+}
+
+/// One install started from the simulated marketplace.
+#[derive(Clone, Default)]
+pub struct MarketplaceFlow {
+    pub client_id: String,
+    pub hub_id: Option<u64>,
+    /// Whether the app exchanged the flow's code.
+    pub installed: bool,
 }
 
 #[derive(Clone)]
@@ -25,8 +36,11 @@ pub struct IssuedToken {
 
 pub struct SimState {
     pub apps: Vec<SimulatedApp>,
+    /// The simulator's own base URL, for the return URLs it hands apps.
+    pub base_url: String,
     codes: Mutex<HashMap<String, IssuedCode>>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
+    flows: Mutex<HashMap<String, MarketplaceFlow>>,
     failures: Mutex<VecDeque<Failure>>,
     calls: AtomicUsize,
     omit_hub_id: AtomicBool,
@@ -39,11 +53,13 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl SimState {
-    pub fn new(apps: Vec<SimulatedApp>) -> Self {
+    pub fn new(apps: Vec<SimulatedApp>, base_url: String) -> Self {
         Self {
             apps,
+            base_url,
             codes: Mutex::default(),
             tokens: Mutex::default(),
+            flows: Mutex::default(),
             failures: Mutex::default(),
             calls: AtomicUsize::new(0),
             omit_hub_id: AtomicBool::new(false),
@@ -55,6 +71,15 @@ impl SimState {
     }
 
     pub fn issue_code(&self, client_id: &str, hub_id: u64) -> Option<String> {
+        self.issue_code_in(client_id, hub_id, None)
+    }
+
+    pub fn issue_code_in(
+        &self,
+        client_id: &str,
+        hub_id: u64,
+        flow: Option<&str>,
+    ) -> Option<String> {
         self.app(client_id)?;
         let code = format!("na1-code-{}", uuid::Uuid::new_v4().simple());
         lock(&self.codes).insert(
@@ -63,9 +88,35 @@ impl SimState {
                 client_id: client_id.to_owned(),
                 hub_id,
                 issued_at: Instant::now(),
+                flow: flow.map(str::to_owned),
             },
         );
+        if let Some(flow) = flow {
+            lock(&self.flows).entry(flow.to_owned()).or_default().hub_id = Some(hub_id);
+        }
         Some(code)
+    }
+
+    pub fn start_flow(&self, client_id: &str) -> String {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        lock(&self.flows).insert(
+            id.clone(),
+            MarketplaceFlow {
+                client_id: client_id.to_owned(),
+                ..MarketplaceFlow::default()
+            },
+        );
+        id
+    }
+
+    pub fn flow(&self, id: &str) -> Option<MarketplaceFlow> {
+        lock(&self.flows).get(id).cloned()
+    }
+
+    pub fn mark_installed(&self, flow: &str) {
+        if let Some(record) = lock(&self.flows).get_mut(flow) {
+            record.installed = true;
+        }
     }
 
     /// Removes the code: codes are single-use, whatever the outcome of the exchange.

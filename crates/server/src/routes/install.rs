@@ -54,8 +54,13 @@ struct Install<'a> {
 
 impl Install<'_> {
     fn return_url(&self, raw: &str) -> Result<ReturnUrl, AppError> {
-        ReturnUrl::parse(raw, &self.provider.return_hosts(&self.credentials))
-            .map_err(|error| AppError::BadRequest(error.to_string()))
+        let hosts = self.provider.return_hosts(&self.credentials);
+        let parsed = if self.app.allow_loopback_return_urls {
+            ReturnUrl::parse_allowing_loopback(raw, &hosts)
+        } else {
+            ReturnUrl::parse(raw, &hosts)
+        };
+        parsed.map_err(|error| AppError::BadRequest(error.to_string()))
     }
 
     async fn account(&self, session: &GatewaySession) -> Result<Option<Account>, AppError> {

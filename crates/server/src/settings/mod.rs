@@ -181,6 +181,8 @@ pub struct AppSettings {
     /// HubSpot: scopes added as `scope` when the user is sent back after `step=authorize`.
     pub conditional_scopes: Vec<String>,
     pub partner_sign_in: bool,
+    /// Local sandboxes only: return URLs may be `http://localhost:PORT` or `http://127.0.0.1:PORT`.
+    pub allow_loopback_return_urls: bool,
     pub setup_url: Option<Url>,
     /// Overrides the provider's default list of return hosts.
     pub return_hosts: Option<AllowedHosts>,

@@ -75,6 +75,8 @@ pub(super) struct RawApp {
     pub conditional_scopes: Vec<String>,
     #[serde(default)]
     pub partner_sign_in: bool,
+    #[serde(default)]
+    pub allow_loopback_return_urls: bool,
     pub setup_url: Option<String>,
     pub return_hosts: Option<Vec<String>>,
     pub authorize_url: Option<String>,

@@ -633,6 +633,7 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
         optional_scopes: raw.optional_scopes,
         conditional_scopes: raw.conditional_scopes,
         partner_sign_in: raw.partner_sign_in,
+        allow_loopback_return_urls: raw.allow_loopback_return_urls,
         setup_url: setup_url?,
         return_hosts: return_hosts?,
         authorize_url: authorize_url?,
