@@ -188,9 +188,41 @@ async fn connection_for(
         .unwrap()
 }
 
+/// Settings that put state and sessions on the shared Redis, under a prefix of the test's own.
+fn on_redis(prefix: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("INSTALLGATE__STATE__BACKEND", "redis".into()),
+        (
+            "INSTALLGATE__STATE__REDIS_URL",
+            installgate_tests::redis_url(),
+        ),
+        ("INSTALLGATE__STATE__KEY_PREFIX", prefix.to_owned()),
+        (
+            "INSTALLGATE__SESSION__KEY",
+            installgate_tests::TEST_SESSION_KEY.to_owned(),
+        ),
+    ]
+}
+
+async fn setup_on_redis(extra: &[(&str, &str)]) -> Setup {
+    let prefix = installgate_tests::unique_prefix();
+    let redis = on_redis(&prefix);
+    let mut vars: Vec<(&str, &str)> = redis.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    vars.extend_from_slice(extra);
+    setup(&vars).await
+}
+
 #[tokio::test]
 async fn a_first_time_install_with_partner_sign_in_where_the_user_signs_up() {
-    let setup = setup(&[]).await;
+    first_time_install(setup(&[]).await).await;
+}
+
+#[tokio::test]
+async fn a_first_time_install_with_partner_sign_in_on_redis() {
+    first_time_install(setup_on_redis(&[]).await).await;
+}
+
+async fn first_time_install(setup: Setup) {
     let browser = Browser::new(&setup.app);
     let start = browser.get(&authorize_path("crm", RETURN_URL)).await;
     assert_eq!(start.status(), StatusCode::SEE_OTHER);
@@ -327,7 +359,15 @@ async fn signed_in_state(setup: &Setup, browser: &Browser) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_concurrent_finalizes_with_one_state_make_one_token_call() {
-    let setup = setup(&[("INSTALLGATE__SERVER__WORKERS", "4")]).await;
+    thousand_finalizes(setup(&[("INSTALLGATE__SERVER__WORKERS", "4")]).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_concurrent_finalizes_with_one_state_on_redis() {
+    thousand_finalizes(setup_on_redis(&[("INSTALLGATE__SERVER__WORKERS", "4")]).await).await;
+}
+
+async fn thousand_finalizes(setup: Setup) {
     let browser = Browser::new(&setup.app);
     let state = signed_in_state(&setup, &browser).await;
     let code = setup
