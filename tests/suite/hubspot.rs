@@ -658,7 +658,7 @@ async fn every_status_of_the_install_route_carries_hubspots_framing_policy() {
     .await;
     let denied = cookieless_get(
         &setup.app,
-        "/install/hubspot/crm?error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E",
+        "/install/hubspot/crm?error=invalid_scope&error_description=%3Cb%3Eno%3C%2Fb%3E",
     )
     .await;
     assert_eq!(denied.status(), StatusCode::OK);

@@ -8,6 +8,7 @@ mod external_login;
 mod health;
 mod hubspot;
 mod migrations;
+mod pipedrive;
 mod state_store;
 mod vault;
 mod webhooks;

@@ -123,4 +123,7 @@ pub trait Provider: Send + Sync + 'static {
         app: &AppCredentials,
         grant: &Grant,
     ) -> Result<Identity, ProviderError>;
+
+    /// Ends the grant at the marketplace (the app is uninstalled for that account).
+    async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError>;
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::{
     AccountId, AppId, Connection, ConnectionId, ConnectionStatus, Event, EventKind, MarketplaceKey,
-    NewInstall, ProviderId, TokenSet,
+    NewInstall, ProviderId, Timestamp, TokenSet,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -82,4 +82,15 @@ pub trait ConnectionVault: Send + Sync + 'static {
 
     /// Writes an event that belongs to no stored change (an install cancelled before it began).
     async fn publish(&self, event: Event) -> Result<(), VaultError>;
+
+    /// Pending connections not changed since `before`, oldest first.
+    async fn stale_pending(
+        &self,
+        before: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Connection>, VaultError>;
+
+    /// Revokes a connection only if it is still pending (nobody claimed it meanwhile), deleting
+    /// its tokens and writing `connection.revoked`. `None` when it was not pending any more.
+    async fn expire_pending(&self, id: ConnectionId) -> Result<Option<Connection>, VaultError>;
 }

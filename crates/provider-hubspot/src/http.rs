@@ -72,3 +72,29 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, Provid
     }
     Ok(body)
 }
+
+/// `DELETE` with a bearer token; any 2xx is success.
+pub async fn delete_bearer(
+    client: &reqwest::Client,
+    url: &url::Url,
+    token: &str,
+) -> Result<(), ProviderError> {
+    let response = client
+        .delete(url.clone())
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|error| {
+            if error.is_timeout() {
+                ProviderError::Timeout
+            } else {
+                ProviderError::Unreachable
+            }
+        })?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(ProviderError::Status(status.as_u16()))
+    }
+}

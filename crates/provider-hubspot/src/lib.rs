@@ -16,13 +16,14 @@ mod tokens;
 use async_trait::async_trait;
 use installgate_core::{
     AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InstallRequest,
-    MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, StateToken,
+    MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, StateToken, TokenSet,
 };
 use url::Url;
 
 /// Where HubSpot's own endpoints are, unless an app overrides them.
 const AUTHORIZE_URL: &str = "https://app.hubspot.com/oauth/authorize";
 const TOKEN_URL: &str = "https://api.hubapi.com/oauth/v3/token";
+const API_BASE_URL: &str = "https://api.hubapi.com";
 /// The UI hosts HubSpot's page names as framing origins; more hublets can be configured per app
 /// with `return_hosts`.
 const DEFAULT_RETURN_HOSTS: [&str; 2] = ["app.hubspot.com", "app-eu1.hubspot.com"];
@@ -35,6 +36,7 @@ pub struct HubSpot {
     client: reqwest::Client,
     authorize_url: Url,
     token_url: Url,
+    api_base_url: Url,
 }
 
 impl HubSpot {
@@ -45,6 +47,7 @@ impl HubSpot {
             client,
             authorize_url: Url::parse(AUTHORIZE_URL)?,
             token_url: Url::parse(TOKEN_URL)?,
+            api_base_url: Url::parse(API_BASE_URL)?,
         })
     }
 
@@ -128,6 +131,16 @@ impl Provider for HubSpot {
             &grant.tokens.access_token,
         )
         .await
+    }
+
+    /// HubSpot's app-uninstall endpoint, with the account's access token.
+    async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError> {
+        let mut url = app
+            .api_base_url
+            .clone()
+            .unwrap_or_else(|| self.api_base_url.clone());
+        url.set_path("/appinstalls/v3/external-install");
+        http::delete_bearer(&self.client, &url, tokens.access_token.expose()).await
     }
 }
 

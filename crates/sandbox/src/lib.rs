@@ -5,5 +5,7 @@
 //! marketplaces' protocols, as a real marketplace would.
 
 pub mod hubspot;
+pub mod pipedrive;
 
 pub use hubspot::{Failure, HubSpotSimulator, SimulatedApp};
+pub use pipedrive::{PipedriveSimulator, PipedriveUser};

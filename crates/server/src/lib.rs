@@ -10,6 +10,7 @@ pub mod errors;
 pub mod middleware;
 pub mod pages;
 pub mod park;
+pub mod pending;
 pub mod providers;
 pub mod routes;
 pub mod services;

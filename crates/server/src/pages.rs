@@ -211,3 +211,45 @@ pub fn install_failed(marketplace: &str, error: &str, description: Option<&str>)
         },
     )
 }
+
+/// What the confirmation page says about the marketplace account being connected.
+#[derive(Debug, Clone)]
+pub struct ConnectionOffer {
+    pub marketplace: String,
+    pub company: String,
+    pub marketplace_user: String,
+    pub vendor_account: String,
+    pub confirm_action: String,
+}
+
+/// A signed-in user confirms (or cancels) connecting a marketplace account to their account.
+pub fn confirm_connection(offer: &ConnectionOffer, csrf_token: &str) -> String {
+    layout(
+        "Confirm the connection",
+        html! {
+            style { (FORM_STYLE) }
+            h1 { "Connect " (offer.marketplace) "?" }
+            p {
+                "Connect " (offer.marketplace) " company " strong { (offer.company) }
+                " (user " (offer.marketplace_user) ") to your account " strong { (offer.vendor_account) } "?"
+            }
+            form method="post" action=(offer.confirm_action) {
+                input type="hidden" name="csrf_token" value=(csrf_token);
+                button type="submit" name="decision" value="confirm" { "Connect" }
+                " "
+                button type="submit" name="decision" value="cancel" { "Cancel" }
+            }
+        },
+    )
+}
+
+/// The user declined at the marketplace, or cancelled here.
+pub fn install_cancelled(marketplace: &str) -> String {
+    message(
+        "Installation cancelled",
+        "The installation was cancelled and nothing was connected",
+        &format!(
+            "You can close this tab, or start the installation again from the {marketplace} Marketplace."
+        ),
+    )
+}

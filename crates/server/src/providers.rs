@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use installgate_core::{AppCredentials, AppId, Provider, ProviderId};
 use installgate_provider_hubspot::HubSpot;
+use installgate_provider_pipedrive::Pipedrive;
 
 use crate::settings::{AppSettings, ProviderSettings, Settings};
 
@@ -33,7 +34,8 @@ impl Providers {
     pub fn all(settings: &ProviderSettings) -> anyhow::Result<Self> {
         let client = http_client(settings)?;
         let mut providers = Self::default();
-        providers.register(Arc::new(HubSpot::new(client)?));
+        providers.register(Arc::new(HubSpot::new(client.clone())?));
+        providers.register(Arc::new(Pipedrive::new(client)?));
         Ok(providers)
     }
 

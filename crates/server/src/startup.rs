@@ -20,13 +20,13 @@ use tracing_actix_web::TracingLogger;
 use crate::accounts::{AssertionVerifier, Passwords, SignIn};
 use crate::middleware::{self, QueryLimit};
 use crate::providers::Providers;
-use crate::routes::{account, fallback, health, install};
+use crate::routes::{account, claim, fallback, health, install, uninstall};
 use crate::services::Services;
 use crate::session::{self, GatewaySessionStore};
 use crate::settings::{AccountMode, Settings, StateBackend, StateSettings};
 use crate::telemetry::RequestSpan;
-use crate::vault_keys;
 use crate::webhooks::DeliveryWorker;
+use crate::{pending, vault_keys};
 
 /// Largest JSON body the API accepts.
 const JSON_LIMIT_BYTES: usize = 64 * 1024;
@@ -37,7 +37,8 @@ const FORM_LIMIT_BYTES: usize = 16 * 1024;
 pub struct Application {
     port: u16,
     server: Server,
-    delivery: Option<tokio::task::JoinHandle<()>>,
+    /// Background tasks that end with the server: webhook delivery, the pending-install sweep.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Application {
@@ -88,10 +89,10 @@ impl Application {
             AccountMode::External(external) => Some(Arc::new(AssertionVerifier::new(external)?)),
             AccountMode::BuiltIn => None,
         };
-        let delivery = DeliveryWorker::new(outbox.clone(), &settings.webhook, clock.clone())
-            .map(|worker| tokio::spawn(worker.run()));
-        if delivery.is_none() {
-            tracing::warn!("no webhook is configured: events stay in the outbox");
+        let mut tasks = Vec::new();
+        match DeliveryWorker::new(outbox.clone(), &settings.webhook, clock.clone()) {
+            Some(worker) => tasks.push(tokio::spawn(worker.run())),
+            None => tracing::warn!("no webhook is configured: events stay in the outbox"),
         }
         let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("binding {}", settings.server.bind))?;
@@ -117,11 +118,17 @@ impl Application {
             flow,
             clock,
         };
+        tasks.push(tokio::spawn(pending::run(
+            services.settings.clone(),
+            Arc::new(services.vault.clone()),
+            services.providers.clone(),
+            services.clock.clone(),
+        )));
         let server = build_server(services, listener, backends.redis)?;
         Ok(Self {
             port: address.port(),
             server,
-            delivery,
+            tasks,
         })
     }
 
@@ -138,8 +145,8 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         // Undelivered events stay in the outbox; a delivery cut short is retried after its lease.
-        if let Some(delivery) = self.delivery {
-            delivery.abort();
+        for task in self.tasks {
+            task.abort();
         }
         result
     }
@@ -226,7 +233,13 @@ fn build_server(
             .service(
                 web::scope("/install/{provider}/{app}")
                     .wrap(from_fn(install::frame_ancestors))
-                    .service(web::resource("").get(install::install)),
+                    .service(
+                        web::resource("")
+                            .get(install::install)
+                            .delete(uninstall::uninstall),
+                    )
+                    .service(web::resource("/claim").get(claim::claim))
+                    .service(web::resource("/confirm").post(claim::confirm)),
             )
             .service(web::resource("/connect/{provider}/{app}").get(install::connect))
             .service(

@@ -64,9 +64,18 @@ pub async fn sign_in_first(
         "" => request.path().to_owned(),
         query => format!("{}?{query}", request.path()),
     };
+    sign_in_then(services, &target, app_and_provider).await
+}
+
+/// Sends the visitor to sign in, continuing at `target` (a gateway route) afterwards.
+pub async fn sign_in_then(
+    services: &Services,
+    target: &str,
+    app_and_provider: Option<(&AppId, &ProviderId)>,
+) -> Result<HttpResponse, AppError> {
     let token = park::park(
         services.state_store.as_ref(),
-        &target,
+        target,
         services.settings.state.ttl,
     )
     .await?;

@@ -7,8 +7,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
-    Account, AppCredentials, AuthorizationCode, ConnectionStatus, FlowError, InstallFor,
-    InstallRequest, Provider, QueryParams, ReturnUrl, StateBinding,
+    Account, AppCredentials, AuthorizationCode, ConnectionStatus, ConnectionVault as _, Event,
+    EventKind, FlowError, InstallFor, InstallRequest, Provider, QueryParams, ReturnUrl,
+    StateBinding,
 };
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use crate::errors::{AppError, PageError};
 use crate::pages;
 use crate::providers::{credentials, resolve};
 use crate::routes::account::sign_in_first;
+use crate::routes::claim;
 use crate::services::Services;
 use crate::session::GatewaySession;
 use crate::settings::AppSettings;
@@ -248,11 +250,42 @@ pub async fn install(
             code,
             state: Some(state),
             return_url: None,
-        } => install.callback(&code, &state).await?,
-        InstallRequest::Code { .. } => {
-            return Err(
-                AppError::BadRequest("this install request carries no state".into()).into(),
+        } => {
+            session.take_connect_started(app.id.as_str());
+            install.callback(&code, &state).await?
+        }
+        InstallRequest::Code {
+            code,
+            state: None,
+            return_url: None,
+        } => {
+            if session.take_connect_started(app.id.as_str()) {
+                tracing::warn!(app = %app.id, "callback of a gateway-started install without its state");
+                return Err(AppError::BadRequest(
+                    "this install link has expired or was used already; start again".into(),
+                )
+                .into());
+            }
+            claim::hold_and_ask(&services, &session, app, install.provider.as_ref(), &code).await?
+        }
+        InstallRequest::Denied { error, .. }
+            if error == "user_denied" || error == "access_denied" =>
+        {
+            tracing::info!(app = %app.id, %error, "the user cancelled the install");
+            let event = Event::without_connection(
+                EventKind::InstallationCancelled,
+                app.id.clone(),
+                app.provider.clone(),
+                services.clock.now(),
             );
+            services
+                .vault
+                .publish(event)
+                .await
+                .map_err(AppError::from)?;
+            HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(pages::install_cancelled(install.provider.display_name()))
         }
         InstallRequest::Denied {
             error, description, ..
@@ -305,6 +338,7 @@ pub async fn connect(
         })
         .await
         .map_err(AppError::from)?;
+    session.set_connect_started(app.id.as_str())?;
     Ok(found(
         install
             .provider

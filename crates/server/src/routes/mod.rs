@@ -1,6 +1,8 @@
 //! HTTP handlers, one module per route family.
 
 pub mod account;
+pub mod claim;
 pub mod fallback;
 pub mod health;
 pub mod install;
+pub mod uninstall;

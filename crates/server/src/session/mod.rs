@@ -14,7 +14,7 @@ use secrecy::ExposeSecret as _;
 
 pub use partitioned::{add_partitioned, partition};
 pub use store::GatewaySessionStore;
-pub use typed::{GatewaySession, SignedIn};
+pub use typed::{GatewaySession, PendingInstall, SignedIn};
 
 use crate::settings::SessionSettings;
 

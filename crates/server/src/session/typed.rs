@@ -12,6 +12,17 @@ use crate::errors::AppError;
 
 const SIGNED_IN: &str = "signed_in";
 const CSRF: &str = "csrf";
+const PENDING_INSTALL: &str = "pending_install";
+const CONNECT_STARTED: &str = "connect_started";
+
+/// A marketplace install whose tokens are held, waiting for this browser's user to claim it.
+/// Kept in the session, so that only the browser that came back from the marketplace can.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingInstall {
+    pub app: String,
+    pub provider: String,
+    pub connection: String,
+}
 
 /// Who is signed in, since when, under which session id (revoked at sign-out).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -81,6 +92,33 @@ impl GatewaySession {
             .to_owned();
         self.0.insert(CSRF, &token).map_err(unexpected)?;
         Ok(token)
+    }
+
+    pub fn set_pending_install(&self, pending: &PendingInstall) -> Result<(), AppError> {
+        self.0.insert(PENDING_INSTALL, pending).map_err(unexpected)
+    }
+
+    pub fn pending_install(&self) -> Option<PendingInstall> {
+        self.0.get::<PendingInstall>(PENDING_INSTALL).ok().flatten()
+    }
+
+    pub fn clear_pending_install(&self) {
+        self.0.remove(PENDING_INSTALL);
+    }
+
+    /// Remembers that this browser started an install of `app` at `/connect/…`, so that a
+    /// callback for it without a state is refused rather than taken for a marketplace install.
+    pub fn set_connect_started(&self, app: &str) -> Result<(), AppError> {
+        self.0.insert(CONNECT_STARTED, app).map_err(unexpected)
+    }
+
+    /// Whether this browser started an install of `app` at `/connect/…`; forgets it.
+    pub fn take_connect_started(&self, app: &str) -> bool {
+        let started = self.0.get::<String>(CONNECT_STARTED).ok().flatten();
+        if started.is_some() {
+            self.0.remove(CONNECT_STARTED);
+        }
+        started.as_deref() == Some(app)
     }
 
     /// The CSRF token, if one was made; never makes one.

@@ -35,7 +35,15 @@ pub struct Settings {
     pub session: SessionSettings,
     pub accounts: AccountSettings,
     pub providers: ProviderSettings,
+    pub install: InstallSettings,
     pub apps: BTreeMap<AppId, AppSettings>,
+}
+
+/// How long unclaimed installs are held.
+#[derive(Debug, Clone, Copy)]
+pub struct InstallSettings {
+    pub pending_ttl: Duration,
+    pub sweep_interval: Duration,
 }
 
 /// Bounds of every call to a marketplace's API.

@@ -17,6 +17,7 @@ pub(super) struct RawSettings {
     pub webhook: RawWebhook,
     pub session: RawSession,
     pub providers: RawProviders,
+    pub install: RawInstall,
     pub accounts: RawAccounts,
     #[serde(default)]
     pub apps: BTreeMap<String, RawApp>,
@@ -134,4 +135,10 @@ pub(super) struct RawExternal {
 pub(super) struct RawProviders {
     pub timeout_ms: u64,
     pub connect_timeout_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawInstall {
+    pub pending_ttl_seconds: u64,
+    pub sweep_interval_seconds: u64,
 }

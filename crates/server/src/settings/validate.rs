@@ -19,9 +19,9 @@ use super::raw::{
 };
 use super::{
     AccountMode, AccountSettings, AppSettings, Argon2Cost, AssertionKeys, ExternalLogin,
-    KNOWN_PROVIDERS, LogFormat, LogSettings, Problem, ProviderSettings, RetryPolicy,
-    ServerSettings, SessionSettings, Settings, StateBackend, StateSettings, VaultSettings,
-    WebhookSettings, WebhookTarget,
+    InstallSettings, KNOWN_PROVIDERS, LogFormat, LogSettings, Problem, ProviderSettings,
+    RetryPolicy, ServerSettings, SessionSettings, Settings, StateBackend, StateSettings,
+    VaultSettings, WebhookSettings, WebhookTarget,
 };
 
 #[derive(Default)]
@@ -81,6 +81,18 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
     let vault = vault(&mut report, raw.vault);
     let webhook = webhook(&mut report, raw.webhook);
     let session = session(&mut report, raw.session);
+    let install = InstallSettings {
+        pending_ttl: Duration::from_secs(report.in_range(
+            "install.pending_ttl_seconds",
+            raw.install.pending_ttl_seconds,
+            1..=604_800,
+        )),
+        sweep_interval: Duration::from_secs(report.in_range(
+            "install.sweep_interval_seconds",
+            raw.install.sweep_interval_seconds,
+            1..=3600,
+        )),
+    };
     let providers = ProviderSettings {
         timeout: Duration::from_millis(report.in_range(
             "providers.timeout_ms",
@@ -135,6 +147,7 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
             session,
             accounts,
             providers,
+            install,
             apps,
         }),
         _ => Err(report.0),

@@ -329,4 +329,44 @@ impl ConnectionVault for SqlVault {
         on_pool!(&self.database, pool => insert_event!(pool, &event));
         Ok(())
     }
+
+    async fn stale_pending(
+        &self,
+        before: installgate_core::Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Connection>, VaultError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM connections WHERE status = 'pending' AND updated_at < $1 \
+             ORDER BY updated_at LIMIT $2"
+        );
+        let rows: Vec<StoredRow> = on_pool!(&self.database, pool => {
+            sqlx::query_as(&sql)
+                .bind(before.as_millis())
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(sql_error)?
+        });
+        self.decode_all(rows)
+    }
+
+    async fn expire_pending(&self, id: ConnectionId) -> Result<Option<Connection>, VaultError> {
+        let now = self.clock.now().as_millis();
+        in_transaction!(&self.database, tx => {
+            let updated = sqlx::query(
+                "UPDATE connections SET status = 'revoked', updated_at = $1, token_key_id = NULL, \
+                 access_token = NULL, refresh_token = NULL, expires_at = NULL, \
+                 revision = revision + 1 WHERE id = $2 AND status = 'pending'",
+            )
+            .bind(now)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(sql_error)?;
+            if updated.rows_affected() == 0 {
+                return Ok(None);
+            }
+            Ok(Some(reload_and_emit!(self, tx, id, Some(EventKind::ConnectionRevoked))))
+        })
+    }
 }

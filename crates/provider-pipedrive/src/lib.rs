@@ -1,0 +1,145 @@
+//! Pipedrive for Installgate.
+//!
+//! - The one callback URL: `code` (with `state` only for installs the gateway started) or
+//!   `error=user_denied`;
+//! - code exchange and revocation at `oauth.pipedrive.com` with HTTP Basic client auth;
+//! - the `api_domain` of a token response checked against Pipedrive's hosts before any request
+//!   goes there, then `GET {api_domain}/api/v1/users/me` for `company_id` and `id`;
+//! - the uninstall notification (`DELETE` with Basic auth and a JSON body).
+//!
+//! Architecture invariant: this crate depends on core and an HTTP client only; it never touches
+//! storage or sessions.
+
+mod api_domain;
+mod http;
+mod request;
+mod tokens;
+pub mod uninstall;
+
+use async_trait::async_trait;
+use installgate_core::{
+    AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InstallRequest,
+    MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, StateToken, TokenSet,
+};
+use url::Url;
+
+pub const PROVIDER_ID: &str = "pipedrive";
+const AUTHORIZE_URL: &str = "https://oauth.pipedrive.com/oauth/authorize";
+const TOKEN_URL: &str = "https://oauth.pipedrive.com/oauth/token";
+
+#[derive(Debug, Clone)]
+pub struct Pipedrive {
+    id: ProviderId,
+    client: reqwest::Client,
+    authorize_url: Url,
+    token_url: Url,
+}
+
+impl Pipedrive {
+    /// `client` must follow no redirects and bound its requests in time.
+    pub fn new(client: reqwest::Client) -> Result<Self, url::ParseError> {
+        Ok(Self {
+            id: ProviderId::from_static(PROVIDER_ID),
+            client,
+            authorize_url: Url::parse(AUTHORIZE_URL)?,
+            token_url: Url::parse(TOKEN_URL)?,
+        })
+    }
+
+    fn token_url(&self, app: &AppCredentials) -> Url {
+        app.token_url
+            .clone()
+            .unwrap_or_else(|| self.token_url.clone())
+    }
+
+    /// `…/oauth/revoke`, beside the token endpoint.
+    fn revoke_url(&self, app: &AppCredentials) -> Url {
+        let mut url = self.token_url(app);
+        url.set_path("/oauth/revoke");
+        url
+    }
+}
+
+#[async_trait]
+impl Provider for Pipedrive {
+    fn id(&self) -> &ProviderId {
+        &self.id
+    }
+
+    fn display_name(&self) -> &'static str {
+        "Pipedrive"
+    }
+
+    fn parse_install(&self, params: &QueryParams) -> Result<InstallRequest, MalformedRequest> {
+        request::parse(params)
+    }
+
+    /// Pipedrive sends users to the app's setup page, never back to a return URL.
+    fn return_hosts(&self, _app: &AppCredentials) -> AllowedHosts {
+        AllowedHosts::default()
+    }
+
+    /// The install route is a top-level page in a new tab; Pipedrive does not frame it.
+    fn frame_ancestors(&self, _app: &AppCredentials) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn authorize_url(&self, app: &AppCredentials, state: &StateToken) -> Url {
+        let mut url = app
+            .authorize_url
+            .clone()
+            .unwrap_or_else(|| self.authorize_url.clone());
+        url.query_pairs_mut()
+            .append_pair("client_id", &app.client_id)
+            .append_pair("redirect_uri", app.redirect_uri.as_str())
+            .append_pair("state", state.expose());
+        url
+    }
+
+    async fn exchange_code(
+        &self,
+        app: &AppCredentials,
+        code: &AuthorizationCode,
+    ) -> Result<Grant, ProviderError> {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.expose()),
+            ("redirect_uri", app.redirect_uri.as_str()),
+        ];
+        tokens::request(&self.client, &self.token_url(app), app, &form).await
+    }
+
+    async fn identify(
+        &self,
+        app: &AppCredentials,
+        grant: &Grant,
+    ) -> Result<Identity, ProviderError> {
+        tokens::identify(&self.client, app, grant).await
+    }
+
+    /// Revokes the whole grant (`/oauth/revoke` with the refresh token), which uninstalls the app
+    /// for that user. Pipedrive answers 200 whether or not the token was valid.
+    async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError> {
+        let Some(refresh) = &tokens.refresh_token else {
+            return Ok(());
+        };
+        let form = [
+            ("token", refresh.expose()),
+            ("token_type_hint", "refresh_token"),
+        ];
+        http::post_form_basic(&self.client, &self.revoke_url(app), app, &form)
+            .await
+            .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_provider_id_is_a_valid_slug() {
+        assert!(ProviderId::parse(PROVIDER_ID).is_ok());
+        assert!(Pipedrive::new(reqwest::Client::new()).is_ok());
+    }
+}

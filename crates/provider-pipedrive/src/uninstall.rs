@@ -1,0 +1,73 @@
+//! Pipedrive's uninstall notification: a `DELETE` to the callback URL with HTTP Basic auth (the
+//! app's own client id and secret) and a JSON body naming `client_id`, `company_id`, `user_id`
+//! and a `timestamp` (types and format unconfirmed: numbers or strings are accepted, and the
+//! timestamp is not read).
+
+use installgate_core::{AppCredentials, MarketplaceKey};
+use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
+
+use crate::http::basic_credentials;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UninstallError {
+    /// Missing or wrong Basic credentials.
+    #[error("the uninstall notice is not authenticated")]
+    Unauthorized,
+    /// The body is not an uninstall notice for this app.
+    #[error("the uninstall notice is not valid: {0}")]
+    Malformed(String),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Id {
+    Number(u64),
+    Text(String),
+}
+
+impl Id {
+    fn value(&self) -> Option<u64> {
+        match self {
+            Self::Number(number) => Some(*number),
+            Self::Text(text) => text.trim().parse().ok(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Notice {
+    client_id: Option<String>,
+    company_id: Option<Id>,
+    user_id: Option<Id>,
+}
+
+/// Checks a notice and names the installation it is about.
+pub fn parse(
+    app: &AppCredentials,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> Result<MarketplaceKey, UninstallError> {
+    let expected = basic_credentials(app);
+    let given = authorization.unwrap_or_default();
+    if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+        return Err(UninstallError::Unauthorized);
+    }
+    let notice: Notice = serde_json::from_slice(body)
+        .map_err(|_| UninstallError::Malformed("the body is not JSON".into()))?;
+    if notice.client_id.as_deref() != Some(app.client_id.as_str()) {
+        return Err(UninstallError::Malformed(
+            "client_id is not this app's".into(),
+        ));
+    }
+    let (Some(company), Some(user)) = (
+        notice.company_id.as_ref().and_then(Id::value),
+        notice.user_id.as_ref().and_then(Id::value),
+    ) else {
+        return Err(UninstallError::Malformed(
+            "company_id and user_id are required".into(),
+        ));
+    };
+    MarketplaceKey::parse(&format!("{company}:{user}"))
+        .map_err(|error| UninstallError::Malformed(error.to_string()))
+}

@@ -1,0 +1,143 @@
+//! A Pipedrive simulator: the Marketplace ("Install now", Uninstall), the consent dialog
+//! ("Allow and Install" / "Cancel"), `/oauth/authorize`, `/oauth/token`, `/oauth/revoke` and
+//! `{api_domain}/api/v1/users/me`, following PROTOCOLS section 1, with failure injection, call
+//! counters and a clock tests can move.
+
+mod marketplace;
+mod oauth;
+mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer, web};
+
+use crate::{Failure, SimulatedApp};
+use state::SimState;
+
+/// A Pipedrive user in a company; installs are per (company, user).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipedriveUser {
+    pub company_id: u64,
+    pub user_id: u64,
+    pub company_name: String,
+    pub name: String,
+}
+
+pub struct PipedriveSimulator {
+    url: String,
+    state: Arc<SimState>,
+    handle: ServerHandle,
+}
+
+impl std::fmt::Debug for PipedriveSimulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipedriveSimulator")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PipedriveSimulator {
+    /// Starts on `127.0.0.1:port` (0 for any free port). Its `api_domain` is its own URL.
+    pub async fn start(
+        apps: Vec<SimulatedApp>,
+        users: Vec<PipedriveUser>,
+        port: u16,
+    ) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        let port = listener.local_addr()?.port();
+        let url = format!("http://127.0.0.1:{port}");
+        let state = Arc::new(SimState::new(apps, users, url.clone()));
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .configure(oauth::routes)
+                .configure(marketplace::routes)
+        })
+        .workers(2)
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Self { url, state, handle })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth/token", self.url)
+    }
+
+    pub fn authorize_url(&self) -> String {
+        format!("{}/oauth/authorize", self.url)
+    }
+
+    /// What "Allow and Install" does: a code for the user, valid five minutes, single use.
+    pub fn issue_code(&self, client_id: &str, company_id: u64, user_id: u64) -> Option<String> {
+        self.state.issue_code(client_id, company_id, user_id)
+    }
+
+    /// Token-endpoint calls so far (every grant type, failures included).
+    pub fn token_calls(&self) -> usize {
+        self.state
+            .counters
+            .token
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn revoke_calls(&self) -> usize {
+        self.state
+            .counters
+            .revoke
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn users_me_calls(&self) -> usize {
+        self.state
+            .counters
+            .users_me
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn fail_next(&self, failure: Failure) {
+        self.state.push_failure(failure);
+    }
+
+    /// Token responses name this `api_domain` instead of the simulator's own URL.
+    pub fn set_api_domain(&self, api_domain: &str) {
+        self.state.set_api_domain(api_domain);
+    }
+
+    /// Moves the simulator's clock (codes expire five minutes after issue).
+    pub fn advance(&self, by: Duration) {
+        self.state.advance(by);
+    }
+
+    /// What Pipedrive does after a user uninstalls: `DELETE` to the app's callback URL with
+    /// Basic auth and a JSON body. Returns the status the app answered.
+    pub async fn send_uninstall(
+        &self,
+        client_id: &str,
+        company_id: u64,
+        user_id: u64,
+        with_valid_credentials: bool,
+    ) -> Result<u16, String> {
+        marketplace::send_uninstall(
+            &self.state,
+            client_id,
+            company_id,
+            user_id,
+            with_valid_credentials,
+        )
+        .await
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}

@@ -1,0 +1,163 @@
+//! The simulated Pipedrive's memory.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use super::PipedriveUser;
+use crate::{Failure, SimulatedApp};
+
+/// Codes die five minutes after issue (PROTOCOLS 1.4).
+pub const CODE_LIFETIME: Duration = Duration::from_secs(300);
+
+#[derive(Clone)]
+pub struct Grant {
+    pub client_id: String,
+    pub company_id: u64,
+    pub user_id: u64,
+}
+
+pub struct IssuedCode {
+    pub grant: Grant,
+    pub issued_at: Instant,
+}
+
+#[derive(Default)]
+pub struct Counters {
+    pub token: AtomicUsize,
+    pub revoke: AtomicUsize,
+    pub users_me: AtomicUsize,
+}
+
+pub struct SimState {
+    pub apps: Vec<SimulatedApp>,
+    pub users: Vec<PipedriveUser>,
+    pub base_url: String,
+    pub counters: Counters,
+    api_domain: Mutex<Option<String>>,
+    codes: Mutex<HashMap<String, IssuedCode>>,
+    access: Mutex<HashMap<String, Grant>>,
+    refresh: Mutex<HashMap<String, Grant>>,
+    failures: Mutex<VecDeque<Failure>>,
+    offset_ms: AtomicU64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl SimState {
+    pub fn new(apps: Vec<SimulatedApp>, users: Vec<PipedriveUser>, base_url: String) -> Self {
+        Self {
+            apps,
+            users,
+            base_url,
+            counters: Counters::default(),
+            api_domain: Mutex::default(),
+            codes: Mutex::default(),
+            access: Mutex::default(),
+            refresh: Mutex::default(),
+            failures: Mutex::default(),
+            offset_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// The simulator's clock: real time plus what tests advanced it by.
+    pub fn now(&self) -> Instant {
+        Instant::now() + Duration::from_millis(self.offset_ms.load(Ordering::SeqCst))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let millis = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.offset_ms.fetch_add(millis, Ordering::SeqCst);
+    }
+
+    pub fn app(&self, client_id: &str) -> Option<&SimulatedApp> {
+        self.apps.iter().find(|app| app.client_id == client_id)
+    }
+
+    pub fn user(&self, company_id: u64, user_id: u64) -> Option<&PipedriveUser> {
+        self.users
+            .iter()
+            .find(|user| user.company_id == company_id && user.user_id == user_id)
+    }
+
+    pub fn api_domain(&self) -> String {
+        lock(&self.api_domain)
+            .clone()
+            .unwrap_or_else(|| self.base_url.clone())
+    }
+
+    pub fn set_api_domain(&self, api_domain: &str) {
+        *lock(&self.api_domain) = Some(api_domain.to_owned());
+    }
+
+    pub fn issue_code(&self, client_id: &str, company_id: u64, user_id: u64) -> Option<String> {
+        self.app(client_id)?;
+        self.user(company_id, user_id)?;
+        let code = format!("pd-code-{}", uuid::Uuid::new_v4().simple());
+        lock(&self.codes).insert(
+            code.clone(),
+            IssuedCode {
+                grant: Grant {
+                    client_id: client_id.to_owned(),
+                    company_id,
+                    user_id,
+                },
+                issued_at: self.now(),
+            },
+        );
+        Some(code)
+    }
+
+    pub fn take_code(&self, code: &str) -> Option<IssuedCode> {
+        lock(&self.codes).remove(code)
+    }
+
+    pub fn issue_tokens(&self, grant: &Grant, refresh: Option<String>) -> (String, String) {
+        let access = format!("pd-access-{}", uuid::Uuid::new_v4().simple());
+        lock(&self.access).insert(access.clone(), grant.clone());
+        // Pipedrive documents that the same refresh token comes back on refresh.
+        let refresh = refresh.unwrap_or_else(|| {
+            let value = format!("pd-refresh-{}", uuid::Uuid::new_v4().simple());
+            lock(&self.refresh).insert(value.clone(), grant.clone());
+            value
+        });
+        (access, refresh)
+    }
+
+    pub fn access_grant(&self, token: &str) -> Option<Grant> {
+        lock(&self.access).get(token).cloned()
+    }
+
+    pub fn refresh_grant(&self, token: &str) -> Option<Grant> {
+        lock(&self.refresh).get(token).cloned()
+    }
+
+    /// Revoking a refresh token deletes the whole grant: its access tokens go too.
+    pub fn revoke(&self, token: &str) {
+        let removed = lock(&self.refresh).remove(token);
+        let mut access = lock(&self.access);
+        match removed {
+            Some(grant) => access.retain(|_, g| {
+                !(g.client_id == grant.client_id
+                    && g.company_id == grant.company_id
+                    && g.user_id == grant.user_id)
+            }),
+            None => {
+                access.remove(token);
+            }
+        }
+    }
+
+    pub fn push_failure(&self, failure: Failure) {
+        lock(&self.failures).push_back(failure);
+    }
+
+    pub fn next_failure(&self) -> Option<Failure> {
+        lock(&self.failures).pop_front()
+    }
+}

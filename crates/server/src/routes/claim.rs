@@ -1,0 +1,234 @@
+//! Installs that arrive from a marketplace without a state (Pipedrive's Marketplace installs):
+//! the code is exchanged at once and the tokens held as a pending connection, which a vendor
+//! account then claims: by signing in or up inside this flow, or, when the user was signed in
+//! already, by an explicit confirmation. The pending install lives in this browser's session, so
+//! no other browser can claim it.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use installgate_core::{
+    Account, AuthorizationCode, ConnectionId, ConnectionStatus, ConnectionVault as _, EventKind,
+    FlowError, InstallFor,
+};
+use serde::Deserialize;
+
+use crate::accounts::current_account;
+use crate::csrf;
+use crate::errors::{AppError, PageError};
+use crate::pages::{self, ConnectionOffer};
+use crate::providers::{credentials, resolve};
+use crate::routes::account::sign_in_then;
+use crate::services::Services;
+use crate::session::{GatewaySession, PendingInstall};
+use crate::settings::AppSettings;
+
+fn claim_path(app: &AppSettings) -> String {
+    format!("/install/{}/{}/claim", app.provider, app.id)
+}
+
+async fn signed_in(
+    services: &Services,
+    session: &GatewaySession,
+) -> Result<Option<Account>, AppError> {
+    current_account(
+        session,
+        services.accounts.as_ref(),
+        services.state_store.as_ref(),
+        services.settings.session.absolute_timeout,
+        services.clock.now(),
+    )
+    .await
+}
+
+/// The callback with a code and no state: exchange now, hold the tokens, then ask who claims it.
+pub async fn hold_and_ask(
+    services: &Services,
+    session: &GatewaySession,
+    app: &AppSettings,
+    provider: &dyn installgate_core::Provider,
+    code: &AuthorizationCode,
+) -> Result<HttpResponse, AppError> {
+    let target = InstallFor {
+        account: None,
+        status: ConnectionStatus::Pending,
+    };
+    let connection = services
+        .flow
+        .install(
+            provider,
+            &credentials(&services.settings, app),
+            code,
+            target,
+        )
+        .await
+        .map_err(|error| match error {
+            FlowError::Provider(error) => {
+                tracing::warn!(app = %app.id, %error, "install failed at the provider");
+                AppError::BadGateway(provider.display_name())
+            }
+            other => other.into(),
+        })?;
+    session.set_pending_install(&PendingInstall {
+        app: app.id.to_string(),
+        provider: app.provider.to_string(),
+        connection: connection.id.to_string(),
+    })?;
+    tracing::info!(app = %app.id, connection = %connection.id, "install held until claimed");
+    match signed_in(services, session).await? {
+        Some(account) => {
+            let offer = ConnectionOffer {
+                marketplace: provider.display_name().to_owned(),
+                company: connection
+                    .metadata
+                    .get("company_name")
+                    .or_else(|| connection.metadata.get("company_id"))
+                    .cloned()
+                    .unwrap_or_else(|| connection.marketplace_key.as_str().to_owned()),
+                marketplace_user: connection
+                    .metadata
+                    .get("user_id")
+                    .cloned()
+                    .unwrap_or_default(),
+                vendor_account: account
+                    .email
+                    .as_ref()
+                    .map_or_else(|| account.id.to_string(), ToString::to_string),
+                confirm_action: format!("/install/{}/{}/confirm", app.provider, app.id),
+            };
+            let csrf_token = session.csrf_token()?;
+            Ok(HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(pages::confirm_connection(&offer, &csrf_token)))
+        }
+        None => sign_in_then(services, &claim_path(app), Some((&app.id, &app.provider))).await,
+    }
+}
+
+/// The pending install of this session for `app`, if there is one.
+fn pending_for(session: &GatewaySession, app: &AppSettings) -> Result<ConnectionId, AppError> {
+    session
+        .pending_install()
+        .filter(|pending| {
+            pending.app == app.id.as_str() && pending.provider == app.provider.as_str()
+        })
+        .and_then(|pending| ConnectionId::parse(&pending.connection).ok())
+        .ok_or_else(|| {
+            AppError::BadRequest(
+                "this installation has expired; start it again from the marketplace".into(),
+            )
+        })
+}
+
+async fn attach_and_continue(
+    services: &Services,
+    session: &GatewaySession,
+    app: &AppSettings,
+    account: &Account,
+) -> Result<HttpResponse, AppError> {
+    let id = pending_for(session, app)?;
+    let connection = services
+        .vault
+        .attach(id, &account.id, Some(EventKind::InstallationCompleted))
+        .await
+        .map_err(|error| match error {
+            installgate_core::VaultError::NotFound => AppError::BadRequest(
+                "this installation has expired; start it again from the marketplace".into(),
+            ),
+            other => other.into(),
+        })?;
+    session.clear_pending_install();
+    tracing::info!(app = %app.id, connection = %connection.id, account = %account.id, "install claimed");
+    let location = match &app.setup_url {
+        Some(setup) => {
+            let mut url = setup.clone();
+            url.query_pairs_mut()
+                .append_pair("connection_id", &connection.id.to_string());
+            url.to_string()
+        }
+        None => "/account/".to_owned(),
+    };
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish())
+}
+
+fn resolve_app<'a>(
+    services: &'a Services,
+    path: &(String, String),
+) -> Result<&'a AppSettings, AppError> {
+    resolve(&services.settings, &services.providers, &path.0, &path.1)
+        .map(|(app, _)| app)
+        .ok_or(AppError::NotFound)
+}
+
+/// `GET /install/{provider}/{app}/claim`: where sign-in or sign-up inside the flow continues.
+pub async fn claim(
+    services: web::Data<Services>,
+    session: GatewaySession,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let app = resolve_app(&services, &path)?;
+    let Some(account) = signed_in(&services, &session).await? else {
+        pending_for(&session, app)?;
+        return Ok(
+            sign_in_then(&services, &claim_path(app), Some((&app.id, &app.provider))).await?,
+        );
+    };
+    Ok(attach_and_continue(&services, &session, app, &account).await?)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Decision {
+    #[serde(default)]
+    csrf_token: String,
+    decision: Option<String>,
+}
+
+/// `POST /install/{provider}/{app}/confirm`: the signed-in user's answer.
+pub async fn confirm(
+    services: web::Data<Services>,
+    session: GatewaySession,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    form: web::Form<Decision>,
+) -> Result<HttpResponse, PageError> {
+    let (app, provider) = resolve(&services.settings, &services.providers, &path.0, &path.1)
+        .ok_or(AppError::NotFound)?;
+    csrf::check(
+        &request,
+        &session,
+        &form.csrf_token,
+        &services.settings.server.public_url,
+    )?;
+    let account = signed_in(&services, &session)
+        .await?
+        .ok_or(AppError::Forbidden("sign in to confirm this connection"))?;
+    match form.decision.as_deref() {
+        Some("confirm") => Ok(attach_and_continue(&services, &session, app, &account).await?),
+        Some("cancel") => {
+            let id = pending_for(&session, app)?;
+            if let Some(connection) = services.vault.get(id).await? {
+                if let Some(tokens) = &connection.tokens
+                    && let Err(error) = provider
+                        .revoke(&credentials(&services.settings, app), tokens)
+                        .await
+                {
+                    tracing::warn!(app = %app.id, %error, "revoking a cancelled install failed");
+                }
+                services
+                    .vault
+                    .set_status(
+                        id,
+                        ConnectionStatus::Uninstalled,
+                        Some(EventKind::InstallationCancelled),
+                    )
+                    .await?;
+            }
+            session.clear_pending_install();
+            Ok(HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(pages::install_cancelled(provider.display_name())))
+        }
+        _ => Err(AppError::BadRequest("choose to connect or to cancel".into()).into()),
+    }
+}

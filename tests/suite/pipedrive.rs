@@ -1,0 +1,597 @@
+//! Pipedrive installs end to end against the Pipedrive simulator: the three scenarios from a
+//! Marketplace install, confirmation, cancel, gateway-started installs, uninstall, and the
+//! `api_domain` check.
+
+use std::time::Duration;
+
+use installgate_core::{AppId, ConnectionStatus, ConnectionVault as _, MarketplaceKey, ProviderId};
+use installgate_sandbox::{PipedriveSimulator, PipedriveUser, SimulatedApp};
+use installgate_store::Outbox;
+use installgate_tests::{Browser, TestApp, free_port, hidden_input, location, spawn_app};
+use reqwest::StatusCode;
+
+const CLIENT_ID: &str = "pd-client-id";
+const CLIENT_SECRET: &str = "pd-client-secret";
+const PASSWORD: &str = "correct horse battery";
+const SETUP_URL: &str = "https://vendor.example/pipedrive/setup";
+
+struct Setup {
+    app: TestApp,
+    sim: PipedriveSimulator,
+}
+
+fn user(company_id: u64, user_id: u64, company_name: &str) -> PipedriveUser {
+    PipedriveUser {
+        company_id,
+        user_id,
+        company_name: company_name.into(),
+        name: format!("User {user_id}"),
+    }
+}
+
+async fn setup() -> Setup {
+    setup_with(&[]).await
+}
+
+async fn setup_with(extra: &[(&str, &str)]) -> Setup {
+    let port = free_port();
+    let public_url = format!("http://127.0.0.1:{port}");
+    let sim = PipedriveSimulator::start(
+        vec![SimulatedApp {
+            name: "Demo CRM".into(),
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            redirect_uri: format!("{public_url}/install/pipedrive/crm"),
+            scopes: vec!["deals:full".into(), "users:read".into()],
+            partner_sign_in: false,
+        }],
+        vec![
+            user(1, 10, "Acme Ltd"),
+            user(2, 10, "Beta Corp"),
+            user(1, 11, "Acme Ltd"),
+        ],
+        0,
+    )
+    .await
+    .unwrap();
+    let bind = format!("127.0.0.1:{port}");
+    let token_url = sim.token_url();
+    let authorize_url = sim.authorize_url();
+    let api_base = sim.url().to_owned();
+    let mut vars: Vec<(&str, &str)> = vec![
+        ("INSTALLGATE__SERVER__BIND", &bind),
+        ("INSTALLGATE__SERVER__PUBLIC_URL", &public_url),
+        ("INSTALLGATE__APPS__CRM__PROVIDER", "pipedrive"),
+        ("INSTALLGATE__APPS__CRM__CLIENT_ID", CLIENT_ID),
+        ("INSTALLGATE__APPS__CRM__CLIENT_SECRET", CLIENT_SECRET),
+        ("INSTALLGATE__APPS__CRM__TOKEN_URL", &token_url),
+        ("INSTALLGATE__APPS__CRM__AUTHORIZE_URL", &authorize_url),
+        ("INSTALLGATE__APPS__CRM__API_BASE_URL", &api_base),
+        ("INSTALLGATE__APPS__CRM__SETUP_URL", SETUP_URL),
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app(&vars).await;
+    Setup { app, sim }
+}
+
+fn callback(code: &str) -> String {
+    format!("/install/pipedrive/crm?code={code}")
+}
+
+async fn vault(app: &TestApp) -> installgate_store::SqlVault {
+    let database = installgate_store::Database::connect(&app.settings.database)
+        .await
+        .unwrap();
+    installgate_store::SqlVault::new(
+        database,
+        std::sync::Arc::new(installgate_server::vault_keys::keyring(&app.settings).unwrap()),
+        std::sync::Arc::new(installgate_core::SystemClock),
+    )
+}
+
+async fn connection(app: &TestApp, key: &str) -> Option<installgate_core::Connection> {
+    vault(app)
+        .await
+        .find_by_key(
+            &AppId::parse("crm").unwrap(),
+            &ProviderId::parse("pipedrive").unwrap(),
+            &MarketplaceKey::parse(key).unwrap(),
+        )
+        .await
+        .unwrap()
+}
+
+async fn events(app: &TestApp, kind: &str) -> usize {
+    let database = installgate_store::Database::connect(&app.settings.database)
+        .await
+        .unwrap();
+    Outbox::new(database)
+        .list(false, 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|event| event.event_type == kind)
+        .count()
+}
+
+/// Follows a sign-in redirect to the sign-up page and creates an account; returns the redirect.
+async fn sign_up_from(browser: &Browser, sign_in: &str, email: &str) -> reqwest::Response {
+    let page = browser.get(sign_in).await.text().await.unwrap();
+    assert!(
+        page.contains("to continue installing crm from Pipedrive"),
+        "{page}"
+    );
+    let resume = hidden_input(&page, "resume").unwrap();
+    let form = browser
+        .get(&format!("/account/sign-up?resume={resume}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_input(&form, "csrf_token").unwrap();
+    browser
+        .post(
+            "/account/sign-up",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+                ("resume", &resume),
+            ],
+        )
+        .await
+}
+
+async fn sign_in_from(browser: &Browser, sign_in: &str, email: &str) -> reqwest::Response {
+    let page = browser.get(sign_in).await.text().await.unwrap();
+    let resume = hidden_input(&page, "resume").unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    browser
+        .post(
+            "/account/sign-in",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+                ("resume", &resume),
+            ],
+        )
+        .await
+}
+
+async fn create_account(app: &TestApp, email: &str) {
+    let browser = Browser::new(app);
+    let page = browser.get("/account/sign-up").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    browser
+        .post(
+            "/account/sign-up",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+}
+
+fn assert_at_setup(response: &reqwest::Response) -> String {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let target = location(response);
+    assert!(
+        target.starts_with(&format!("{SETUP_URL}?connection_id=")),
+        "{target}"
+    );
+    target
+}
+
+#[tokio::test]
+async fn a_new_user_signs_up_during_a_marketplace_install() {
+    let setup = setup().await;
+    let browser = Browser::new(&setup.app);
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let arrived = browser.get(&callback(&code)).await;
+    assert_eq!(arrived.status(), StatusCode::SEE_OTHER);
+    // The code was exchanged at once; the tokens wait in a pending connection.
+    assert_eq!(setup.sim.token_calls(), 1);
+    assert_eq!(
+        connection(&setup.app, "1:10").await.unwrap().status,
+        ConnectionStatus::Pending
+    );
+    assert_eq!(events(&setup.app, "installation.completed").await, 0);
+
+    let signed_up = sign_up_from(&browser, &location(&arrived), "new@example.com").await;
+    let claimed = browser.get(&location(&signed_up)).await;
+    assert_at_setup(&claimed);
+    let stored = connection(&setup.app, "1:10").await.unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Active);
+    assert!(stored.account.is_some());
+    assert_eq!(stored.metadata["company_name"], "Acme Ltd");
+    assert_eq!(events(&setup.app, "installation.completed").await, 1);
+}
+
+#[tokio::test]
+async fn an_existing_user_who_is_not_signed_in_signs_in_during_the_install() {
+    let setup = setup().await;
+    create_account(&setup.app, "known@example.com").await;
+    let browser = Browser::new(&setup.app);
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 11).unwrap();
+    let arrived = browser.get(&callback(&code)).await;
+    let signed_in = sign_in_from(&browser, &location(&arrived), "known@example.com").await;
+    let claimed = browser.get(&location(&signed_in)).await;
+    assert_at_setup(&claimed);
+    assert_eq!(
+        connection(&setup.app, "1:11").await.unwrap().status,
+        ConnectionStatus::Active
+    );
+    assert_eq!(events(&setup.app, "installation.completed").await, 1);
+}
+
+async fn signed_in_browser(app: &TestApp, email: &str) -> Browser {
+    let browser = Browser::new(app);
+    let page = browser.get("/account/sign-up").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    browser
+        .post(
+            "/account/sign-up",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    browser
+}
+
+#[tokio::test]
+async fn a_signed_in_user_confirms_and_a_cross_site_confirmation_is_refused() {
+    let setup = setup().await;
+    let browser = signed_in_browser(&setup.app, "signed@example.com").await;
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let page = browser.get(&callback(&code)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("Acme Ltd")
+            && page.contains("signed@example.com")
+            && page.contains("user 10"),
+        "{page}"
+    );
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let confirm = "/install/pipedrive/crm/confirm";
+
+    let cross_site = browser
+        .post_from(
+            confirm,
+            &[("csrf_token", &csrf), ("decision", "confirm")],
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    let no_token = browser.post(confirm, &[("decision", "confirm")]).await;
+    assert_eq!(no_token.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        connection(&setup.app, "1:10").await.unwrap().status,
+        ConnectionStatus::Pending
+    );
+
+    let confirmed = browser
+        .post(confirm, &[("csrf_token", &csrf), ("decision", "confirm")])
+        .await;
+    assert_at_setup(&confirmed);
+    assert_eq!(
+        connection(&setup.app, "1:10").await.unwrap().status,
+        ConnectionStatus::Active
+    );
+    assert_eq!(events(&setup.app, "installation.completed").await, 1);
+}
+
+#[tokio::test]
+async fn a_signed_in_user_who_cancels_revokes_the_grant() {
+    let setup = setup().await;
+    let browser = signed_in_browser(&setup.app, "cancel@example.com").await;
+    let code = setup.sim.issue_code(CLIENT_ID, 2, 10).unwrap();
+    let page = browser.get(&callback(&code)).await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let cancelled = browser
+        .post(
+            "/install/pipedrive/crm/confirm",
+            &[("csrf_token", &csrf), ("decision", "cancel")],
+        )
+        .await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    assert_eq!(setup.sim.revoke_calls(), 1);
+    let stored = connection(&setup.app, "2:10").await.unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Uninstalled);
+    assert!(stored.tokens.is_none());
+    assert_eq!(events(&setup.app, "installation.cancelled").await, 1);
+}
+
+#[tokio::test]
+async fn cancel_at_pipedrive_shows_the_cancelled_page_and_stores_nothing() {
+    let setup = setup().await;
+    let browser = Browser::new(&setup.app);
+    let response = browser
+        .get("/install/pipedrive/crm?error=user_denied")
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Installation cancelled") && page.contains("close this tab"),
+        "{page}"
+    );
+    assert!(page.contains("Pipedrive Marketplace"));
+    assert_eq!(events(&setup.app, "installation.cancelled").await, 1);
+    assert_eq!(setup.sim.token_calls(), 0);
+    assert!(
+        vault(&setup.app)
+            .await
+            .list_by_account(&installgate_core::AccountId::parse("x").unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let other = browser
+        .get("/install/pipedrive/crm?error=server_error")
+        .await;
+    assert_eq!(other.status(), StatusCode::OK);
+    assert!(other.text().await.unwrap().contains("was not completed"));
+}
+
+#[tokio::test]
+async fn malformed_callbacks_get_the_400_page() {
+    let setup = setup().await;
+    let browser = Browser::new(&setup.app);
+    for query in [
+        "",
+        "code=",
+        "code=a&code=b",
+        "code=a&error=user_denied",
+        "state=abc",
+    ] {
+        let response = browser
+            .get(&format!("/install/pipedrive/crm?{query}"))
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+    }
+    assert_eq!(setup.sim.token_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_gateway_started_install_requires_its_state() {
+    let setup = setup().await;
+    let browser = signed_in_browser(&setup.app, "connect@example.com").await;
+    let start = || async {
+        let response = browser.get("/connect/pipedrive/crm").await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let consent = url::Url::parse(&location(&response)).unwrap();
+        consent
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .unwrap()
+            .1
+            .into_owned()
+    };
+    // Missing: the browser started at /connect, so a callback without a state is refused.
+    start().await;
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let missing = browser.get(&callback(&code)).await;
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    // Forged.
+    start().await;
+    let forged = installgate_core::StateToken::generate().unwrap();
+    let response = browser
+        .get(&format!("{}&state={}", callback(&code), forged.expose()))
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(setup.sim.token_calls(), 0, "refused before any token call");
+    // The real one works once; its replay is refused.
+    let state = start().await;
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let good = browser
+        .get(&format!("{}&state={state}", callback(&code)))
+        .await;
+    assert_at_setup(&good);
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let replay = browser
+        .get(&format!("{}&state={state}", callback(&code)))
+        .await;
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(setup.sim.token_calls(), 1);
+}
+
+#[tokio::test]
+async fn uninstall_with_good_and_bad_credentials() {
+    let setup = setup().await;
+    let browser = signed_in_browser(&setup.app, "gone@example.com").await;
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let page = browser.get(&callback(&code)).await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    browser
+        .post(
+            "/install/pipedrive/crm/confirm",
+            &[("csrf_token", &csrf), ("decision", "confirm")],
+        )
+        .await;
+
+    let refused = setup
+        .sim
+        .send_uninstall(CLIENT_ID, 1, 10, false)
+        .await
+        .unwrap();
+    assert_eq!(refused, 401);
+    assert_eq!(
+        connection(&setup.app, "1:10").await.unwrap().status,
+        ConnectionStatus::Active
+    );
+
+    assert_eq!(
+        setup
+            .sim
+            .send_uninstall(CLIENT_ID, 1, 10, true)
+            .await
+            .unwrap(),
+        200
+    );
+    let gone = connection(&setup.app, "1:10").await.unwrap();
+    assert_eq!(gone.status, ConnectionStatus::Uninstalled);
+    assert!(gone.tokens.is_none());
+    let (tokens_left,): (i64,) = match &vault(&setup.app).await.database() {
+        installgate_store::Database::Sqlite(pool) => sqlx::query_as(
+            "SELECT COUNT(*) FROM connections WHERE access_token IS NOT NULL OR refresh_token IS NOT NULL",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap(),
+        installgate_store::Database::Postgres(_) => unreachable!(),
+    };
+    assert_eq!(tokens_left, 0);
+    assert_eq!(events(&setup.app, "installation.uninstalled").await, 1);
+    // A repeat is a no-op.
+    assert_eq!(
+        setup
+            .sim
+            .send_uninstall(CLIENT_ID, 1, 10, true)
+            .await
+            .unwrap(),
+        200
+    );
+    assert_eq!(events(&setup.app, "installation.uninstalled").await, 1);
+
+    // A reinstall reactivates the same record.
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let page = browser.get(&callback(&code)).await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    browser
+        .post(
+            "/install/pipedrive/crm/confirm",
+            &[("csrf_token", &csrf), ("decision", "confirm")],
+        )
+        .await;
+    let back = connection(&setup.app, "1:10").await.unwrap();
+    assert_eq!(back.id, gone.id);
+    assert_eq!(back.status, ConnectionStatus::Active);
+}
+
+#[tokio::test]
+async fn a_user_in_two_companies_gets_two_connections() {
+    let setup = setup().await;
+    let browser = signed_in_browser(&setup.app, "two@example.com").await;
+    for company in [1, 2] {
+        let code = setup.sim.issue_code(CLIENT_ID, company, 10).unwrap();
+        let page = browser.get(&callback(&code)).await.text().await.unwrap();
+        let csrf = hidden_input(&page, "csrf_token").unwrap();
+        let done = browser
+            .post(
+                "/install/pipedrive/crm/confirm",
+                &[("csrf_token", &csrf), ("decision", "confirm")],
+            )
+            .await;
+        assert_at_setup(&done);
+    }
+    let first = connection(&setup.app, "1:10").await.unwrap();
+    let second = connection(&setup.app, "2:10").await.unwrap();
+    assert_ne!(first.id, second.id);
+}
+
+#[tokio::test]
+async fn an_api_domain_outside_pipedrive_is_refused_and_never_called() {
+    let setup = setup().await;
+    // A listener that counts connections stands in for the foreign host.
+    let foreign = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    foreign.set_nonblocking(true).unwrap();
+    let foreign_url = format!("http://{}", foreign.local_addr().unwrap());
+    setup.sim.set_api_domain(&foreign_url);
+    let browser = Browser::new(&setup.app);
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let response = browser.get(&callback(&code)).await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert!(
+        foreign.accept().is_err(),
+        "a request reached the foreign api_domain"
+    );
+    assert_eq!(setup.sim.users_me_calls(), 0);
+    assert!(connection(&setup.app, "1:10").await.is_none());
+}
+
+#[tokio::test]
+async fn a_slow_sign_up_does_not_lose_the_install_because_the_code_was_exchanged_first() {
+    let setup = setup().await;
+    // The simulator enforces the five-minute code lifetime: a code exchanged late is refused.
+    let late = setup.sim.issue_code(CLIENT_ID, 2, 10).unwrap();
+    setup.sim.advance(Duration::from_secs(360));
+    let browser = Browser::new(&setup.app);
+    assert_eq!(
+        browser.get(&callback(&late)).await.status(),
+        StatusCode::BAD_GATEWAY
+    );
+
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let arrived = browser.get(&callback(&code)).await;
+    // Six simulated minutes pass before the new user finishes signing up.
+    setup.sim.advance(Duration::from_secs(360));
+    let signed_up = sign_up_from(&browser, &location(&arrived), "slow@example.com").await;
+    let claimed = browser.get(&location(&signed_up)).await;
+    assert_at_setup(&claimed);
+    assert_eq!(
+        connection(&setup.app, "1:10").await.unwrap().status,
+        ConnectionStatus::Active
+    );
+}
+
+#[tokio::test]
+async fn another_browser_cannot_claim_a_pending_install() {
+    let setup = setup().await;
+    let victim = Browser::new(&setup.app);
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    victim.get(&callback(&code)).await;
+    let attacker = signed_in_browser(&setup.app, "attacker@example.com").await;
+    let claim = attacker.get("/install/pipedrive/crm/claim").await;
+    assert_eq!(claim.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        connection(&setup.app, "1:10").await.unwrap().status,
+        ConnectionStatus::Pending
+    );
+}
+
+#[tokio::test]
+async fn an_unclaimed_pending_install_expires_and_its_grant_is_revoked() {
+    let setup = setup_with(&[
+        ("INSTALLGATE__INSTALL__PENDING_TTL_SECONDS", "1"),
+        ("INSTALLGATE__INSTALL__SWEEP_INTERVAL_SECONDS", "1"),
+    ])
+    .await;
+    let browser = Browser::new(&setup.app);
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 11).unwrap();
+    let arrived = browser.get(&callback(&code)).await;
+    assert_eq!(
+        connection(&setup.app, "1:11").await.unwrap().status,
+        ConnectionStatus::Pending
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let status = connection(&setup.app, "1:11").await.unwrap().status;
+        if status == ConnectionStatus::Revoked {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pending install never expired"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        connection(&setup.app, "1:11")
+            .await
+            .unwrap()
+            .tokens
+            .is_none()
+    );
+    assert_eq!(setup.sim.revoke_calls(), 1);
+    assert_eq!(events(&setup.app, "connection.revoked").await, 1);
+    // Signing up afterwards finds nothing to claim.
+    let signed_up = sign_up_from(&browser, &location(&arrived), "late@example.com").await;
+    let claim = browser.get(&location(&signed_up)).await;
+    assert_eq!(claim.status(), StatusCode::BAD_REQUEST);
+}
