@@ -324,14 +324,14 @@ async fn cancel_at_pipedrive_shows_the_cancelled_page_and_stores_nothing() {
     assert!(page.contains("Pipedrive Marketplace"));
     assert_eq!(events(&setup.app, "installation.cancelled").await, 1);
     assert_eq!(setup.sim.token_calls(), 0);
-    assert!(
-        vault(&setup.app)
+    let (rows,): (i64,) = match vault(&setup.app).await.database() {
+        installgate_store::Database::Sqlite(pool) => sqlx::query_as("SELECT COUNT(*) FROM connections")
+            .fetch_one(pool)
             .await
-            .list_by_account(&installgate_core::AccountId::parse("x").unwrap())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+            .unwrap(),
+        installgate_store::Database::Postgres(_) => unreachable!(),
+    };
+    assert_eq!(rows, 0, "nothing stored");
     let other = browser
         .get("/install/pipedrive/crm?error=server_error")
         .await;
@@ -594,4 +594,47 @@ async fn an_unclaimed_pending_install_expires_and_its_grant_is_revoked() {
     let signed_up = sign_up_from(&browser, &location(&arrived), "late@example.com").await;
     let claim = browser.get(&location(&signed_up)).await;
     assert_eq!(claim.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_simulated_token_endpoint_enforces_pipedrives_rules() {
+    let setup = setup().await;
+    let client = reqwest::Client::new();
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let redirect = setup.app.url("/install/pipedrive/crm");
+    let json = client
+        .post(setup.sim.token_url())
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .json(&serde_json::json!({ "grant_type": "authorization_code", "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), StatusCode::BAD_REQUEST);
+    assert!(json.text().await.unwrap().contains("content must be application/x-www-form-urlencoded"));
+    let no_auth = client
+        .post(setup.sim.token_url())
+        .form(&[("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", redirect.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(no_auth.text().await.unwrap().contains("Invalid client: cannot retrieve client credentials"));
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", redirect.as_str())];
+    let ok = client
+        .post(setup.sim.token_url())
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let body: serde_json::Value = ok.json().await.unwrap();
+    assert_eq!(body["api_domain"], setup.sim.url());
+    let reused = client
+        .post(setup.sim.token_url())
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(reused.text().await.unwrap().contains("Invalid grant: authorization_code is invalid"));
 }
