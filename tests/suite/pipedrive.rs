@@ -325,10 +325,12 @@ async fn cancel_at_pipedrive_shows_the_cancelled_page_and_stores_nothing() {
     assert_eq!(events(&setup.app, "installation.cancelled").await, 1);
     assert_eq!(setup.sim.token_calls(), 0);
     let (rows,): (i64,) = match vault(&setup.app).await.database() {
-        installgate_store::Database::Sqlite(pool) => sqlx::query_as("SELECT COUNT(*) FROM connections")
-            .fetch_one(pool)
-            .await
-            .unwrap(),
+        installgate_store::Database::Sqlite(pool) => {
+            sqlx::query_as("SELECT COUNT(*) FROM connections")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
         installgate_store::Database::Postgres(_) => unreachable!(),
     };
     assert_eq!(rows, 0, "nothing stored");
@@ -610,15 +612,34 @@ async fn the_simulated_token_endpoint_enforces_pipedrives_rules() {
         .await
         .unwrap();
     assert_eq!(json.status(), StatusCode::BAD_REQUEST);
-    assert!(json.text().await.unwrap().contains("content must be application/x-www-form-urlencoded"));
+    assert!(
+        json.text()
+            .await
+            .unwrap()
+            .contains("content must be application/x-www-form-urlencoded")
+    );
     let no_auth = client
         .post(setup.sim.token_url())
-        .form(&[("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", redirect.as_str())])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect.as_str()),
+        ])
         .send()
         .await
         .unwrap();
-    assert!(no_auth.text().await.unwrap().contains("Invalid client: cannot retrieve client credentials"));
-    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", redirect.as_str())];
+    assert!(
+        no_auth
+            .text()
+            .await
+            .unwrap()
+            .contains("Invalid client: cannot retrieve client credentials")
+    );
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect.as_str()),
+    ];
     let ok = client
         .post(setup.sim.token_url())
         .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
@@ -636,5 +657,11 @@ async fn the_simulated_token_endpoint_enforces_pipedrives_rules() {
         .send()
         .await
         .unwrap();
-    assert!(reused.text().await.unwrap().contains("Invalid grant: authorization_code is invalid"));
+    assert!(
+        reused
+            .text()
+            .await
+            .unwrap()
+            .contains("Invalid grant: authorization_code is invalid")
+    );
 }
