@@ -11,6 +11,7 @@ mod credentials;
 mod events;
 mod flow;
 mod ids;
+mod lenient;
 mod provider;
 mod query;
 mod return_url;
@@ -30,6 +31,7 @@ pub use credentials::{AccessToken, AuthorizationCode, InvalidAuthorizationCode, 
 pub use events::{Event, EventData, EventKind};
 pub use flow::{FlowError, InstallFlow, InstallFor, StateBinding, StateRefusal};
 pub use ids::{AppId, InvalidId, ProviderId};
+pub use lenient::LenientNumber;
 pub use provider::{
     AppCredentials, Grant, Identity, InstallRequest, MalformedRequest, Provider, ProviderError,
 };

@@ -6,6 +6,14 @@ use serde::de::DeserializeOwned;
 /// Largest answer read from HubSpot.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
+fn transport(error: &reqwest::Error) -> ProviderError {
+    if error.is_timeout() {
+        ProviderError::Timeout
+    } else {
+        ProviderError::Unreachable
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct OAuthError {
     error: Option<String>,
@@ -23,13 +31,7 @@ pub async fn post_form<T: DeserializeOwned>(
         .form(form)
         .send()
         .await
-        .map_err(|error| {
-            if error.is_timeout() {
-                ProviderError::Timeout
-            } else {
-                ProviderError::Unreachable
-            }
-        })?;
+        .map_err(|error| transport(&error))?;
     let status = response.status();
     let body = read_limited(response).await?;
     if status.is_client_error() {
@@ -58,13 +60,7 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, Provid
         return Err(ProviderError::Malformed("the answer is too large".into()));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|error| {
-        if error.is_timeout() {
-            ProviderError::Timeout
-        } else {
-            ProviderError::Unreachable
-        }
-    })? {
+    while let Some(chunk) = response.chunk().await.map_err(|error| transport(&error))? {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(ProviderError::Malformed("the answer is too large".into()));
         }
@@ -84,13 +80,7 @@ pub async fn delete_bearer(
         .bearer_auth(token)
         .send()
         .await
-        .map_err(|error| {
-            if error.is_timeout() {
-                ProviderError::Timeout
-            } else {
-                ProviderError::Unreachable
-            }
-        })?;
+        .map_err(|error| transport(&error))?;
     let status = response.status();
     if status.is_success() {
         Ok(())

@@ -3,41 +3,24 @@
 use std::time::Duration;
 
 use installgate_core::{
-    AccessToken, AppCredentials, AuthorizationCode, Grant, Identity, MarketplaceKey, Metadata,
-    ProviderError, RefreshToken, TokenSet,
+    AccessToken, AppCredentials, AuthorizationCode, Grant, Identity, LenientNumber, MarketplaceKey,
+    Metadata, ProviderError, RefreshToken, TokenSet,
 };
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
 use crate::http::post_form;
 
-/// A number HubSpot may send as a number or a string.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Lenient {
-    Number(u64),
-    Text(String),
-}
-
-impl Lenient {
-    fn value(&self) -> Option<u64> {
-        match self {
-            Self::Number(number) => Some(*number),
-            Self::Text(text) => text.trim().parse().ok(),
-        }
-    }
-}
-
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
     refresh_token: Option<String>,
-    expires_in: Option<Lenient>,
-    hub_id: Option<Lenient>,
+    expires_in: Option<LenientNumber>,
+    hub_id: Option<LenientNumber>,
     scopes: Option<Vec<String>>,
 }
 
-fn key_of(hub_id: &Lenient) -> Result<MarketplaceKey, ProviderError> {
+fn key_of(hub_id: &LenientNumber) -> Result<MarketplaceKey, ProviderError> {
     let id = hub_id
         .value()
         .ok_or_else(|| ProviderError::Malformed("hub_id is not a number".into()))?;
@@ -90,7 +73,7 @@ struct SignedAccessToken {
 #[derive(Deserialize)]
 struct Introspection {
     active: Option<bool>,
-    hub_id: Option<Lenient>,
+    hub_id: Option<LenientNumber>,
     signed_access_token: Option<SignedAccessToken>,
 }
 

@@ -3,36 +3,19 @@
 use std::time::Duration;
 
 use installgate_core::{
-    AccessToken, AppCredentials, Grant, Identity, MarketplaceKey, Metadata, ProviderError,
-    RefreshToken, TokenSet,
+    AccessToken, AppCredentials, Grant, Identity, LenientNumber, MarketplaceKey, Metadata,
+    ProviderError, RefreshToken, TokenSet,
 };
 use serde::Deserialize;
 
 use crate::api_domain;
 use crate::http::{get_bearer, post_form_basic};
 
-/// A number Pipedrive may send as a number or a string (its own SDK's fixtures use `"3600"`).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Lenient {
-    Number(u64),
-    Text(String),
-}
-
-impl Lenient {
-    fn value(&self) -> Option<u64> {
-        match self {
-            Self::Number(number) => Some(*number),
-            Self::Text(text) => text.trim().parse().ok(),
-        }
-    }
-}
-
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
     refresh_token: Option<String>,
-    expires_in: Option<Lenient>,
+    expires_in: Option<LenientNumber>,
     scope: Option<String>,
     api_domain: String,
 }
@@ -94,8 +77,8 @@ struct Me {
 
 #[derive(Deserialize)]
 struct MeData {
-    id: Lenient,
-    company_id: Lenient,
+    id: LenientNumber,
+    company_id: LenientNumber,
     company_name: Option<String>,
     company_domain: Option<String>,
 }

@@ -3,7 +3,7 @@
 //! and a `timestamp` (types and format unconfirmed: numbers or strings are accepted, and the
 //! timestamp is not read).
 
-use installgate_core::{AppCredentials, MarketplaceKey};
+use installgate_core::{AppCredentials, LenientNumber, MarketplaceKey};
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
@@ -20,26 +20,10 @@ pub enum UninstallError {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Id {
-    Number(u64),
-    Text(String),
-}
-
-impl Id {
-    fn value(&self) -> Option<u64> {
-        match self {
-            Self::Number(number) => Some(*number),
-            Self::Text(text) => text.trim().parse().ok(),
-        }
-    }
-}
-
-#[derive(Deserialize)]
 struct Notice {
     client_id: Option<String>,
-    company_id: Option<Id>,
-    user_id: Option<Id>,
+    company_id: Option<LenientNumber>,
+    user_id: Option<LenientNumber>,
 }
 
 /// Checks a notice and names the installation it is about.
@@ -61,8 +45,8 @@ pub fn parse(
         ));
     }
     let (Some(company), Some(user)) = (
-        notice.company_id.as_ref().and_then(Id::value),
-        notice.user_id.as_ref().and_then(Id::value),
+        notice.company_id.as_ref().and_then(LenientNumber::value),
+        notice.user_id.as_ref().and_then(LenientNumber::value),
     ) else {
         return Err(UninstallError::Malformed(
             "company_id and user_id are required".into(),

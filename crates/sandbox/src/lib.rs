@@ -6,6 +6,7 @@
 
 pub mod hubspot;
 pub mod pipedrive;
+mod server;
 
 pub use hubspot::{Failure, HubSpotSimulator, SimulatedApp};
 pub use pipedrive::{PipedriveSimulator, PipedriveUser};

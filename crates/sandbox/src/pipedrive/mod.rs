@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpServer, web};
 
 use crate::{Failure, SimulatedApp};
 use state::SimState;
@@ -46,22 +45,14 @@ impl PipedriveSimulator {
         users: Vec<PipedriveUser>,
         port: u16,
     ) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
-        let port = listener.local_addr()?.port();
-        let url = format!("http://127.0.0.1:{port}");
-        let state = Arc::new(SimState::new(apps, users, url.clone()));
-        let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .configure(oauth::routes)
-                .configure(marketplace::routes)
-        })
-        .workers(2)
-        .listen(listener)?
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+        let (url, state, handle) = crate::server::start(
+            port,
+            |url| Arc::new(SimState::new(apps, users, url)),
+            |config| {
+                oauth::routes(config);
+                marketplace::routes(config);
+            },
+        )?;
         Ok(Self { url, state, handle })
     }
 

@@ -54,7 +54,19 @@ struct Install<'a> {
     credentials: AppCredentials,
 }
 
-impl Install<'_> {
+impl<'a> Install<'a> {
+    /// The app of `/…/{provider}/{app}`; 404 unless it is configured for that provider.
+    fn for_path(services: &'a Services, path: &(String, String)) -> Result<Self, AppError> {
+        let (app, provider) = resolve(&services.settings, &services.providers, &path.0, &path.1)
+            .ok_or(AppError::NotFound)?;
+        Ok(Self {
+            services,
+            app,
+            credentials: credentials(&services.settings, app),
+            provider,
+        })
+    }
+
     fn return_url(&self, raw: &str) -> Result<ReturnUrl, AppError> {
         let hosts = self.provider.return_hosts(&self.credentials);
         let parsed = if self.app.allow_loopback_return_urls {
@@ -214,25 +226,14 @@ pub async fn install(
     request: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let (provider_id, app_id) = path.into_inner();
-    let (app, provider) = resolve(
-        &services.settings,
-        &services.providers,
-        &provider_id,
-        &app_id,
-    )
-    .ok_or(AppError::NotFound)?;
+    let install = Install::for_path(&services, &path)?;
+    let app = install.app;
     let params = QueryParams::parse(request.query_string())
         .map_err(|error| AppError::BadRequest(error.to_string()))?;
-    let install_request = provider
+    let install_request = install
+        .provider
         .parse_install(&params)
         .map_err(|error| AppError::BadRequest(error.to_string()))?;
-    let install = Install {
-        services: &services,
-        app,
-        credentials: credentials(&services.settings, app),
-        provider,
-    };
     let response = match install_request {
         InstallRequest::Authorize { return_url } => {
             install.authorize(&request, &session, &return_url).await?
@@ -311,20 +312,8 @@ pub async fn connect(
     request: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let (provider_id, app_id) = path.into_inner();
-    let (app, provider) = resolve(
-        &services.settings,
-        &services.providers,
-        &provider_id,
-        &app_id,
-    )
-    .ok_or(AppError::NotFound)?;
-    let install = Install {
-        services: &services,
-        app,
-        credentials: credentials(&services.settings, app),
-        provider,
-    };
+    let install = Install::for_path(&services, &path)?;
+    let app = install.app;
     let Some(account) = install.account(&session).await? else {
         return Ok(sign_in_first(&services, &request, Some((&app.id, &app.provider))).await?);
     };
