@@ -665,3 +665,34 @@ async fn the_simulated_token_endpoint_enforces_pipedrives_rules() {
             .contains("Invalid grant: authorization_code is invalid")
     );
 }
+
+#[tokio::test]
+async fn reinstalling_a_claimed_install_goes_straight_to_setup_with_new_tokens() {
+    let setup = setup().await;
+    let browser = signed_in_browser(&setup.app, "again@example.com").await;
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let page = browser.get(&callback(&code)).await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    browser
+        .post(
+            "/install/pipedrive/crm/confirm",
+            &[("csrf_token", &csrf), ("decision", "confirm")],
+        )
+        .await;
+    let first = connection(&setup.app, "1:10").await.unwrap();
+
+    // The same Pipedrive user clicks "Install now" again, from another browser.
+    let elsewhere = Browser::new(&setup.app);
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let again = elsewhere.get(&callback(&code)).await;
+    assert_at_setup(&again);
+    let second = connection(&setup.app, "1:10").await.unwrap();
+    assert_eq!(second.id, first.id);
+    assert_eq!(second.status, ConnectionStatus::Active);
+    assert_eq!(second.account, first.account);
+    assert_ne!(
+        second.tokens, first.tokens,
+        "the new grant's tokens are kept"
+    );
+    assert_eq!(events(&setup.app, "installation.completed").await, 2);
+}

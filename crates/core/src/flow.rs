@@ -175,17 +175,31 @@ impl InstallFlow {
             .expires_in
             .map(|lifetime| self.clock.now().plus(lifetime));
         let identity = provider.identify(app, &grant).await?;
-        let existing = self
+        let existing = match self
             .vault
             .find_by_key(&app.app, provider.id(), &identity.marketplace_key)
             .await
-            .ok()
-            .flatten();
+        {
+            Ok(existing) => existing,
+            // Tokens under a key no longer configured are simply replaced.
+            Err(VaultError::Undecryptable { .. }) => None,
+            Err(other) => return Err(other.into()),
+        };
+        // A reinstall by the marketplace user of a connection that is active and claimed stays
+        // claimed: only that user can produce a code for this marketplace account.
+        let already_claimed = existing
+            .as_ref()
+            .is_some_and(|c| c.status == ConnectionStatus::Active && c.account.is_some());
+        let status = if target.status == ConnectionStatus::Pending && already_claimed {
+            ConnectionStatus::Active
+        } else {
+            target.status
+        };
         let claims = existing
             .as_ref()
             .is_some_and(|connection| connection.account.is_none())
             && target.account.is_some();
-        let event = match target.status {
+        let event = match status {
             ConnectionStatus::Active if claims => Some(EventKind::ConnectionClaimed),
             ConnectionStatus::Active => Some(EventKind::InstallationCompleted),
             _ => None,
@@ -197,7 +211,7 @@ impl InstallFlow {
             provider: provider.id().clone(),
             marketplace_key: identity.marketplace_key,
             account: target.account,
-            status: target.status,
+            status,
             scopes: grant.scopes,
             metadata,
             tokens: grant.tokens,

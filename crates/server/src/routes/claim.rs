@@ -68,6 +68,11 @@ pub async fn hold_and_ask(
             }
             other => other.into(),
         })?;
+    if connection.status == ConnectionStatus::Active {
+        // A reinstall of a connection that is claimed already: straight to the setup page.
+        tracing::info!(app = %app.id, connection = %connection.id, "reinstall of a claimed install");
+        return Ok(to_setup(app, &connection));
+    }
     session.set_pending_install(&PendingInstall {
         app: app.id.to_string(),
         provider: app.provider.to_string(),
@@ -138,6 +143,11 @@ async fn attach_and_continue(
         })?;
     session.clear_pending_install();
     tracing::info!(app = %app.id, connection = %connection.id, account = %account.id, "install claimed");
+    Ok(to_setup(app, &connection))
+}
+
+/// `303` to the app's setup page with the connection id, or to the account page.
+fn to_setup(app: &AppSettings, connection: &installgate_core::Connection) -> HttpResponse {
     let location = match &app.setup_url {
         Some(setup) => {
             let mut url = setup.clone();
@@ -147,9 +157,9 @@ async fn attach_and_continue(
         }
         None => "/account/".to_owned(),
     };
-    Ok(HttpResponse::SeeOther()
+    HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
-        .finish())
+        .finish()
 }
 
 fn resolve_app<'a>(
