@@ -39,4 +39,4 @@ pub use query::{DuplicateParameter, QueryParams};
 pub use return_url::{AllowedHosts, InvalidAllowedHost, ReturnUrl, ReturnUrlError};
 pub use state_store::{StateKind, StateStore, StateStoreError};
 pub use state_token::{InvalidStateToken, RandomUnavailable, StateToken};
-pub use vault::{ConnectionVault, TokenSwap, VaultError};
+pub use vault::{ConnectionFilter, ConnectionVault, TokenSwap, VaultError};

@@ -35,6 +35,18 @@ pub enum TokenSwap {
     Stale(Connection),
 }
 
+/// Which connections a listing returns; every set field must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectionFilter {
+    pub id: Option<ConnectionId>,
+    /// `None` for every app; otherwise one of these.
+    pub apps: Option<Vec<AppId>>,
+    pub provider: Option<ProviderId>,
+    pub account: Option<AccountId>,
+    pub marketplace_key: Option<MarketplaceKey>,
+    pub status: Option<ConnectionStatus>,
+}
+
 #[async_trait]
 pub trait ConnectionVault: Send + Sync + 'static {
     /// Creates the connection of `install.marketplace_key`, or updates the one that exists (a
@@ -93,4 +105,13 @@ pub trait ConnectionVault: Send + Sync + 'static {
     /// Revokes a connection only if it is still pending (nobody claimed it meanwhile), deleting
     /// its tokens and writing `connection.revoked`. `None` when it was not pending any more.
     async fn expire_pending(&self, id: ConnectionId) -> Result<Option<Connection>, VaultError>;
+
+    /// Connections matching `filter` in id order, after `after`, without their tokens (which
+    /// are not decrypted for a listing).
+    async fn list(
+        &self,
+        filter: &ConnectionFilter,
+        after: Option<ConnectionId>,
+        limit: u32,
+    ) -> Result<Vec<Connection>, VaultError>;
 }

@@ -36,6 +36,19 @@ pub enum Command {
     /// Manage built-in accounts.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Vendor API keys.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Print a new key, and the configuration that accepts it (only its SHA-256 is configured).
+    New {
+        /// The key's name in the configuration.
+        #[arg(long, default_value = "default")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

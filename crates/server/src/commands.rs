@@ -8,7 +8,7 @@ use installgate_core::{Clock as _, SystemClock, Timestamp};
 use installgate_store::{Database, Outbox, SqlVault, rotate_keys};
 
 use crate::Application;
-use crate::cli::{AccountsCommand, EventsCommand, VaultCommand};
+use crate::cli::{AccountsCommand, ApiKeyCommand, EventsCommand, VaultCommand};
 use crate::settings::{self, Settings, Sources};
 
 /// Loads the configuration, or prints every problem and says how to exit.
@@ -269,4 +269,27 @@ pub async fn create_account(
         .await
         .map(|account| account.id)
         .map_err(|error| error.to_string())
+}
+
+pub fn api_key(command: ApiKeyCommand) -> ExitCode {
+    let ApiKeyCommand::New { name } = command;
+    match crate::api::new_key() {
+        Ok((key, sha256)) => {
+            println!(
+                "API key (give it to the vendor's backend; it is not shown again):\n  {key}\n"
+            );
+            println!(
+                "Configuration that accepts it:\n  [api.keys.{name}]\n  sha256 = \"{sha256}\""
+            );
+            println!(
+                "or: INSTALLGATE__API__KEYS__{}__SHA256={sha256}",
+                name.to_uppercase()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("no randomness: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

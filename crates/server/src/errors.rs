@@ -24,6 +24,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("there is nothing at this address")]
     NotFound,
+    /// No credentials, or credentials that are not valid.
+    #[error("a valid API key is required")]
+    Unauthorized,
     /// The request was understood and refused; the message says why.
     #[error("{0}")]
     Forbidden(&'static str),
@@ -51,6 +54,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -67,6 +71,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::NotFound => "not_found",
+            Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::TooManyRequests(_) => "rate_limited",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -84,6 +89,7 @@ impl AppError {
                 "This request cannot be handled"
             }
             Self::NotFound => "Page not found",
+            Self::Unauthorized => "Not signed in",
             Self::Forbidden(_) => "Not allowed",
             Self::TooManyRequests(_) => "Too many attempts",
             Self::MethodNotAllowed => "Not allowed",
@@ -132,6 +138,9 @@ impl AppError {
         match self {
             Self::Unavailable(_) => {
                 builder.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+            }
+            Self::Unauthorized => {
+                builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
             Self::TooManyRequests(wait) => {
                 let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -254,6 +263,7 @@ mod tests {
         let cases = [
             (AppError::BadRequest("x".into()), 400, "bad_request"),
             (AppError::NotFound, 404, "not_found"),
+            (AppError::Unauthorized, 401, "unauthorized"),
             (AppError::Forbidden("no"), 403, "forbidden"),
             (
                 AppError::TooManyRequests(std::time::Duration::from_secs(3)),

@@ -3,6 +3,7 @@
 //! Architecture invariant: only this crate knows HTTP status codes and HTML.
 
 pub mod accounts;
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod csrf;

@@ -16,5 +16,6 @@ async fn main() -> ExitCode {
         Command::Vault(command) => commands::vault(&sources, command).await,
         Command::Events(command) => commands::events(&sources, command).await,
         Command::Accounts(command) => commands::accounts(&sources, command).await,
+        Command::ApiKey(command) => commands::api_key(command),
     }
 }

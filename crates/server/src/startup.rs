@@ -18,6 +18,7 @@ use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;
 
 use crate::accounts::{AssertionVerifier, Passwords, SignIn};
+use crate::api;
 use crate::middleware::{self, QueryLimit};
 use crate::providers::Providers;
 use crate::routes::{account, claim, fallback, health, install, uninstall};
@@ -242,6 +243,11 @@ fn build_server(
                     .service(web::resource("/confirm").post(claim::confirm)),
             )
             .service(web::resource("/connect/{provider}/{app}").get(install::connect))
+            .service(
+                web::scope("/api/v1")
+                    .service(web::resource("/connections").get(api::connections::list))
+                    .service(web::resource("/connections/{id}").get(api::connections::get)),
+            )
             .service(
                 web::scope("/account")
                     .service(web::resource("/").get(account::home))

@@ -36,7 +36,16 @@ pub struct Settings {
     pub accounts: AccountSettings,
     pub providers: ProviderSettings,
     pub install: InstallSettings,
+    pub api_keys: Vec<ApiKey>,
     pub apps: BTreeMap<AppId, AppSettings>,
+}
+
+/// A vendor API key: its name, the SHA-256 of the key, and the apps it may see (all if `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub name: String,
+    pub sha256: [u8; 32],
+    pub apps: Option<Vec<AppId>>,
 }
 
 /// How long unclaimed installs are held.

@@ -18,6 +18,8 @@ pub(super) struct RawSettings {
     pub session: RawSession,
     pub providers: RawProviders,
     pub install: RawInstall,
+    #[serde(default)]
+    pub api: RawApi,
     pub accounts: RawAccounts,
     #[serde(default)]
     pub apps: BTreeMap<String, RawApp>,
@@ -141,4 +143,38 @@ pub(super) struct RawProviders {
 pub(super) struct RawInstall {
     pub pending_ttl_seconds: u64,
     pub sweep_interval_seconds: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct RawApi {
+    #[serde(default)]
+    pub keys: BTreeMap<String, RawApiKey>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawApiKey {
+    pub sha256: Option<String>,
+    pub apps: Option<ListOrCommas>,
+}
+
+/// A list of names, or one string of comma-separated names (as environment variables give it).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum ListOrCommas {
+    List(Vec<String>),
+    Commas(String),
+}
+
+impl ListOrCommas {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::List(list) => list,
+            Self::Commas(text) => text
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
 }

@@ -107,6 +107,7 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
     };
     let accounts = accounts(&mut report, raw.accounts);
     let apps = apps(&mut report, raw.apps);
+    let api_keys = api_keys(&mut report, raw.api, &apps);
     if let (Some(state), Some(session)) = (&state, &session)
         && matches!(state.backend, StateBackend::Redis(_))
         && session.key.is_none()
@@ -148,6 +149,7 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
             accounts,
             providers,
             install,
+            api_keys,
             apps,
         }),
         _ => Err(report.0),
@@ -566,6 +568,56 @@ fn external(report: &mut Report, raw: super::raw::RawExternal) -> Option<Externa
         jwks_cache: Duration::from_secs(cache),
         jwks_min_refetch: Duration::from_secs(refetch),
     })
+}
+
+fn api_keys(
+    report: &mut Report,
+    raw: super::raw::RawApi,
+    apps: &BTreeMap<AppId, AppSettings>,
+) -> Vec<super::ApiKey> {
+    let mut keys = Vec::new();
+    for (name, key) in raw.keys {
+        let path = format!("api.keys.{name}");
+        let digest = key.sha256.as_deref().and_then(|hex| {
+            let bytes: Option<Vec<u8>> = (0..hex.len())
+                .step_by(2)
+                .map(|i| {
+                    hex.get(i..i + 2)
+                        .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                })
+                .collect();
+            bytes.and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        });
+        let Some(sha256) = digest else {
+            report.add(
+                format!("{path}.sha256"),
+                "must be the 64 hex digits of the key's SHA-256 (installgate api-key new prints it)",
+            );
+            continue;
+        };
+        let allowed = match key.apps.map(super::raw::ListOrCommas::into_vec) {
+            None => None,
+            Some(names) => {
+                let parsed: Vec<AppId> = names
+                    .iter()
+                    .filter_map(|name| AppId::parse(name).ok().filter(|id| apps.contains_key(id)))
+                    .collect();
+                if parsed.len() != names.len() {
+                    report.add(
+                        format!("{path}.apps"),
+                        "names an app that is not configured",
+                    );
+                }
+                Some(parsed)
+            }
+        };
+        keys.push(super::ApiKey {
+            name,
+            sha256,
+            apps: allowed,
+        });
+    }
+    keys
 }
 
 fn apps(report: &mut Report, raw: BTreeMap<String, RawApp>) -> BTreeMap<AppId, AppSettings> {

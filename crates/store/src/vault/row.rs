@@ -43,6 +43,14 @@ impl StoredRow {
         ConnectionId::parse(&self.id).map_err(|_| corrupt("id"))
     }
 
+    /// The connection without its tokens, which are not opened.
+    pub fn into_metadata(mut self) -> Result<Connection, VaultError> {
+        self.token_key_id = None;
+        self.access_token = None;
+        self.refresh_token = None;
+        self.into_connection(&Keyring::default())
+    }
+
     pub fn into_connection(self, keys: &Keyring) -> Result<Connection, VaultError> {
         let id = self.connection_id()?;
         let tokens = match (&self.token_key_id, &self.access_token) {

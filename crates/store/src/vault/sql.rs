@@ -369,4 +369,56 @@ impl ConnectionVault for SqlVault {
             Ok(Some(reload_and_emit!(self, tx, id, Some(EventKind::ConnectionRevoked))))
         })
     }
+
+    async fn list(
+        &self,
+        filter: &installgate_core::ConnectionFilter,
+        after: Option<ConnectionId>,
+        limit: u32,
+    ) -> Result<Vec<Connection>, VaultError> {
+        let mut conditions = vec!["id > $1".to_owned()];
+        let mut values: Vec<String> = vec![after.map(|id| id.to_string()).unwrap_or_default()];
+        let mut bind = |column: &str, value: String| {
+            values.push(value);
+            conditions.push(format!("{column} = ${}", values.len()));
+        };
+        if let Some(id) = &filter.id {
+            bind("id", id.to_string());
+        }
+        if let Some(provider) = &filter.provider {
+            bind("provider", provider.to_string());
+        }
+        if let Some(account) = &filter.account {
+            bind("account", account.to_string());
+        }
+        if let Some(key) = &filter.marketplace_key {
+            bind("marketplace_key", key.as_str().to_owned());
+        }
+        if let Some(status) = filter.status {
+            bind("status", status.as_str().to_owned());
+        }
+        if let Some(apps) = &filter.apps {
+            if apps.is_empty() {
+                return Ok(Vec::new());
+            }
+            let first = values.len() + 1;
+            values.extend(apps.iter().map(ToString::to_string));
+            let placeholders: Vec<String> =
+                (first..=values.len()).map(|n| format!("${n}")).collect();
+            conditions.push(format!("app IN ({})", placeholders.join(", ")));
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM connections WHERE {} ORDER BY id LIMIT {}",
+            conditions.join(" AND "),
+            limit.clamp(1, 1000)
+        );
+        let rows: Vec<StoredRow> = on_pool!(&self.database, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for value in &values {
+                query = query.bind(value);
+            }
+            query.fetch_all(pool).await.map_err(sql_error)?
+        });
+        rows.into_iter().map(StoredRow::into_metadata).collect()
+    }
 }
