@@ -1,7 +1,7 @@
 //! The install flow engine: the steps every marketplace shares. Providers speak their
 //! protocols; this engine mints and takes states, and turns a code into a stored connection.
 //!
-//! Order of work (the security rules): the caller validates every parameter and the return URL;
+//! Order of work: the caller validates every parameter and the return URL;
 //! then the state is taken atomically and its binding checked; only then is the provider asked
 //! to exchange the code; then the connection is stored with its event.
 

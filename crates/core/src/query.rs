@@ -1,4 +1,4 @@
-//! Query strings as the security rules want them read: every parameter at most once.
+//! Query strings read strictly: every parameter at most once.
 
 use url::form_urlencoded;
 

@@ -77,7 +77,7 @@ struct Introspection {
     signed_access_token: Option<SignedAccessToken>,
 }
 
-/// Asks HubSpot which portal an access token belongs to. PROTOCOLS: the guide names the field
+/// Asks HubSpot which portal an access token belongs to. HubSpot's guide names the field
 /// after the hint (`access_token=…`), the reference names it `token`; both are sent.
 pub async fn introspect(
     client: &reqwest::Client,

@@ -1,7 +1,7 @@
 //! A HubSpot simulator: the OAuth endpoints an install uses (`/oauth/authorize`,
 //! `/oauth/v3/token`, `/oauth/v3/token/introspect`), with failure injection and call counting.
 //!
-//! It follows PROTOCOLS section 2. Where HubSpot's public documentation is silent, the choices
+//! It follows HubSpot's public OAuth documentation. Where that is silent, the choices
 //! are marked "unconfirmed" where they are made.
 
 mod marketplace;

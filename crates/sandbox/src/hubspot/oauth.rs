@@ -1,5 +1,5 @@
 //! `/oauth/authorize` (classic OAuth consent), `/oauth/v3/token` and
-//! `/oauth/v3/token/introspect`, as PROTOCOLS section 2 describes them.
+//! `/oauth/v3/token/introspect`, as HubSpot's OAuth documentation describes them.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -78,7 +78,7 @@ async fn decision(state: web::Data<SimState>, query: web::Query<DecisionQuery>) 
         };
         target.query_pairs_mut().append_pair("code", &code);
     } else {
-        // HubSpot's error redirect: `error` and `error_description` (PROTOCOLS 2.3).
+        // HubSpot's error redirect: `error` and `error_description` (HubSpot's OAuth documentation).
         target
             .query_pairs_mut()
             .append_pair("error", "access_denied")
@@ -220,7 +220,7 @@ struct IntrospectForm {
     access_token: Option<String>,
 }
 
-/// Which field names the token is unconfirmed (PROTOCOLS 4.13); both are read.
+/// Which field names the token is unconfirmed (the guide and the reference differ); both are read.
 async fn introspect(state: web::Data<SimState>, form: web::Form<IntrospectForm>) -> HttpResponse {
     let client_id = form.client_id.as_deref().unwrap_or_default();
     let secret_ok = state

@@ -100,7 +100,7 @@ pub async fn send_uninstall(
         "wrong-secret"
     };
     let credentials = STANDARD.encode(format!("{}:{secret}", app.client_id));
-    // Types and timestamp format of the body are unconfirmed (PROTOCOLS 4.3); the simulator
+    // Types and timestamp format of the body are unconfirmed (Pipedrive's documentation does not say); the simulator
     // sends ids as numbers and an ISO-8601 time.
     let body = json!({
         "client_id": app.client_id, "company_id": company_id, "user_id": user_id,

@@ -1,6 +1,6 @@
 //! A Pipedrive simulator: the Marketplace ("Install now", Uninstall), the consent dialog
 //! ("Allow and Install" / "Cancel"), `/oauth/authorize`, `/oauth/token`, `/oauth/revoke` and
-//! `{api_domain}/api/v1/users/me`, following PROTOCOLS section 1, with failure injection, call
+//! `{api_domain}/api/v1/users/me`, following Pipedrive's OAuth documentation, with failure injection, call
 //! counters and a clock tests can move.
 
 mod marketplace;

@@ -1,6 +1,6 @@
-//! Pipedrive's OAuth server and the one API call an install makes, as PROTOCOLS section 1 lists
-//! them. Error bodies: the field names of Pipedrive's OAuth errors are unconfirmed (PROTOCOLS
-//! 4.4); the simulator sends `{"success": false, "error": <the documented message>}`.
+//! Pipedrive's OAuth server and the one API call an install makes, as Pipedrive's documentation
+//! lists them. Error bodies: the field names of Pipedrive's OAuth errors are unconfirmed (not
+//! documented); the simulator sends `{"success": false, "error": <the documented message>}`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};

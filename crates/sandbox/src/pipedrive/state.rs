@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::PipedriveUser;
 use crate::{Failure, SimulatedApp};
 
-/// Codes die five minutes after issue (PROTOCOLS 1.4).
+/// Codes die five minutes after issue (Pipedrive's OAuth documentation).
 pub const CODE_LIFETIME: Duration = Duration::from_secs(300);
 
 #[derive(Clone)]
