@@ -964,3 +964,32 @@ async fn the_simulated_marketplace_runs_the_install_without_partner_sign_in() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn revoking_a_hubspot_install_calls_the_app_uninstall_endpoint() {
+    use installgate_core::Provider as _;
+    let setup = setup(&[]).await;
+    let code = setup
+        .sim
+        .issue_code(&format!("{CLIENT_ID}-open"), 9191)
+        .unwrap();
+    cookieless_get(&setup.app, &finalize_path("open", &code, None, RETURN_URL)).await;
+    let connection = connection_for(&setup.app, "open", "9191").await.unwrap();
+    let tokens = connection.tokens.unwrap();
+
+    let client = installgate_server::providers::http_client(&setup.app.settings.providers).unwrap();
+    let hubspot = installgate_provider_hubspot::HubSpot::new(client).unwrap();
+    let app = &setup.app.settings.apps[&AppId::parse("open").unwrap()];
+    let mut credentials = installgate_server::providers::credentials(&setup.app.settings, app);
+    credentials.api_base_url = Some(setup.sim.url().parse().unwrap());
+    hubspot.revoke(&credentials, &tokens).await.unwrap();
+    assert_eq!(setup.sim.uninstall_calls(), 1);
+
+    let forged = installgate_core::TokenSet {
+        access_token: installgate_core::AccessToken::new("not-a-token"),
+        refresh_token: None,
+        expires_at: None,
+    };
+    let refused = hubspot.revoke(&credentials, &forged).await.unwrap_err();
+    assert_eq!(refused, installgate_core::ProviderError::Status(401));
+}

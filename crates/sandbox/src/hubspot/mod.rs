@@ -95,6 +95,11 @@ impl HubSpotSimulator {
         self.state.token_calls()
     }
 
+    /// Calls of the app-uninstall endpoint so far.
+    pub fn uninstall_calls(&self) -> usize {
+        self.state.uninstall_calls()
+    }
+
     /// The next token-endpoint call fails this way.
     pub fn fail_next(&self, failure: Failure) {
         self.state.push_failure(failure);

@@ -15,7 +15,27 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/oauth/authorize", web::get().to(authorize))
         .route("/oauth/authorize/decision", web::get().to(decision))
         .route("/oauth/v3/token", web::post().to(token))
-        .route("/oauth/v3/token/introspect", web::post().to(introspect));
+        .route("/oauth/v3/token/introspect", web::post().to(introspect))
+        .route(
+            "/appinstalls/v3/external-install",
+            web::delete().to(uninstall),
+        );
+}
+
+/// HubSpot's app-uninstall endpoint: the account's access token uninstalls the app (204).
+async fn uninstall(state: web::Data<SimState>, request: actix_web::HttpRequest) -> HttpResponse {
+    state.count_uninstall();
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    match token.and_then(|token| state.token(token)) {
+        Some(_) => HttpResponse::NoContent().finish(),
+        None => HttpResponse::Unauthorized().json(json!({
+            "status": "error", "message": "Authentication credentials not found.", "category": "INVALID_AUTHENTICATION",
+        })),
+    }
 }
 
 /// An OAuth error body in HubSpot's shape: RFC 6749 fields plus `status` and `message`.

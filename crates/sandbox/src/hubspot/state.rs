@@ -43,6 +43,7 @@ pub struct SimState {
     flows: Mutex<HashMap<String, MarketplaceFlow>>,
     failures: Mutex<VecDeque<Failure>>,
     calls: AtomicUsize,
+    uninstalls: AtomicUsize,
     omit_hub_id: AtomicBool,
 }
 
@@ -62,6 +63,7 @@ impl SimState {
             flows: Mutex::default(),
             failures: Mutex::default(),
             calls: AtomicUsize::new(0),
+            uninstalls: AtomicUsize::new(0),
             omit_hub_id: AtomicBool::new(false),
         }
     }
@@ -140,6 +142,14 @@ impl SimState {
 
     pub fn token_calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
+    }
+
+    pub fn count_uninstall(&self) {
+        self.uninstalls.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn uninstall_calls(&self) -> usize {
+        self.uninstalls.load(Ordering::SeqCst)
     }
 
     pub fn push_failure(&self, failure: Failure) {
