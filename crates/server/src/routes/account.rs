@@ -1,7 +1,6 @@
 //! `/account/…`: sign-in, sign-up and sign-out pages of the built-in accounts, the return point
 //! of the vendor's own login (`/account/sso`), and the account page.
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
     AccountId, AppId, ConnectionVault as _, Email, ProviderId, StateKind, StateToken,
@@ -12,24 +11,11 @@ use serde::{Deserialize, Serialize};
 use crate::accounts::{SignInRefused, current_account};
 use crate::errors::{AppError, PageError};
 use crate::pages::{self, AccountForm, ConnectionLine, Purpose};
+use crate::routes::respond::{html, see_other};
 use crate::services::Services;
 use crate::session::GatewaySession;
 use crate::settings::AccountMode;
 use crate::{csrf, park};
-
-/// `303 See Other` to a gateway path.
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
-}
-
-fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .body(body)
-}
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
@@ -217,11 +203,62 @@ impl std::fmt::Debug for CredentialsForm {
     }
 }
 
-fn built_in_only(services: &Services) -> Result<(), AppError> {
-    match services.settings.accounts.mode {
-        AccountMode::BuiltIn => Ok(()),
-        AccountMode::External(_) => Err(AppError::NotFound),
+/// A posted account form, if accounts are built in and the form passes the CSRF checks.
+fn accepted(
+    services: &Services,
+    session: &GatewaySession,
+    request: &HttpRequest,
+    form: CredentialsForm,
+) -> Result<CredentialsForm, AppError> {
+    if matches!(services.settings.accounts.mode, AccountMode::External(_)) {
+        return Err(AppError::NotFound);
     }
+    csrf::check(
+        request,
+        session,
+        &form.csrf_token,
+        &services.settings.server.public_url,
+    )?;
+    Ok(form)
+}
+
+/// Signs `account` in and continues the parked request (or shows the account page).
+async fn signed_in_continue(
+    services: &Services,
+    session: &GatewaySession,
+    account: &AccountId,
+    resume: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    session.sign_in(account, services.clock.now())?;
+    let target = resume_target(services, resume).await?;
+    Ok(see_other(&target))
+}
+
+/// The form again, with what was typed (but the password) and what is wrong.
+fn form_again(
+    session: &GatewaySession,
+    kind: FormKind,
+    form: &CredentialsForm,
+    error: &str,
+) -> Result<HttpResponse, AppError> {
+    let csrf_token = session.csrf_token()?;
+    let again = AccountForm {
+        csrf_token: &csrf_token,
+        resume: clean_resume(form.resume.as_deref()),
+        email: &form.email,
+        error: Some(error),
+        purpose: Purpose::default(),
+    };
+    Ok(match kind {
+        FormKind::SignIn => html(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            pages::sign_in(&again),
+        ),
+        FormKind::SignUp => html(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            pages::sign_up(&again),
+        ),
+    })
 }
 
 pub async fn sign_in(
@@ -230,38 +267,25 @@ pub async fn sign_in(
     request: HttpRequest,
     form: web::Form<CredentialsForm>,
 ) -> Result<HttpResponse, PageError> {
-    built_in_only(&services)?;
-    let form = form.into_inner();
-    csrf::check(
-        &request,
-        &session,
-        &form.csrf_token,
-        &services.settings.server.public_url,
-    )?;
+    let mut form = accepted(&services, &session, &request, form.into_inner())?;
     let address = request.peer_addr().map(|address| address.ip());
-    let password = SecretString::from(form.password);
+    let password = SecretString::from(std::mem::take(&mut form.password));
     match services
         .sign_in
         .sign_in(&form.email, password, address)
         .await?
     {
         Ok(account) => {
-            session.sign_in(&account.id, services.clock.now())?;
             tracing::info!(account = %account.id, "signed in");
-            let target = resume_target(&services, form.resume.as_deref()).await?;
-            Ok(see_other(&target))
+            Ok(
+                signed_in_continue(&services, &session, &account.id, form.resume.as_deref())
+                    .await?,
+            )
         }
         Err(SignInRefused::Throttled(wait)) => Err(AppError::TooManyRequests(wait).into()),
         Err(SignInRefused::Invalid) => {
-            let csrf_token = session.csrf_token()?;
-            let page = pages::sign_in(&AccountForm {
-                csrf_token: &csrf_token,
-                resume: clean_resume(form.resume.as_deref()),
-                email: &form.email,
-                error: Some("The email address or the password is not right."),
-                purpose: Purpose::default(),
-            });
-            Ok(html(actix_web::http::StatusCode::UNAUTHORIZED, page))
+            let error = "The email address or the password is not right.";
+            Ok(form_again(&session, FormKind::SignIn, &form, error)?)
         }
     }
 }
@@ -272,15 +296,8 @@ pub async fn sign_up(
     request: HttpRequest,
     form: web::Form<CredentialsForm>,
 ) -> Result<HttpResponse, PageError> {
-    built_in_only(&services)?;
-    let form = form.into_inner();
-    csrf::check(
-        &request,
-        &session,
-        &form.csrf_token,
-        &services.settings.server.public_url,
-    )?;
-    let password = SecretString::from(form.password);
+    let mut form = accepted(&services, &session, &request, form.into_inner())?;
+    let password = SecretString::from(std::mem::take(&mut form.password));
     let problem = match Email::parse(&form.email) {
         Err(error) => Some(error.to_string()),
         Ok(email) => match crate::accounts::Passwords::check_new(&password) {
@@ -289,10 +306,14 @@ pub async fn sign_up(
                 let hash = services.sign_in.passwords.hash(password).await?;
                 match services.accounts.create(&email, &hash).await {
                     Ok(account) => {
-                        session.sign_in(&account.id, services.clock.now())?;
                         tracing::info!(account = %account.id, "account created");
-                        let target = resume_target(&services, form.resume.as_deref()).await?;
-                        return Ok(see_other(&target));
+                        let next = signed_in_continue(
+                            &services,
+                            &session,
+                            &account.id,
+                            form.resume.as_deref(),
+                        );
+                        return Ok(next.await?);
                     }
                     Err(installgate_core::AccountError::EmailTaken) => Some(
                         "An account with this email address exists already: sign in instead."
@@ -303,18 +324,8 @@ pub async fn sign_up(
             }
         },
     };
-    let csrf_token = session.csrf_token()?;
-    let page = pages::sign_up(&AccountForm {
-        csrf_token: &csrf_token,
-        resume: clean_resume(form.resume.as_deref()),
-        email: &form.email,
-        error: problem.as_deref(),
-        purpose: Purpose::default(),
-    });
-    Ok(html(
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        page,
-    ))
+    let error = problem.unwrap_or_default();
+    Ok(form_again(&session, FormKind::SignUp, &form, &error)?)
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,11 +4,10 @@
 //! already, by an explicit confirmation. The pending install lives in this browser's session, so
 //! no other browser can claim it.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
     Account, AuthorizationCode, ConnectionId, ConnectionStatus, ConnectionVault as _, EventKind,
-    FlowError, InstallFor,
+    InstallFor,
 };
 use serde::Deserialize;
 
@@ -18,6 +17,7 @@ use crate::errors::{AppError, PageError};
 use crate::pages::{self, ConnectionOffer};
 use crate::providers::{credentials, resolve};
 use crate::routes::account::sign_in_then;
+use crate::routes::respond::{html, install_failure, to_setup};
 use crate::services::Services;
 use crate::session::{GatewaySession, PendingInstall};
 use crate::settings::AppSettings;
@@ -61,13 +61,7 @@ pub async fn hold_and_ask(
             target,
         )
         .await
-        .map_err(|error| match error {
-            FlowError::Provider(error) => {
-                tracing::warn!(app = %app.id, %error, "install failed at the provider");
-                AppError::BadGateway(provider.display_name())
-            }
-            other => other.into(),
-        })?;
+        .map_err(install_failure(&app.id, provider.display_name()))?;
     if connection.status == ConnectionStatus::Active {
         // A reinstall of a connection that is claimed already: straight to the setup page.
         tracing::info!(app = %app.id, connection = %connection.id, "reinstall of a claimed install");
@@ -101,9 +95,10 @@ pub async fn hold_and_ask(
                 confirm_action: format!("/install/{}/{}/confirm", app.provider, app.id),
             };
             let csrf_token = session.csrf_token()?;
-            Ok(HttpResponse::Ok()
-                .content_type("text/html; charset=utf-8")
-                .body(pages::confirm_connection(&offer, &csrf_token)))
+            Ok(html(
+                actix_web::http::StatusCode::OK,
+                pages::confirm_connection(&offer, &csrf_token),
+            ))
         }
         None => sign_in_then(services, &claim_path(app), Some((&app.id, &app.provider))).await,
     }
@@ -144,22 +139,6 @@ async fn attach_and_continue(
     session.clear_pending_install();
     tracing::info!(app = %app.id, connection = %connection.id, account = %account.id, "install claimed");
     Ok(to_setup(app, &connection))
-}
-
-/// `303` to the app's setup page with the connection id, or to the account page.
-fn to_setup(app: &AppSettings, connection: &installgate_core::Connection) -> HttpResponse {
-    let location = match &app.setup_url {
-        Some(setup) => {
-            let mut url = setup.clone();
-            url.query_pairs_mut()
-                .append_pair("connection_id", &connection.id.to_string());
-            url.to_string()
-        }
-        None => "/account/".to_owned(),
-    };
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
 }
 
 fn resolve_app<'a>(
@@ -235,9 +214,10 @@ pub async fn confirm(
                     .await?;
             }
             session.clear_pending_install();
-            Ok(HttpResponse::Ok()
-                .content_type("text/html; charset=utf-8")
-                .body(pages::install_cancelled(provider.display_name())))
+            Ok(html(
+                actix_web::http::StatusCode::OK,
+                pages::install_cancelled(provider.display_name()),
+            ))
         }
         _ => Err(AppError::BadRequest("choose to connect or to cancel".into()).into()),
     }

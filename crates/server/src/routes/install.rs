@@ -19,6 +19,7 @@ use crate::pages;
 use crate::providers::{credentials, resolve};
 use crate::routes::account::sign_in_first;
 use crate::routes::claim;
+use crate::routes::respond::{found, html, install_failure, to_setup};
 use crate::services::Services;
 use crate::session::GatewaySession;
 use crate::settings::AppSettings;
@@ -32,19 +33,6 @@ impl From<FlowError> for AppError {
             FlowError::Random => Self::Unexpected(anyhow::anyhow!("no randomness")),
         }
     }
-}
-
-/// `302 Found` to a validated return URL (or a provider's page).
-fn found(location: &str) -> HttpResponse {
-    HttpResponse::Found()
-        .insert_header((header::LOCATION, location))
-        .finish()
-}
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
 }
 
 struct Install<'a> {
@@ -200,23 +188,8 @@ impl<'a> Install<'a> {
             .flow
             .install(self.provider.as_ref(), &self.credentials, code, target)
             .await
-            .map_err(|error| match error {
-                FlowError::Provider(error) => {
-                    tracing::warn!(app = %self.app.id, %error, "install failed at the provider");
-                    AppError::BadGateway(self.provider.display_name())
-                }
-                other => other.into(),
-            })?;
-        let location = match &self.app.setup_url {
-            Some(setup) => {
-                let mut url = setup.clone();
-                url.query_pairs_mut()
-                    .append_pair("connection_id", &connection.id.to_string());
-                url.to_string()
-            }
-            None => "/account/".to_owned(),
-        };
-        Ok(see_other(&location))
+            .map_err(install_failure(&self.app.id, self.provider.display_name()))?;
+        Ok(to_setup(self.app, &connection))
     }
 }
 
@@ -284,9 +257,10 @@ pub async fn install(
                 .publish(event)
                 .await
                 .map_err(AppError::from)?;
-            HttpResponse::Ok()
-                .content_type("text/html; charset=utf-8")
-                .body(pages::install_cancelled(install.provider.display_name()))
+            html(
+                actix_web::http::StatusCode::OK,
+                pages::install_cancelled(install.provider.display_name()),
+            )
         }
         InstallRequest::Denied {
             error, description, ..
@@ -297,9 +271,7 @@ pub async fn install(
                 &error,
                 description.as_deref(),
             );
-            HttpResponse::Ok()
-                .content_type("text/html; charset=utf-8")
-                .body(page)
+            html(actix_web::http::StatusCode::OK, page)
         }
     };
     Ok(response)

@@ -5,4 +5,5 @@ pub mod claim;
 pub mod fallback;
 pub mod health;
 pub mod install;
+mod respond;
 pub mod uninstall;

@@ -1,0 +1,59 @@
+//! Responses the page routes share: redirects, HTML pages, the setup page of an install, and the
+//! page for an install the marketplace did not complete.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use installgate_core::{AppId, Connection, FlowError};
+
+use crate::errors::AppError;
+use crate::settings::AppSettings;
+
+/// `302 Found`: to a validated return URL or a provider's page.
+pub fn found(location: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// `303 See Other`: after a form post, or on to the next gateway page.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+pub fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+/// On to the app's setup page with the connection id, or the account page without one.
+pub fn to_setup(app: &AppSettings, connection: &Connection) -> HttpResponse {
+    let location = match &app.setup_url {
+        Some(setup) => {
+            let mut url = setup.clone();
+            url.query_pairs_mut()
+                .append_pair("connection_id", &connection.id.to_string());
+            url.to_string()
+        }
+        None => "/account/".to_owned(),
+    };
+    see_other(&location)
+}
+
+/// An install that failed at the marketplace is 502 (logged without secrets); other failures
+/// keep their own mapping.
+pub fn install_failure<'a>(
+    app: &'a AppId,
+    marketplace: &'static str,
+) -> impl Fn(FlowError) -> AppError + 'a {
+    move |error| match error {
+        FlowError::Provider(error) => {
+            tracing::warn!(app = %app, %error, "install failed at the provider");
+            AppError::BadGateway(marketplace)
+        }
+        other => other.into(),
+    }
+}
