@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use installgate_core::{AppId, ConnectionStatus, ConnectionVault as _, MarketplaceKey, ProviderId};
+use installgate_core::{AppId, ConnectionStatus};
 use installgate_sandbox::{Failure, HubSpotSimulator, SimulatedApp};
-use installgate_store::Outbox;
 use installgate_tests::{Browser, TestApp, free_port, hidden_input, location, spawn_app};
 use reqwest::StatusCode;
 
@@ -153,16 +152,7 @@ async fn sign_up_through(
 }
 
 async fn completed_events(app: &TestApp) -> usize {
-    let database = installgate_store::Database::connect(&app.settings.database)
-        .await
-        .unwrap();
-    Outbox::new(database)
-        .list(false, 100)
-        .await
-        .unwrap()
-        .iter()
-        .filter(|event| event.event_type == "installation.completed")
-        .count()
+    app.event_count("installation.completed").await
 }
 
 async fn connection_for(
@@ -170,22 +160,7 @@ async fn connection_for(
     app_id: &str,
     hub_id: &str,
 ) -> Option<installgate_core::Connection> {
-    let database = installgate_store::Database::connect(&app.settings.database)
-        .await
-        .unwrap();
-    let vault = installgate_store::SqlVault::new(
-        database,
-        std::sync::Arc::new(installgate_server::vault_keys::keyring(&app.settings).unwrap()),
-        std::sync::Arc::new(installgate_core::SystemClock),
-    );
-    vault
-        .find_by_key(
-            &AppId::parse(app_id).unwrap(),
-            &ProviderId::parse("hubspot").unwrap(),
-            &MarketplaceKey::parse(hub_id).unwrap(),
-        )
-        .await
-        .unwrap()
+    app.connection(app_id, "hubspot", hub_id).await
 }
 
 /// Settings that put state and sessions on the shared Redis, under a prefix of the test's own.

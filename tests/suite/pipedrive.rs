@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use installgate_core::{AppId, ConnectionStatus, ConnectionVault as _, MarketplaceKey, ProviderId};
+use installgate_core::ConnectionStatus;
 use installgate_sandbox::{PipedriveSimulator, PipedriveUser, SimulatedApp};
-use installgate_store::Outbox;
 use installgate_tests::{Browser, TestApp, free_port, hidden_input, location, spawn_app};
 use reqwest::StatusCode;
 
@@ -79,39 +78,15 @@ fn callback(code: &str) -> String {
 }
 
 async fn vault(app: &TestApp) -> installgate_store::SqlVault {
-    let database = installgate_store::Database::connect(&app.settings.database)
-        .await
-        .unwrap();
-    installgate_store::SqlVault::new(
-        database,
-        std::sync::Arc::new(installgate_server::vault_keys::keyring(&app.settings).unwrap()),
-        std::sync::Arc::new(installgate_core::SystemClock),
-    )
+    app.vault().await
 }
 
 async fn connection(app: &TestApp, key: &str) -> Option<installgate_core::Connection> {
-    vault(app)
-        .await
-        .find_by_key(
-            &AppId::parse("crm").unwrap(),
-            &ProviderId::parse("pipedrive").unwrap(),
-            &MarketplaceKey::parse(key).unwrap(),
-        )
-        .await
-        .unwrap()
+    app.connection("crm", "pipedrive", key).await
 }
 
 async fn events(app: &TestApp, kind: &str) -> usize {
-    let database = installgate_store::Database::connect(&app.settings.database)
-        .await
-        .unwrap();
-    Outbox::new(database)
-        .list(false, 100)
-        .await
-        .unwrap()
-        .iter()
-        .filter(|event| event.event_type == kind)
-        .count()
+    app.event_count(kind).await
 }
 
 /// Follows a sign-in redirect to the sign-up page and creates an account; returns the redirect.

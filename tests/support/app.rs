@@ -84,3 +84,51 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 }
+
+impl TestApp {
+    /// The app's vault, opened as another process would: own pool, same keys.
+    pub async fn vault(&self) -> installgate_store::SqlVault {
+        let database = installgate_store::Database::connect(&self.settings.database)
+            .await
+            .unwrap();
+        let keys = installgate_server::vault_keys::keyring(&self.settings).unwrap();
+        installgate_store::SqlVault::new(
+            database,
+            std::sync::Arc::new(keys),
+            std::sync::Arc::new(installgate_core::SystemClock),
+        )
+    }
+
+    /// The connection of `provider`'s marketplace account `key` for app `app`.
+    pub async fn connection(
+        &self,
+        app: &str,
+        provider: &str,
+        key: &str,
+    ) -> Option<installgate_core::Connection> {
+        use installgate_core::ConnectionVault as _;
+        self.vault()
+            .await
+            .find_by_key(
+                &installgate_core::AppId::parse(app).unwrap(),
+                &installgate_core::ProviderId::parse(provider).unwrap(),
+                &installgate_core::MarketplaceKey::parse(key).unwrap(),
+            )
+            .await
+            .unwrap()
+    }
+
+    /// How many events of type `kind` the outbox holds.
+    pub async fn event_count(&self, kind: &str) -> usize {
+        let database = installgate_store::Database::connect(&self.settings.database)
+            .await
+            .unwrap();
+        installgate_store::Outbox::new(database)
+            .list(false, 1000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|event| event.event_type == kind)
+            .count()
+    }
+}
