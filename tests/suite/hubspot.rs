@@ -125,29 +125,9 @@ async fn sign_up_through(
     sign_in_location: &str,
     email: &str,
 ) -> reqwest::Response {
-    let sign_in = browser.get(sign_in_location).await.text().await.unwrap();
-    assert!(
-        sign_in.contains("to continue installing crm from HubSpot"),
-        "{sign_in}"
-    );
-    let resume = hidden_input(&sign_in, "resume").unwrap();
-    let page = browser
-        .get(&format!("/account/sign-up?resume={resume}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let purpose = "to continue installing crm from HubSpot";
     browser
-        .post(
-            "/account/sign-up",
-            &[
-                ("email", email),
-                ("password", PASSWORD),
-                ("csrf_token", &csrf),
-                ("resume", &resume),
-            ],
-        )
+        .sign_up_from(sign_in_location, purpose, email, PASSWORD)
         .await
 }
 

@@ -91,29 +91,9 @@ async fn events(app: &TestApp, kind: &str) -> usize {
 
 /// Follows a sign-in redirect to the sign-up page and creates an account; returns the redirect.
 async fn sign_up_from(browser: &Browser, sign_in: &str, email: &str) -> reqwest::Response {
-    let page = browser.get(sign_in).await.text().await.unwrap();
-    assert!(
-        page.contains("to continue installing crm from Pipedrive"),
-        "{page}"
-    );
-    let resume = hidden_input(&page, "resume").unwrap();
-    let form = browser
-        .get(&format!("/account/sign-up?resume={resume}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden_input(&form, "csrf_token").unwrap();
+    let purpose = "to continue installing crm from Pipedrive";
     browser
-        .post(
-            "/account/sign-up",
-            &[
-                ("email", email),
-                ("password", PASSWORD),
-                ("csrf_token", &csrf),
-                ("resume", &resume),
-            ],
-        )
+        .sign_up_from(sign_in, purpose, email, PASSWORD)
         .await
 }
 

@@ -104,6 +104,31 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// From a sign-in redirect of a parked request, signs up with `email` and `password`;
+    /// returns the redirect that resumes the request. `purpose` must appear on the sign-in page.
+    pub async fn sign_up_from(
+        &self,
+        sign_in: &str,
+        purpose: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = self.get(sign_in).await.text().await.unwrap();
+        assert!(page.contains(purpose), "{purpose:?} not in {page}");
+        let resume = hidden_input(&page, "resume").unwrap();
+        let form = self.get(&format!("/account/sign-up?resume={resume}")).await;
+        let csrf = hidden_input(&form.text().await.unwrap(), "csrf_token").unwrap();
+        let fields = [
+            ("email", email),
+            ("password", password),
+            ("csrf_token", csrf.as_str()),
+            ("resume", resume.as_str()),
+        ];
+        self.post("/account/sign-up", &fields).await
+    }
+}
+
 /// The value of the hidden input `name` in `html`.
 pub fn hidden_input(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
