@@ -282,3 +282,258 @@ async fn bad_input_gets_its_documented_json_error() {
         assert!(body["error"]["message"].is_string(), "{path}");
     }
 }
+
+impl Api {
+    /// The id of the connection of marketplace account `key`.
+    async fn id_of(&self, key: &str) -> String {
+        let (_, page, _) = self
+            .get(
+                &format!("/api/v1/connections?marketplace_key={key}"),
+                Some(&self.all_key),
+            )
+            .await;
+        page["data"][0]["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.app.client.request(method, self.app.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(
+            !text.contains("secret-refresh"),
+            "a refresh token leaked: {text}"
+        );
+        (status, serde_json::from_str(&text).unwrap())
+    }
+}
+
+/// Method, path, key, body, expected status and error code.
+type Case<'a> = (
+    reqwest::Method,
+    String,
+    Option<&'a str>,
+    Option<Vec<u8>>,
+    u16,
+    &'static str,
+);
+
+#[tokio::test]
+async fn token_and_disconnect_requests_refuse_bad_input_with_json_errors() {
+    let api = api().await;
+    let deals = api.id_of("1:10").await;
+    let unknown = installgate_core::ConnectionId::generate();
+    let token_of = |id: &str| format!("/api/v1/connections/{id}/access-token");
+    let all = Some(api.all_key.as_str());
+    let crm_only = Some(api.crm_key.as_str());
+    let post = reqwest::Method::POST;
+    let delete = reqwest::Method::DELETE;
+    let cases: Vec<Case> = vec![
+        (
+            post.clone(),
+            token_of(&deals),
+            None,
+            None,
+            401,
+            "unauthorized",
+        ),
+        (
+            post.clone(),
+            token_of(&deals),
+            Some("igk_wrong"),
+            None,
+            401,
+            "unauthorized",
+        ),
+        (
+            post.clone(),
+            token_of(&deals),
+            crm_only,
+            None,
+            404,
+            "not_found",
+        ),
+        (
+            post.clone(),
+            token_of("12345"),
+            all,
+            None,
+            400,
+            "bad_request",
+        ),
+        (
+            post.clone(),
+            token_of(&unknown.to_string()),
+            all,
+            None,
+            404,
+            "not_found",
+        ),
+        (
+            post.clone(),
+            token_of(&deals),
+            all,
+            Some(b"{not json".to_vec()),
+            400,
+            "bad_request",
+        ),
+        (
+            post.clone(),
+            token_of(&deals),
+            all,
+            Some(b"{\"force\": true}".to_vec()),
+            400,
+            "bad_request",
+        ),
+        (
+            post.clone(),
+            token_of(&deals),
+            all,
+            Some(b"{\"force_refresh\": \"yes\"}".to_vec()),
+            400,
+            "bad_request",
+        ),
+        (
+            post.clone(),
+            token_of(&deals),
+            all,
+            Some(vec![b' '; 16 * 1024]),
+            413,
+            "payload_too_large",
+        ),
+        (
+            delete.clone(),
+            format!("/api/v1/connections/{deals}"),
+            None,
+            None,
+            401,
+            "unauthorized",
+        ),
+        (
+            delete.clone(),
+            format!("/api/v1/connections/{deals}"),
+            crm_only,
+            None,
+            404,
+            "not_found",
+        ),
+        (
+            delete.clone(),
+            "/api/v1/connections/nope".into(),
+            all,
+            None,
+            400,
+            "bad_request",
+        ),
+        (
+            delete.clone(),
+            format!("/api/v1/connections/{unknown}"),
+            all,
+            None,
+            404,
+            "not_found",
+        ),
+        (
+            reqwest::Method::PUT,
+            format!("/api/v1/connections/{deals}"),
+            all,
+            None,
+            405,
+            "method_not_allowed",
+        ),
+    ];
+    for (method, path, key, body, status, code) in cases {
+        let (got, answer) = api.send(method.clone(), &path, key, body).await;
+        assert_eq!(got.as_u16(), status, "{method} {path} {key:?}");
+        assert_eq!(answer["error"]["code"], code, "{method} {path}");
+        assert!(answer["error"]["message"].is_string());
+    }
+    // Nothing was disconnected by the refused requests.
+    let (_, still, _) = api.get(&format!("/api/v1/connections/{deals}"), all).await;
+    assert_eq!(still["status"], "pending");
+}
+
+#[tokio::test]
+async fn the_openapi_document_validates_and_lists_every_api_route() {
+    let api = api().await;
+    let response = api
+        .app
+        .client
+        .get(api.app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let document: Value = response.json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), serde_json::to_vec(&document).unwrap()).unwrap();
+    let validator = std::process::Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(file.path())
+        .output()
+        .expect("python3 must be installed");
+    assert!(
+        validator.status.success(),
+        "openapi-spec-validator refused the document: {}{}",
+        String::from_utf8_lossy(&validator.stdout),
+        String::from_utf8_lossy(&validator.stderr)
+    );
+    let mut listed: Vec<String> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| format!("{} {path}", method.to_uppercase()))
+        })
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            "DELETE /api/v1/connections/{id}",
+            "GET /api/v1/connections",
+            "GET /api/v1/connections/{id}",
+            "POST /api/v1/connections/{id}/access-token",
+        ]
+    );
+    // What the server answers has the fields the document promises, and no others.
+    let schemas = &document["components"]["schemas"];
+    let (_, page, _) = api.get("/api/v1/connections", Some(&api.all_key)).await;
+    let (_, error, _) = api.get("/api/v1/connections/x", Some(&api.all_key)).await;
+    for (name, value) in [
+        ("ConnectionPage", &page),
+        ("ConnectionView", &page["data"][0]),
+        ("ErrorBody", &error),
+        ("ErrorDetail", &error["error"]),
+    ] {
+        let schema = &schemas[name];
+        let properties: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        for field in value.as_object().unwrap().keys() {
+            assert!(properties.contains(&field), "{name} lacks {field}");
+        }
+        for required in schema["required"].as_array().unwrap() {
+            assert!(
+                value.get(required.as_str().unwrap()).is_some(),
+                "{name}: {required}"
+            );
+        }
+    }
+}

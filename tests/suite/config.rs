@@ -129,6 +129,21 @@ fn the_active_vault_key_must_exist() {
 }
 
 #[test]
+fn a_refresh_lock_shorter_than_a_provider_call_is_refused() {
+    let found = problems("[providers]\ntimeout_ms = 5000\n[tokens]\nlock_ttl_ms = 4000\n");
+    assert!(found.mentions("tokens.lock_ttl_ms"), "{found}");
+    assert!(
+        found.to_string().contains("providers.timeout_ms"),
+        "{found}"
+    );
+    let found = problems("[tokens]\nbackground_rate_per_second = 0\n");
+    assert!(
+        found.mentions("tokens.background_rate_per_second"),
+        "{found}"
+    );
+}
+
+#[test]
 fn every_problem_is_reported_in_one_run() {
     let found = problems(
         r#"

@@ -11,5 +11,6 @@ mod hubspot;
 mod migrations;
 mod pipedrive;
 mod state_store;
+mod tokens;
 mod vault;
 mod webhooks;

@@ -52,6 +52,9 @@ on_both_engines!(
     attaching_makes_a_connection_active_for_its_account,
     uninstalling_deletes_the_tokens_and_a_reinstall_reactivates,
     token_swaps_compare_revisions,
+    a_refused_grant_revokes_only_unchanged_tokens,
+    a_disconnect_keeps_sealed_tokens_only_until_the_revoke_is_settled,
+    expiring_lists_active_connections_soonest_first,
     each_change_writes_its_event_in_the_same_transaction,
     token_values_never_reach_the_database_in_plaintext,
     a_ciphertext_moved_to_another_row_does_not_decrypt,
@@ -195,7 +198,7 @@ async fn token_swaps_compare_revisions(db: TestDatabase) {
         expires_at: None,
     };
     let swapped = vault
-        .swap_tokens(connection.id, connection.revision, fresh.clone())
+        .swap_tokens(connection.id, connection.revision, fresh.clone(), None)
         .await
         .unwrap();
     let TokenSwap::Swapped(after) = swapped else {
@@ -210,13 +213,128 @@ async fn token_swaps_compare_revisions(db: TestDatabase) {
         expires_at: None,
     };
     match vault
-        .swap_tokens(connection.id, connection.revision, late)
+        .swap_tokens(connection.id, connection.revision, late, None)
         .await
         .unwrap()
     {
         TokenSwap::Stale(current) => assert_eq!(current.tokens, Some(fresh)),
         TokenSwap::Swapped(_) => panic!("a stale revision must not swap"),
     }
+}
+
+async fn a_refused_grant_revokes_only_unchanged_tokens(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let connection = vault
+        .upsert_install(install("1:2", "a", "r"), None)
+        .await
+        .unwrap();
+    let renewed = TokenSet {
+        access_token: AccessToken::new("a2"),
+        refresh_token: Some(RefreshToken::new("r2")),
+        expires_at: None,
+    };
+    vault
+        .swap_tokens(connection.id, connection.revision, renewed, None)
+        .await
+        .unwrap();
+    // Someone refreshed since `connection.revision` was read: a lost race, nothing revoked.
+    let lost = vault
+        .revoke_unchanged(connection.id, connection.revision)
+        .await
+        .unwrap();
+    assert!(lost.is_none());
+    let current = vault.get(connection.id).await.unwrap().unwrap();
+    assert_eq!(current.status, ConnectionStatus::Pending);
+    let revoked = vault
+        .revoke_unchanged(connection.id, current.revision)
+        .await
+        .unwrap()
+        .expect("unchanged tokens are revoked");
+    assert_eq!(revoked.status, ConnectionStatus::Revoked);
+    assert!(revoked.tokens.is_none());
+    let outbox = Outbox::new(db.database.clone());
+    let events = outbox.list(false, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type, "connection.revoked");
+}
+
+async fn a_disconnect_keeps_sealed_tokens_only_until_the_revoke_is_settled(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let kept = vault
+        .upsert_install(install("1:2", "a", "r"), None)
+        .await
+        .unwrap();
+    let dropped = vault
+        .upsert_install(install("1:3", "b", "s"), None)
+        .await
+        .unwrap();
+    let now = Timestamp::from_millis(1_800_000_000_000);
+    let later = now.plus(std::time::Duration::from_secs(60));
+    let uninstalled = vault
+        .uninstall(kept.id, Some(later))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(uninstalled.status, ConnectionStatus::Uninstalled);
+    assert!(uninstalled.tokens.is_some(), "kept for the retried revoke");
+    let gone = vault.uninstall(dropped.id, None).await.unwrap().unwrap();
+    assert!(gone.tokens.is_none());
+    assert!(
+        vault.uninstall(dropped.id, None).await.unwrap().is_none(),
+        "once only"
+    );
+    assert!(vault.revocations_due(now, 10).await.unwrap().is_empty());
+    let due = vault.revocations_due(later, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].id, kept.id);
+    let retry = later.plus(std::time::Duration::from_secs(60));
+    vault.settle_revocation(kept.id, Some(retry)).await.unwrap();
+    assert!(vault.revocations_due(later, 10).await.unwrap().is_empty());
+    vault.settle_revocation(kept.id, None).await.unwrap();
+    assert!(vault.revocations_due(retry, 10).await.unwrap().is_empty());
+    assert!(vault.get(kept.id).await.unwrap().unwrap().tokens.is_none());
+    // A reinstall after a pending revoke clears it and holds the new tokens.
+    let reinstalled = vault
+        .upsert_install(install("1:5", "c", "t"), None)
+        .await
+        .unwrap();
+    vault.uninstall(reinstalled.id, Some(later)).await.unwrap();
+    let mut again = install("1:5", "c2", "t2");
+    again.status = ConnectionStatus::Active;
+    vault.upsert_install(again, None).await.unwrap();
+    assert!(vault.revocations_due(retry, 10).await.unwrap().is_empty());
+    let outbox = Outbox::new(db.database.clone());
+    let uninstalls = outbox
+        .list(false, 10)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|event| event.event_type == "installation.uninstalled")
+        .count();
+    assert_eq!(uninstalls, 3);
+}
+
+async fn expiring_lists_active_connections_soonest_first(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let at = |seconds: i64| Timestamp::from_millis(1_800_000_000_000 + seconds * 1000);
+    for (key, expires, status) in [
+        ("1:1", 300, ConnectionStatus::Active),
+        ("1:2", 100, ConnectionStatus::Active),
+        ("1:3", 50, ConnectionStatus::Pending),
+        ("1:4", 5000, ConnectionStatus::Active),
+    ] {
+        let mut new = install(key, "a", "r");
+        new.status = status;
+        new.tokens.expires_at = Some(at(expires));
+        vault.upsert_install(new, None).await.unwrap();
+    }
+    let due = vault.expiring(at(1000), 10).await.unwrap();
+    let keys: Vec<&str> = due.iter().map(|c| c.marketplace_key.as_str()).collect();
+    assert_eq!(keys, ["1:2", "1:1"]);
+    assert!(
+        due.iter().all(|c| c.tokens.is_none()),
+        "listed without tokens"
+    );
 }
 
 async fn each_change_writes_its_event_in_the_same_transaction(db: TestDatabase) {

@@ -17,6 +17,7 @@ mod database;
 mod postgres;
 mod receiver;
 mod redis_server;
+mod seed;
 
 pub use app::{TestApp, spawn_app, test_sources};
 pub use browser::{Browser, SESSION_COOKIE, hidden_input, location};
@@ -24,6 +25,7 @@ pub use database::TestDatabase;
 pub use postgres::FreshPostgres;
 pub use receiver::{Received, Receiver};
 pub use redis_server::PrivateRedis;
+pub use seed::install_pipedrive;
 
 /// A valid vault key (32 bytes, base64) for tests that configure one.
 pub const TEST_VAULT_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";

@@ -14,6 +14,7 @@ mod ids;
 mod lenient;
 mod provider;
 mod query;
+mod refresh;
 mod return_url;
 mod state_store;
 mod state_token;
@@ -33,9 +34,13 @@ pub use flow::{FlowError, InstallFlow, InstallFor, StateBinding, StateRefusal};
 pub use ids::{AppId, InvalidId, ProviderId};
 pub use lenient::LenientNumber;
 pub use provider::{
-    AppCredentials, Grant, Identity, InstallRequest, MalformedRequest, Provider, ProviderError,
+    AppCredentials, AppDirectory, Grant, Identity, InstallRequest, MalformedRequest, Provider,
+    ProviderError,
 };
 pub use query::{DuplicateParameter, QueryParams};
+pub use refresh::{
+    Fresh, FreshnessWanted, Lease, RefreshError, RefreshLock, RefreshPolicy, Refresher, expiring,
+};
 pub use return_url::{AllowedHosts, InvalidAllowedHost, ReturnUrl, ReturnUrlError};
 pub use state_store::{StateKind, StateStore, StateStoreError};
 pub use state_token::{InvalidStateToken, RandomUnavailable, StateToken};

@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::{
     AllowedHosts, AppId, AuthorizationCode, MarketplaceKey, Metadata, ProviderId, QueryParams,
-    StateToken, TokenSet,
+    RefreshToken, StateToken, TokenSet,
 };
 
 /// An app as a provider sees it: credentials and the endpoints to use.
@@ -81,7 +81,10 @@ pub enum ProviderError {
     Unreachable,
     #[error("the provider answered {0}")]
     Status(u16),
-    /// An OAuth error the provider reported (`invalid_grant`, …).
+    /// The grant (code or refresh token) is not valid any more: used, expired or revoked.
+    #[error("the provider refused the grant (invalid_grant)")]
+    InvalidGrant,
+    /// Another OAuth error the provider reported (`invalid_client`, …).
     #[error("the provider refused: {0}")]
     OAuth(String),
     #[error("the provider's answer could not be read: {0}")]
@@ -89,6 +92,18 @@ pub enum ProviderError {
     /// The answer was readable but is not acceptable (an `api_domain` on a foreign host, …).
     #[error("the provider's answer is not acceptable: {0}")]
     Unacceptable(String),
+}
+
+impl ProviderError {
+    /// Whether the provider may well answer if asked again later (it was down or overloaded),
+    /// as opposed to refusing or answering nonsense.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Timeout | Self::Unreachable => true,
+            Self::Status(status) => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
 }
 
 #[async_trait]
@@ -124,6 +139,19 @@ pub trait Provider: Send + Sync + 'static {
         grant: &Grant,
     ) -> Result<Identity, ProviderError>;
 
+    /// Trades a refresh token for new tokens. The grant's `refresh_token` is whatever the
+    /// provider sent back (`None` if it sent none: the old one stays valid).
+    async fn refresh(
+        &self,
+        app: &AppCredentials,
+        refresh_token: &RefreshToken,
+    ) -> Result<Grant, ProviderError>;
+
     /// Ends the grant at the marketplace (the app is uninstalled for that account).
     async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError>;
+}
+
+/// Where the provider and credentials of an app are found (the configured apps).
+pub trait AppDirectory: Send + Sync + 'static {
+    fn lookup(&self, app: &AppId) -> Option<(AppCredentials, std::sync::Arc<dyn Provider>)>;
 }

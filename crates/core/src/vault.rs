@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::{
     AccountId, AppId, Connection, ConnectionId, ConnectionStatus, Event, EventKind, MarketplaceKey,
-    NewInstall, ProviderId, Timestamp, TokenSet,
+    Metadata, NewInstall, ProviderId, Timestamp, TokenSet,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -84,13 +84,53 @@ pub trait ConnectionVault: Send + Sync + 'static {
         event: Option<EventKind>,
     ) -> Result<Connection, VaultError>;
 
-    /// Replaces the tokens if they are still at `expected_revision`.
+    /// Replaces the tokens (and the metadata, when given) if they are still at
+    /// `expected_revision`.
     async fn swap_tokens(
         &self,
         id: ConnectionId,
         expected_revision: i64,
         tokens: TokenSet,
+        metadata: Option<Metadata>,
     ) -> Result<TokenSwap, VaultError>;
+
+    /// Revokes a connection whose grant the provider refused, only if its tokens are still at
+    /// `expected_revision` (nobody refreshed meanwhile), deleting them and writing
+    /// `connection.revoked`. `None` when the tokens had changed or the connection was not live.
+    async fn revoke_unchanged(
+        &self,
+        id: ConnectionId,
+        expected_revision: i64,
+    ) -> Result<Option<Connection>, VaultError>;
+
+    /// Marks a connection uninstalled at the vendor's request and writes
+    /// `installation.uninstalled`. With `revoke_retry_at`, the sealed tokens are kept only so
+    /// that revoking them at the provider can be retried from then on (they are never handed
+    /// out again); without, they are deleted. `None` if it was uninstalled already.
+    async fn uninstall(
+        &self,
+        id: ConnectionId,
+        revoke_retry_at: Option<Timestamp>,
+    ) -> Result<Option<Connection>, VaultError>;
+
+    /// Uninstalled connections whose revoke at the provider is due, with their tokens.
+    async fn revocations_due(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Connection>, VaultError>;
+
+    /// A pending revoke is settled: `None` deletes the kept tokens (done, or given up);
+    /// `Some(at)` tries again then.
+    async fn settle_revocation(
+        &self,
+        id: ConnectionId,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), VaultError>;
+
+    /// Active connections whose access token expires before `before`, soonest first, without
+    /// their tokens.
+    async fn expiring(&self, before: Timestamp, limit: i64) -> Result<Vec<Connection>, VaultError>;
 
     /// Writes an event that belongs to no stored change (an install cancelled before it began).
     async fn publish(&self, event: Event) -> Result<(), VaultError>;

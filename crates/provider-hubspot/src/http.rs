@@ -41,6 +41,9 @@ pub async fn post_form<T: DeserializeOwned>(
             status,
         }) = serde_json::from_slice::<OAuthError>(&body)
         {
+            if error == "invalid_grant" {
+                return Err(ProviderError::InvalidGrant);
+            }
             let code = status.map_or(error.clone(), |status| format!("{error} ({status})"));
             return Err(ProviderError::OAuth(code));
         }

@@ -16,7 +16,8 @@ mod tokens;
 use async_trait::async_trait;
 use installgate_core::{
     AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InstallRequest,
-    MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, StateToken, TokenSet,
+    MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, RefreshToken, StateToken,
+    TokenSet,
 };
 use url::Url;
 
@@ -134,6 +135,14 @@ impl Provider for HubSpot {
     }
 
     /// HubSpot's app-uninstall endpoint, with the account's access token.
+    async fn refresh(
+        &self,
+        app: &AppCredentials,
+        refresh_token: &RefreshToken,
+    ) -> Result<Grant, ProviderError> {
+        tokens::refresh(&self.client, &self.token_url(app), app, refresh_token).await
+    }
+
     async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError> {
         let mut url = app
             .api_base_url

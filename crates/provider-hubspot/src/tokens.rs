@@ -41,7 +41,26 @@ pub async fn exchange(
         ("client_id", app.client_id.as_str()),
         ("client_secret", app.client_secret.expose_secret()),
     ];
-    let response: TokenResponse = post_form(client, token_url, &form).await?;
+    grant_of(post_form(client, token_url, &form).await?)
+}
+
+/// `grant_type=refresh_token`, with the client's credentials in the form.
+pub async fn refresh(
+    client: &reqwest::Client,
+    token_url: &url::Url,
+    app: &AppCredentials,
+    refresh_token: &RefreshToken,
+) -> Result<Grant, ProviderError> {
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.expose()),
+        ("client_id", app.client_id.as_str()),
+        ("client_secret", app.client_secret.expose_secret()),
+    ];
+    grant_of(post_form(client, token_url, &form).await?)
+}
+
+fn grant_of(response: TokenResponse) -> Result<Grant, ProviderError> {
     if response.access_token.is_empty() {
         return Err(ProviderError::Malformed("the access token is empty".into()));
     }

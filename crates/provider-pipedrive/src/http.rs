@@ -37,6 +37,10 @@ async fn finish(response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
     if status.is_client_error()
         && let Ok(ErrorBody { error: Some(error) }) = serde_json::from_slice(&body)
     {
+        // Pipedrive's errors are sentences: "Invalid grant: refresh_token is invalid".
+        if error.starts_with("Invalid grant") {
+            return Err(ProviderError::InvalidGrant);
+        }
         return Err(ProviderError::OAuth(error.chars().take(80).collect()));
     }
     Err(ProviderError::Status(status.as_u16()))

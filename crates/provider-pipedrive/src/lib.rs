@@ -19,7 +19,8 @@ pub mod uninstall;
 use async_trait::async_trait;
 use installgate_core::{
     AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InstallRequest,
-    MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, StateToken, TokenSet,
+    MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, RefreshToken, StateToken,
+    TokenSet,
 };
 use url::Url;
 
@@ -119,6 +120,18 @@ impl Provider for Pipedrive {
 
     /// Revokes the whole grant (`/oauth/revoke` with the refresh token), which uninstalls the app
     /// for that user. Pipedrive answers 200 whether or not the token was valid.
+    async fn refresh(
+        &self,
+        app: &AppCredentials,
+        refresh_token: &RefreshToken,
+    ) -> Result<Grant, ProviderError> {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose()),
+        ];
+        tokens::request(&self.client, &self.token_url(app), app, &form).await
+    }
+
     async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError> {
         let Some(refresh) = &tokens.refresh_token else {
             return Ok(());

@@ -6,6 +6,7 @@
 
 pub mod hubspot;
 pub mod pipedrive;
+mod refresh_tokens;
 mod server;
 
 pub use hubspot::{Failure, HubSpotSimulator, SimulatedApp};

@@ -8,9 +8,8 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
-use installgate_core::StateStoreError;
+use installgate_core::{ConnectionStatus, RefreshError, StateStoreError};
 use installgate_store::DatabaseError;
-use serde_json::json;
 
 use crate::pages;
 
@@ -35,6 +34,15 @@ pub enum AppError {
     TooManyRequests(std::time::Duration),
     #[error("this address does not accept that method")]
     MethodNotAllowed,
+    /// The connection holds no tokens any more.
+    #[error("the connection is {}", .0.as_str())]
+    ConnectionInactive(ConnectionStatus),
+    /// The request conflicts with the resource's state; the message says how.
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// The marketplace refused a token refresh or answered nonsense.
+    #[error("the marketplace did not renew the tokens")]
+    ProviderFailed,
     #[error("the request body is too large")]
     PayloadTooLarge,
     #[error("the address is too long")]
@@ -58,6 +66,8 @@ impl AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::ConnectionInactive(_) | Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::ProviderFailed => StatusCode::BAD_GATEWAY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UriTooLong => StatusCode::URI_TOO_LONG,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -75,6 +85,9 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::TooManyRequests(_) => "rate_limited",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::ConnectionInactive(_) => "connection_inactive",
+            Self::Conflict(_) => "conflict",
+            Self::ProviderFailed => "provider_error",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UriTooLong => "uri_too_long",
             Self::Unavailable(_) => "unavailable",
@@ -93,6 +106,8 @@ impl AppError {
             Self::Forbidden(_) => "Not allowed",
             Self::TooManyRequests(_) => "Too many attempts",
             Self::MethodNotAllowed => "Not allowed",
+            Self::ConnectionInactive(_) | Self::Conflict(_) => "Not possible now",
+            Self::ProviderFailed => "The marketplace did not answer as expected",
             Self::Unavailable(_) => "Temporarily unavailable",
             Self::BadGateway(_) => "The install did not finish",
             Self::Unexpected(_) => "Something went wrong",
@@ -172,6 +187,39 @@ impl From<installgate_core::VaultError> for AppError {
     }
 }
 
+impl From<&RefreshError> for AppError {
+    fn from(error: &RefreshError) -> Self {
+        match error {
+            RefreshError::NotFound => Self::NotFound,
+            RefreshError::Inactive(status) => Self::ConnectionInactive(*status),
+            RefreshError::Revoked => Self::ConnectionInactive(ConnectionStatus::Revoked),
+            RefreshError::NotRefreshable => {
+                Self::Conflict("the tokens have expired and there is no refresh token")
+            }
+            RefreshError::UnknownApp => Self::Conflict("the connection's app is not configured"),
+            RefreshError::ProviderUnavailable(error) => {
+                tracing::warn!(%error, "token refresh: the marketplace is unavailable");
+                Self::Unavailable("the marketplace")
+            }
+            RefreshError::Busy => Self::Unavailable("the token refresh"),
+            RefreshError::ProviderFailed(error) => {
+                tracing::warn!(%error, "token refresh: the marketplace failed it");
+                Self::ProviderFailed
+            }
+            RefreshError::Lock(error) => {
+                tracing::warn!(%error, "token refresh: the lock is unavailable");
+                Self::Unavailable("the state store")
+            }
+            RefreshError::Vault(installgate_core::VaultError::NotFound) => Self::NotFound,
+            RefreshError::Vault(installgate_core::VaultError::Unavailable(reason)) => {
+                tracing::warn!(%reason, "vault call failed");
+                Self::Unavailable("the database")
+            }
+            RefreshError::Vault(other) => Self::Unexpected(anyhow::anyhow!("{other}")),
+        }
+    }
+}
+
 impl From<DatabaseError> for AppError {
     fn from(error: DatabaseError) -> Self {
         tracing::warn!(%error, "database call failed");
@@ -183,6 +231,22 @@ impl From<DatabaseError> for AppError {
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct PageError(#[from] pub AppError);
+
+/// The JSON body of every API error.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and documented: `bad_request`, `unauthorized`, `not_found`, `conflict`,
+    /// `connection_inactive`, `payload_too_large`, `rate_limited`, `provider_error`,
+    /// `unavailable`, `internal`, …
+    pub code: &'static str,
+    /// For people; may change.
+    pub message: String,
+}
 
 /// An error rendered as JSON.
 #[derive(Debug, thiserror::Error)]
@@ -235,8 +299,12 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         self.0.log();
-        let body = json!({ "error": { "code": self.0.code(), "message": self.0.to_string() } });
-        self.0.response_builder().json(body)
+        self.0.response_builder().json(ErrorBody {
+            error: ErrorDetail {
+                code: self.0.code(),
+                message: self.0.to_string(),
+            },
+        })
     }
 }
 
@@ -271,6 +339,13 @@ mod tests {
                 "rate_limited",
             ),
             (AppError::MethodNotAllowed, 405, "method_not_allowed"),
+            (
+                AppError::ConnectionInactive(ConnectionStatus::Revoked),
+                409,
+                "connection_inactive",
+            ),
+            (AppError::Conflict("no"), 409, "conflict"),
+            (AppError::ProviderFailed, 502, "provider_error"),
             (AppError::PayloadTooLarge, 413, "payload_too_large"),
             (AppError::UriTooLong, 414, "uri_too_long"),
             (AppError::Unavailable("the state store"), 503, "unavailable"),

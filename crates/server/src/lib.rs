@@ -19,6 +19,7 @@ pub mod session;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod tokens;
 pub mod vault_keys;
 pub mod webhooks;
 

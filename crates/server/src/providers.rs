@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use installgate_core::{AppCredentials, AppId, Provider, ProviderId};
+use installgate_core::{AppCredentials, AppDirectory, AppId, Provider, ProviderId};
 use installgate_provider_hubspot::HubSpot;
 use installgate_provider_pipedrive::Pipedrive;
 
@@ -79,5 +79,20 @@ pub fn credentials(settings: &Settings, app: &AppSettings) -> AppCredentials {
         token_url: app.token_url.clone(),
         api_base_url: app.api_base_url.clone(),
         return_hosts: app.return_hosts.clone(),
+    }
+}
+
+/// The configured apps, as the refresher and revoker look them up.
+#[derive(Debug, Clone)]
+pub struct ConfiguredApps {
+    pub settings: Arc<Settings>,
+    pub providers: Providers,
+}
+
+impl AppDirectory for ConfiguredApps {
+    fn lookup(&self, app: &AppId) -> Option<(AppCredentials, Arc<dyn Provider>)> {
+        let app = self.settings.apps.get(app)?;
+        let provider = self.providers.get(&app.provider)?.clone();
+        Some((credentials(&self.settings, app), provider))
     }
 }

@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use installgate_core::{Accounts, Clock, InstallFlow, StateStore};
+use installgate_core::{Accounts, AppDirectory, Clock, InstallFlow, StateStore};
 use installgate_store::{Database, Outbox, SqlVault};
 
 use crate::accounts::{AssertionVerifier, SignIn};
 use crate::providers::Providers;
 use crate::settings::Settings;
+use crate::tokens::Tokens;
 
 pub struct Services {
     pub settings: Arc<Settings>,
@@ -21,6 +22,8 @@ pub struct Services {
     pub assertions: Option<Arc<AssertionVerifier>>,
     pub providers: Providers,
     pub flow: InstallFlow,
+    pub tokens: Tokens,
+    pub apps: Arc<dyn AppDirectory>,
     pub clock: Arc<dyn Clock>,
 }
 

@@ -9,10 +9,11 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use installgate_core::{
-    Accounts, Clock, InstallFlow, StateStore, StateStoreError, SystemClock, Throttle,
+    Accounts, AppDirectory, Clock, InstallFlow, RefreshLock, RefreshPolicy, Refresher, StateStore,
+    StateStoreError, SystemClock, Throttle,
 };
 use installgate_store::{
-    Database, MemoryStateStore, Outbox, RedisStateStore, SqlAccounts, SqlVault,
+    Database, MemoryRefreshLock, MemoryStateStore, Outbox, RedisStateStore, SqlAccounts, SqlVault,
 };
 use secrecy::ExposeSecret as _;
 use tracing_actix_web::TracingLogger;
@@ -20,14 +21,15 @@ use tracing_actix_web::TracingLogger;
 use crate::accounts::{AssertionVerifier, Passwords, SignIn};
 use crate::api;
 use crate::middleware::{self, QueryLimit};
-use crate::providers::Providers;
+use crate::providers::{ConfiguredApps, Providers};
 use crate::routes::{account, claim, fallback, health, install, uninstall};
 use crate::services::Services;
 use crate::session::{self, GatewaySessionStore};
 use crate::settings::{AccountMode, Settings, StateBackend, StateSettings};
 use crate::telemetry::RequestSpan;
+use crate::tokens::Tokens;
 use crate::webhooks::DeliveryWorker;
-use crate::{pending, vault_keys};
+use crate::{pending, tokens, vault_keys};
 
 /// Largest JSON body the API accepts.
 const JSON_LIMIT_BYTES: usize = 64 * 1024;
@@ -62,6 +64,7 @@ impl Application {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
         let backends = open_state_store(&settings.state).context("opening the state store")?;
         let state_store = backends.state.clone();
         let database = Database::connect(&settings.database)
@@ -77,6 +80,33 @@ impl Application {
             Arc::new(vault.clone()),
             clock.clone(),
             settings.state.ttl,
+        );
+        let apps: Arc<dyn AppDirectory> = Arc::new(ConfiguredApps {
+            settings: settings.clone(),
+            providers: providers.clone(),
+        });
+        let refresh_lock: Arc<dyn RefreshLock> = match &backends.redis {
+            Some(redis) => Arc::new(redis.clone()),
+            None => Arc::new(MemoryRefreshLock::default()),
+        };
+        let refresher = Refresher::new(
+            Arc::new(vault.clone()),
+            refresh_lock,
+            apps.clone(),
+            clock.clone(),
+            RefreshPolicy {
+                margin: settings.tokens.refresh_margin,
+                lock_ttl: settings.tokens.lock_ttl,
+                // A waiter outlasts a holder that dies: the lease must expire first.
+                max_wait: settings.tokens.lock_ttl + settings.providers.timeout,
+                ..RefreshPolicy::default()
+            },
+        );
+        let tokens = Tokens::new(
+            refresher,
+            clock.clone(),
+            settings.tokens.cache_capacity,
+            backends.redis.clone(),
         );
         let accounts: Arc<dyn Accounts> =
             Arc::new(SqlAccounts::new(database.clone(), clock.clone()));
@@ -106,8 +136,28 @@ impl Application {
             apps = settings.apps.len(),
             "installgate is starting"
         );
+        if let Some(redis) = &backends.redis {
+            tasks.push(tokio::spawn(tokens::news::listen(
+                redis.clone(),
+                tokens.clone(),
+            )));
+        }
+        if settings.tokens.background_refresh {
+            tasks.push(tokio::spawn(tokens::background::refresh_expiring(
+                tokens.clone(),
+                Arc::new(vault.clone()),
+                clock.clone(),
+                settings.tokens,
+            )));
+        }
+        tasks.push(tokio::spawn(tokens::background::retry_revocations(
+            Arc::new(vault.clone()),
+            apps.clone(),
+            clock.clone(),
+            settings.tokens,
+        )));
         let services = Services {
-            settings: Arc::new(settings),
+            settings,
             state_store,
             database,
             vault,
@@ -117,6 +167,8 @@ impl Application {
             assertions,
             providers,
             flow,
+            tokens,
+            apps,
             clock,
         };
         tasks.push(tokio::spawn(pending::run(
@@ -245,8 +297,17 @@ fn build_server(
             .service(web::resource("/connect/{provider}/{app}").get(install::connect))
             .service(
                 web::scope("/api/v1")
+                    .service(web::resource("/openapi.json").get(api::openapi::document))
                     .service(web::resource("/connections").get(api::connections::list))
-                    .service(web::resource("/connections/{id}").get(api::connections::get)),
+                    .service(
+                        web::resource("/connections/{id}")
+                            .get(api::connections::get)
+                            .delete(api::disconnect::disconnect),
+                    )
+                    .service(
+                        web::resource("/connections/{id}/access-token")
+                            .post(api::tokens::access_token),
+                    ),
             )
             .service(
                 web::scope("/account")

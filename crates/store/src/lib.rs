@@ -12,6 +12,8 @@ mod database;
 mod memory_state;
 mod outbox;
 mod redis_state;
+mod refresh_lock;
+mod token_news;
 mod vault;
 
 pub use accounts::SqlAccounts;
@@ -19,4 +21,5 @@ pub use database::{Database, DatabaseError, DatabaseOptions, Engine, sqlite_file
 pub use memory_state::MemoryStateStore;
 pub use outbox::{EventRecord, Outbox, PendingEvent};
 pub use redis_state::{RedisOptions, RedisStateStore};
+pub use refresh_lock::MemoryRefreshLock;
 pub use vault::{Keyring, OpenError, RotationReport, SqlVault, UnknownActiveKey, rotate_keys};

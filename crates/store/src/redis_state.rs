@@ -28,6 +28,8 @@ pub struct RedisOptions {
 /// The state store on a shared Redis, for several gateway replicas.
 #[derive(Clone)]
 pub struct RedisStateStore {
+    /// For pub/sub, which needs connections of its own.
+    client: std::sync::Arc<redis::Client>,
     connection: ConnectionManager,
     key_prefix: String,
     command_timeout: Duration,
@@ -53,9 +55,10 @@ impl RedisStateStore {
             .set_response_timeout(Some(options.command_timeout))
             .set_number_of_retries(1)
             .set_max_delay(options.command_timeout);
-        let connection = ConnectionManager::new_lazy_with_config(client, config)
+        let connection = ConnectionManager::new_lazy_with_config(client.clone(), config)
             .map_err(|error| StateStoreError::Unavailable(describe(&error)))?;
         Ok(Self {
+            client: std::sync::Arc::new(client),
             connection,
             key_prefix: options.key_prefix.clone(),
             command_timeout: options.command_timeout,
@@ -73,6 +76,27 @@ impl RedisStateStore {
 
     fn throttle_key(&self, key: &str) -> String {
         format!("{}throttle:{key}", self.key_prefix)
+    }
+
+    pub(crate) fn prefixed(&self, key: &str) -> String {
+        format!("{}{key}", self.key_prefix)
+    }
+
+    pub(crate) fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    pub(crate) fn command_timeout(&self) -> Duration {
+        self.command_timeout
+    }
+
+    /// Runs a Lua script, bounded by the command timeout like every command.
+    pub(crate) async fn run_script<T: redis::FromRedisValue>(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, StateStoreError> {
+        let mut connection = self.connection.clone();
+        self.bounded(invocation.invoke_async(&mut connection)).await
     }
 
     fn session_key(&self, key: &str) -> String {
@@ -127,25 +151,23 @@ impl RedisStateStore {
         pipeline: redis::Pipeline,
     ) -> Result<T, StateStoreError> {
         let mut connection = self.connection.clone();
-        match tokio::time::timeout(self.command_timeout, pipeline.query_async(&mut connection))
-            .await
-        {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(StateStoreError::Unavailable(describe(&error))),
-            Err(_) => Err(StateStoreError::Unavailable(format!(
-                "no answer within {} ms",
-                self.command_timeout.as_millis()
-            ))),
-        }
+        self.bounded(pipeline.query_async(&mut connection)).await
     }
 
-    async fn run<T: redis::FromRedisValue>(
+    pub(crate) async fn run<T: redis::FromRedisValue>(
         &self,
         command: redis::Cmd,
     ) -> Result<T, StateStoreError> {
         let mut connection = self.connection.clone();
-        match tokio::time::timeout(self.command_timeout, command.query_async(&mut connection)).await
-        {
+        self.bounded(command.query_async(&mut connection)).await
+    }
+
+    /// Awaits a Redis call for at most the command timeout.
+    async fn bounded<T>(
+        &self,
+        call: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, StateStoreError> {
+        match tokio::time::timeout(self.command_timeout, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => Err(StateStoreError::Unavailable(describe(&error))),
             Err(_) => Err(StateStoreError::Unavailable(format!(
@@ -157,7 +179,7 @@ impl RedisStateStore {
 }
 
 /// A short description of a Redis error that cannot carry a credential.
-fn describe(error: &redis::RedisError) -> String {
+pub(crate) fn describe(error: &redis::RedisError) -> String {
     if error.is_timeout() {
         "timed out".into()
     } else if error.is_connection_refusal() {

@@ -39,6 +39,8 @@ pub enum Failure {
     Garbage,
     /// `400` with `invalid_grant`.
     InvalidGrant,
+    /// Waits this long, then answers `503` without having done anything.
+    Stall(Duration),
 }
 
 /// A running simulator. Dropping it does not stop the server; [`HubSpotSimulator::stop`] does.
@@ -93,6 +95,38 @@ impl HubSpotSimulator {
     /// Calls the token endpoint has received (every grant type, failures included).
     pub fn token_calls(&self) -> usize {
         self.state.token_calls()
+    }
+
+    /// Tokens for a portal's install of an app, as an exchanged code would give them: (access
+    /// token, refresh token). For tests that start from an existing install.
+    pub fn grant(&self, client_id: &str, hub_id: u64) -> (String, String) {
+        let issued = state::IssuedToken {
+            client_id: client_id.to_owned(),
+            hub_id,
+        };
+        let access = self.state.issue_token("sim-access", issued.clone());
+        (access, self.state.refresh.issue(issued))
+    }
+
+    /// Whether an access token still works (the app is installed and the token not revoked).
+    pub fn access_token_works(&self, token: &str) -> bool {
+        self.state.token(token).is_some()
+    }
+
+    /// `grant_type=refresh_token` calls so far, refused ones included.
+    pub fn refresh_calls(&self) -> usize {
+        self.state.refresh.redeemed()
+    }
+
+    /// Refresh calls refused with `invalid_grant`.
+    pub fn refused_refreshes(&self) -> usize {
+        self.state.refresh.refused()
+    }
+
+    /// Rotation: each refresh returns a new refresh token, and presenting a retired one again
+    /// revokes the grant. Off by default (whether HubSpot rotates is not documented).
+    pub fn rotate_refresh_tokens(&self, on: bool) {
+        self.state.refresh.set_rotation(on);
     }
 
     /// Calls of the app-uninstall endpoint so far.

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::Failure;
 use super::state::{CODE_LIFETIME, IssuedToken, SimState};
+use crate::refresh_tokens::Refusal;
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config
@@ -31,7 +32,12 @@ async fn uninstall(state: web::Data<SimState>, request: actix_web::HttpRequest) 
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "));
     match token.and_then(|token| state.token(token)) {
-        Some(_) => HttpResponse::NoContent().finish(),
+        Some(grant) => {
+            // Uninstalling ends the grant: its refresh and access tokens stop working.
+            state.refresh.revoke_grant(&grant);
+            state.drop_access_tokens(&grant);
+            HttpResponse::NoContent().finish()
+        }
         None => HttpResponse::Unauthorized().json(json!({
             "status": "error", "message": "Authentication credentials not found.", "category": "INVALID_AUTHENTICATION",
         })),
@@ -133,9 +139,9 @@ fn tokens_for(
         hub_id,
     };
     let access_token = state.issue_token("sim-access", issued.clone());
-    // Whether HubSpot ever rotates refresh tokens is unconfirmed; the simulator returns the one
-    // it was given.
-    let refresh_token = refresh.unwrap_or_else(|| state.issue_token("na1-sim-refresh", issued));
+    // Whether HubSpot ever rotates refresh tokens is unconfirmed: the simulator returns the one
+    // it was given unless rotation is switched on.
+    let refresh_token = refresh.unwrap_or_else(|| state.refresh.issue(issued));
     let scopes = state
         .app(client_id)
         .map(|app| app.scopes.clone())
@@ -169,6 +175,10 @@ async fn token(state: web::Data<SimState>, form: web::Form<TokenForm>) -> HttpRe
             );
         }
         Some(Failure::Slow(delay)) => tokio::time::sleep(delay).await,
+        Some(Failure::Stall(delay)) => {
+            tokio::time::sleep(delay).await;
+            return HttpResponse::ServiceUnavailable().body("Service Unavailable");
+        }
         None => {}
     }
     let client_id = form.client_id.as_deref().unwrap_or_default();
@@ -213,15 +223,21 @@ async fn token(state: web::Data<SimState>, form: web::Form<TokenForm>) -> HttpRe
         }
         Some("refresh_token") => {
             let refresh = form.refresh_token.clone().unwrap_or_default();
-            match state.token(&refresh) {
-                Some(issued) if issued.client_id == client_id => {
-                    tokens_for(&state, client_id, issued.hub_id, Some(refresh))
+            match state
+                .refresh
+                .redeem(&refresh, |issued| issued.client_id == client_id)
+            {
+                Ok((issued, next)) => tokens_for(&state, client_id, issued.hub_id, Some(next)),
+                Err(refusal) => {
+                    if let Refusal::Reused(grant) = refusal {
+                        state.drop_access_tokens(&grant);
+                    }
+                    oauth_error(
+                        "invalid_grant",
+                        "BAD_REFRESH_TOKEN",
+                        "refresh token is invalid, expired or revoked",
+                    )
                 }
-                _ => oauth_error(
-                    "invalid_grant",
-                    "BAD_REFRESH_TOKEN",
-                    "refresh token is invalid, expired or revoked",
-                ),
             }
         }
         _ => oauth_error(

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Failure, SimulatedApp};
+use crate::refresh_tokens::RefreshTokens;
 
 /// How long a code may wait for its exchange. HubSpot only says "a short window" (unconfirmed);
 /// five minutes matches Pipedrive's documented lifetime.
@@ -28,7 +29,7 @@ pub struct MarketplaceFlow {
     pub installed: bool,
 }
 
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct IssuedToken {
     pub client_id: String,
     pub hub_id: u64,
@@ -39,7 +40,9 @@ pub struct SimState {
     /// The simulator's own base URL, for the return URLs it hands apps.
     pub base_url: String,
     codes: Mutex<HashMap<String, IssuedCode>>,
+    /// Access tokens.
     tokens: Mutex<HashMap<String, IssuedToken>>,
+    pub refresh: RefreshTokens<IssuedToken>,
     flows: Mutex<HashMap<String, MarketplaceFlow>>,
     failures: Mutex<VecDeque<Failure>>,
     calls: AtomicUsize,
@@ -60,6 +63,7 @@ impl SimState {
             base_url,
             codes: Mutex::default(),
             tokens: Mutex::default(),
+            refresh: RefreshTokens::new("na1-sim-refresh"),
             flows: Mutex::default(),
             failures: Mutex::default(),
             calls: AtomicUsize::new(0),
@@ -134,6 +138,11 @@ impl SimState {
 
     pub fn token(&self, value: &str) -> Option<IssuedToken> {
         lock(&self.tokens).get(value).cloned()
+    }
+
+    /// Ends a grant: its access tokens stop working (its refresh tokens are gone already).
+    pub fn drop_access_tokens(&self, grant: &IssuedToken) {
+        lock(&self.tokens).retain(|_, held| held != grant);
     }
 
     pub fn count_call(&self) {

@@ -95,6 +95,39 @@ impl PipedriveSimulator {
             .load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Tokens for a user's install of an app, as an exchanged code would give them: (access
+    /// token, refresh token). For tests that start from an existing install.
+    pub fn grant(&self, client_id: &str, company_id: u64, user_id: u64) -> (String, String) {
+        let grant = state::Grant {
+            client_id: client_id.to_owned(),
+            company_id,
+            user_id,
+        };
+        self.state.issue_tokens(&grant, None)
+    }
+
+    /// `grant_type=refresh_token` calls so far, refused ones included.
+    pub fn refresh_calls(&self) -> usize {
+        self.state.refresh.redeemed()
+    }
+
+    /// Refresh calls refused with `Invalid grant`.
+    pub fn refused_refreshes(&self) -> usize {
+        self.state.refresh.refused()
+    }
+
+    /// Rotation: each refresh returns a new refresh token, and presenting a retired one again
+    /// revokes the grant.
+    pub fn rotate_refresh_tokens(&self, on: bool) {
+        self.state.refresh.set_rotation(on);
+    }
+
+    /// Whether an access token works against the API (`users/me` would answer).
+    pub fn access_token_works(&self, token: &str) -> bool {
+        self.state.access_grant(token).is_some()
+    }
+
+    /// The next call of the token or revoke endpoint fails this way.
     pub fn fail_next(&self, failure: Failure) {
         self.state.push_failure(failure);
     }

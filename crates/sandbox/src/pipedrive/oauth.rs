@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::state::{CODE_LIFETIME, SimState};
 use crate::Failure;
+use crate::refresh_tokens::Refusal;
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config
@@ -169,6 +170,10 @@ async fn token(state: web::Data<SimState>, request: HttpRequest, body: web::Byte
             return refused("Invalid grant: authorization_code is invalid");
         }
         Some(Failure::Slow(delay)) => tokio::time::sleep(delay).await,
+        Some(Failure::Stall(delay)) => {
+            tokio::time::sleep(delay).await;
+            return HttpResponse::ServiceUnavailable().body("Service Unavailable");
+        }
         None => {}
     }
     if !is_form(&request) {
@@ -208,12 +213,22 @@ async fn token(state: web::Data<SimState>, request: HttpRequest, body: web::Byte
         }
         Some("refresh_token") => {
             let refresh = form.refresh_token.unwrap_or_default();
-            match state.refresh_grant(&refresh) {
-                Some(grant) if grant.client_id == app.client_id => {
-                    let (access, refresh) = state.issue_tokens(&grant, Some(refresh));
+            // Pipedrive documents that the same refresh token comes back; rotation is a test
+            // switch for what its "already exchanged" error wording allows.
+            match state
+                .refresh
+                .redeem(&refresh, |grant| grant.client_id == app.client_id)
+            {
+                Ok((grant, next)) => {
+                    let (access, refresh) = state.issue_tokens(&grant, Some(next));
                     answer(access, refresh)
                 }
-                _ => refused("Invalid grant: refresh_token is invalid"),
+                Err(refusal) => {
+                    if let Refusal::Reused(grant) = refusal {
+                        state.drop_access_tokens(&grant);
+                    }
+                    refused("Invalid grant: refresh_token is invalid")
+                }
             }
         }
         Some(_) => refused("Unsupported grant type: grant_type is invalid"),
@@ -246,6 +261,13 @@ async fn revoke(
         .counters
         .revoke
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    match state.next_failure() {
+        Some(Failure::ServerError | Failure::Stall(_)) => {
+            return HttpResponse::InternalServerError().body("Internal Server Error");
+        }
+        Some(Failure::Slow(delay)) => tokio::time::sleep(delay).await,
+        _ => {}
+    }
     if let Err(message) = basic_client(&state, &request) {
         return refused(message);
     }

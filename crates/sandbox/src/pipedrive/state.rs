@@ -6,12 +6,13 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::PipedriveUser;
+use crate::refresh_tokens::RefreshTokens;
 use crate::{Failure, SimulatedApp};
 
 /// Codes die five minutes after issue (Pipedrive's OAuth documentation).
 pub const CODE_LIFETIME: Duration = Duration::from_secs(300);
 
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Grant {
     pub client_id: String,
     pub company_id: u64,
@@ -38,7 +39,7 @@ pub struct SimState {
     api_domain: Mutex<Option<String>>,
     codes: Mutex<HashMap<String, IssuedCode>>,
     access: Mutex<HashMap<String, Grant>>,
-    refresh: Mutex<HashMap<String, Grant>>,
+    pub refresh: RefreshTokens<Grant>,
     failures: Mutex<VecDeque<Failure>>,
     offset_ms: AtomicU64,
 }
@@ -59,7 +60,7 @@ impl SimState {
             api_domain: Mutex::default(),
             codes: Mutex::default(),
             access: Mutex::default(),
-            refresh: Mutex::default(),
+            refresh: RefreshTokens::new("pd-refresh"),
             failures: Mutex::default(),
             offset_ms: AtomicU64::new(0),
         }
@@ -120,12 +121,7 @@ impl SimState {
     pub fn issue_tokens(&self, grant: &Grant, refresh: Option<String>) -> (String, String) {
         let access = format!("pd-access-{}", uuid::Uuid::new_v4().simple());
         lock(&self.access).insert(access.clone(), grant.clone());
-        // Pipedrive documents that the same refresh token comes back on refresh.
-        let refresh = refresh.unwrap_or_else(|| {
-            let value = format!("pd-refresh-{}", uuid::Uuid::new_v4().simple());
-            lock(&self.refresh).insert(value.clone(), grant.clone());
-            value
-        });
+        let refresh = refresh.unwrap_or_else(|| self.refresh.issue(grant.clone()));
         (access, refresh)
     }
 
@@ -133,22 +129,20 @@ impl SimState {
         lock(&self.access).get(token).cloned()
     }
 
-    pub fn refresh_grant(&self, token: &str) -> Option<Grant> {
-        lock(&self.refresh).get(token).cloned()
+    /// Ends a grant: its access tokens stop working.
+    pub fn drop_access_tokens(&self, grant: &Grant) {
+        lock(&self.access).retain(|_, held| held != grant);
     }
 
     /// Revoking a refresh token deletes the whole grant: its access tokens go too.
     pub fn revoke(&self, token: &str) {
-        let removed = lock(&self.refresh).remove(token);
-        let mut access = lock(&self.access);
-        match removed {
-            Some(grant) => access.retain(|_, g| {
-                !(g.client_id == grant.client_id
-                    && g.company_id == grant.company_id
-                    && g.user_id == grant.user_id)
-            }),
+        match self.refresh.revoke(token) {
+            Some(grant) => {
+                self.refresh.revoke_grant(&grant);
+                self.drop_access_tokens(&grant);
+            }
             None => {
-                access.remove(token);
+                lock(&self.access).remove(token);
             }
         }
     }

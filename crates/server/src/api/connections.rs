@@ -7,26 +7,45 @@ use installgate_core::{
     ConnectionVault as _, MarketplaceKey, Metadata, ProviderId,
 };
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::ApiClient;
-use crate::errors::{ApiError, AppError};
+use crate::errors::{ApiError, AppError, ErrorBody};
 use crate::services::Services;
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
 
-/// A connection as the API shows it.
-#[derive(Debug, Serialize)]
+fn status_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["pending", "active", "revoked", "uninstalled"]))
+        .description(Some(
+            "pending: installed but not yet claimed by a vendor account; active; revoked: the \
+             marketplace no longer honours the grant; uninstalled",
+        ))
+        .build()
+}
+
+/// A connection as the API shows it: never its tokens.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ConnectionView {
     pub id: String,
     pub app: String,
+    /// `hubspot` or `pipedrive`.
     pub provider: String,
+    /// The marketplace account: HubSpot's `hub_id`, Pipedrive's `company_id:user_id`.
     pub marketplace_key: String,
+    /// The vendor account it is attached to; `null` while pending.
     pub account: Option<String>,
+    #[schema(schema_with = status_schema)]
     pub status: ConnectionStatus,
     pub scopes: Vec<String>,
+    /// Marketplace facts (`hublet`, `api_domain`, `company_name`, …).
     pub metadata: Metadata,
+    /// RFC 3339.
     pub created_at: String,
+    /// RFC 3339.
     pub updated_at: String,
 }
 
@@ -47,22 +66,32 @@ impl From<Connection> for ConnectionView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ConnectionPage {
     pub data: Vec<ConnectionView>,
     /// Pass as `cursor` for the next page; `null` on the last.
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Filters of a listing; every one given must match. Unknown parameters are refused.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// An app id.
     app: Option<String>,
+    /// `hubspot` or `pipedrive`.
     provider: Option<String>,
+    /// A vendor account id.
     account: Option<String>,
+    /// A marketplace account key.
     marketplace_key: Option<String>,
+    /// `pending`, `active`, `revoked` or `uninstalled`.
     status: Option<String>,
+    /// 1 to 200; 50 when left out.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -114,6 +143,19 @@ impl ListQuery {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections",
+    tag = "connections",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page of connections, in id order", body = ConnectionPage),
+        (status = 400, description = "A filter, the limit or the cursor is not valid", body = ErrorBody),
+        (status = 401, description = "No valid API key", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn list(
     services: web::Data<Services>,
     client: ApiClient,
@@ -144,24 +186,51 @@ pub async fn list(
     }))
 }
 
-pub async fn get(
-    services: web::Data<Services>,
-    client: ApiClient,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = ConnectionId::parse(&path)
-        .map_err(|_| AppError::BadRequest("the connection id is not valid".into()))?;
+/// A connection id from a path.
+pub fn parse_id(input: &str) -> Result<ConnectionId, AppError> {
+    ConnectionId::parse(input)
+        .map_err(|_| AppError::BadRequest("the connection id is not valid".into()))
+}
+
+/// The connection (without tokens) if this key may see it; `NotFound` otherwise, so that ids of
+/// other apps' connections cannot be told from unknown ones.
+pub async fn find_visible(
+    services: &Services,
+    client: &ApiClient,
+    id: ConnectionId,
+) -> Result<Connection, AppError> {
     let filter = ConnectionFilter {
         id: Some(id),
         apps: client.apps.clone(),
         ..ConnectionFilter::default()
     };
-    let found = services
+    services
         .vault
         .list(&filter, None, 1)
         .await?
         .into_iter()
         .next()
-        .ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Ok().json(ConnectionView::from(found)))
+        .ok_or(AppError::NotFound)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/{id}",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection id (a UUID)")),
+    responses(
+        (status = 200, description = "The connection", body = ConnectionView),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 401, description = "No valid API key", body = ErrorBody),
+        (status = 404, description = "No such connection for this key", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn get(
+    services: web::Data<Services>,
+    client: ApiClient,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let connection = find_visible(&services, &client, parse_id(&path)?).await?;
+    Ok(HttpResponse::Ok().json(ConnectionView::from(connection)))
 }

@@ -59,6 +59,7 @@ pub async fn uninstall(
                     Some(EventKind::InstallationUninstalled),
                 )
                 .await?;
+            services.tokens.forget(connection.id).await;
             tracing::info!(app = %app.id, connection = %connection.id, "uninstalled");
         }
     } else {

@@ -36,6 +36,7 @@ pub struct Settings {
     pub accounts: AccountSettings,
     pub providers: ProviderSettings,
     pub install: InstallSettings,
+    pub tokens: TokenSettings,
     pub api_keys: Vec<ApiKey>,
     pub apps: BTreeMap<AppId, AppSettings>,
 }
@@ -53,6 +54,21 @@ pub struct ApiKey {
 pub struct InstallSettings {
     pub pending_ttl: Duration,
     pub sweep_interval: Duration,
+}
+
+/// Refreshing, caching and revoking tokens.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenSettings {
+    pub refresh_margin: Duration,
+    pub lock_ttl: Duration,
+    pub cache_capacity: u64,
+    /// Whether this replica runs the background refresher.
+    pub background_refresh: bool,
+    pub background_interval: Duration,
+    pub background_lead: Duration,
+    pub background_rate_per_second: u32,
+    /// How long after a failed revoke at the provider it is tried again.
+    pub revoke_retry: Duration,
 }
 
 /// Bounds of every call to a marketplace's API.

@@ -18,6 +18,7 @@ pub(super) struct RawSettings {
     pub session: RawSession,
     pub providers: RawProviders,
     pub install: RawInstall,
+    pub tokens: RawTokens,
     #[serde(default)]
     pub api: RawApi,
     pub accounts: RawAccounts,
@@ -143,6 +144,18 @@ pub(super) struct RawProviders {
 pub(super) struct RawInstall {
     pub pending_ttl_seconds: u64,
     pub sweep_interval_seconds: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawTokens {
+    pub refresh_margin_seconds: u64,
+    pub lock_ttl_ms: u64,
+    pub cache_capacity: u64,
+    pub background_refresh: bool,
+    pub background_interval_seconds: u64,
+    pub background_lead_seconds: u64,
+    pub background_rate_per_second: u32,
+    pub revoke_retry_seconds: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]

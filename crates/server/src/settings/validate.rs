@@ -14,14 +14,14 @@ use tracing_subscriber::EnvFilter;
 use url::Url;
 
 use super::raw::{
-    RawAccounts, RawApp, RawDatabase, RawServer, RawSession, RawSettings, RawState, RawVault,
-    RawWebhook,
+    RawAccounts, RawApp, RawDatabase, RawServer, RawSession, RawSettings, RawState, RawTokens,
+    RawVault, RawWebhook,
 };
 use super::{
     AccountMode, AccountSettings, AppSettings, Argon2Cost, AssertionKeys, ExternalLogin,
     InstallSettings, KNOWN_PROVIDERS, LogFormat, LogSettings, Problem, ProviderSettings,
     RetryPolicy, ServerSettings, SessionSettings, Settings, StateBackend, StateSettings,
-    VaultSettings, WebhookSettings, WebhookTarget,
+    TokenSettings, VaultSettings, WebhookSettings, WebhookTarget,
 };
 
 #[derive(Default)]
@@ -105,6 +105,7 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
             100..=60_000,
         )),
     };
+    let tokens = tokens(&mut report, &raw.tokens, &providers);
     let accounts = accounts(&mut report, raw.accounts);
     let apps = apps(&mut report, raw.apps);
     let api_keys = api_keys(&mut report, raw.api, &apps);
@@ -149,10 +150,60 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
             accounts,
             providers,
             install,
+            tokens,
             api_keys,
             apps,
         }),
         _ => Err(report.0),
+    }
+}
+
+fn tokens(report: &mut Report, raw: &RawTokens, providers: &ProviderSettings) -> TokenSettings {
+    let lock_ttl = Duration::from_millis(report.in_range(
+        "tokens.lock_ttl_ms",
+        raw.lock_ttl_ms,
+        500..=600_000,
+    ));
+    // A holder must never lose its lock while its call to the provider may still succeed.
+    if lock_ttl <= providers.timeout {
+        report.add(
+            "tokens.lock_ttl_ms",
+            "must be longer than providers.timeout_ms, or a slow refresh could lose its lock",
+        );
+    }
+    TokenSettings {
+        refresh_margin: Duration::from_secs(report.in_range(
+            "tokens.refresh_margin_seconds",
+            raw.refresh_margin_seconds,
+            0..=86_400,
+        )),
+        lock_ttl,
+        cache_capacity: report.in_range(
+            "tokens.cache_capacity",
+            raw.cache_capacity,
+            0..=10_000_000,
+        ),
+        background_refresh: raw.background_refresh,
+        background_interval: Duration::from_secs(report.in_range(
+            "tokens.background_interval_seconds",
+            raw.background_interval_seconds,
+            1..=3600,
+        )),
+        background_lead: Duration::from_secs(report.in_range(
+            "tokens.background_lead_seconds",
+            raw.background_lead_seconds,
+            1..=86_400,
+        )),
+        background_rate_per_second: report.in_range(
+            "tokens.background_rate_per_second",
+            raw.background_rate_per_second,
+            1..=1000,
+        ),
+        revoke_retry: Duration::from_secs(report.in_range(
+            "tokens.revoke_retry_seconds",
+            raw.revoke_retry_seconds,
+            1..=86_400,
+        )),
     }
 }
 

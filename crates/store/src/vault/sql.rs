@@ -5,7 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use installgate_core::{
     AccountId, AppId, Clock, Connection, ConnectionId, ConnectionStatus, ConnectionVault, Event,
-    EventKind, MarketplaceKey, NewInstall, ProviderId, TokenSet, TokenSwap, VaultError,
+    EventKind, MarketplaceKey, Metadata, NewInstall, ProviderId, Timestamp, TokenSet, TokenSwap,
+    VaultError,
 };
 
 use super::keyring::Keyring;
@@ -62,6 +63,24 @@ impl SqlVault {
     fn decode_all(&self, rows: Vec<StoredRow>) -> Result<Vec<Connection>, VaultError> {
         rows.into_iter().map(|row| self.decode(row)).collect()
     }
+
+    /// The rows of `SELECT {COLUMNS} … WHERE …` with a timestamp `$1` and a limit `$2`.
+    async fn rows_by_time(
+        &self,
+        condition: &str,
+        at: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<StoredRow>, VaultError> {
+        let sql = format!("SELECT {COLUMNS} FROM connections WHERE {condition} LIMIT $2");
+        Ok(on_pool!(&self.database, pool => {
+            sqlx::query_as(&sql)
+                .bind(at.as_millis())
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(sql_error)?
+        }))
+    }
 }
 
 /// Writes `event` with the statement executor `$tx`.
@@ -94,6 +113,20 @@ macro_rules! reload_and_emit {
             insert_event!(&mut *$tx, &event);
         }
         connection
+    }};
+}
+
+/// Runs `$query`, an `UPDATE` of connection `$id`, in a transaction. When it changed the row,
+/// returns `Ok(Some(connection))` after writing `$event` about it; otherwise `Ok(None)`.
+macro_rules! update_and_emit {
+    ($self:ident, $id:expr, $event:expr, $query:expr) => {{
+        in_transaction!(&$self.database, tx => {
+            let updated = $query.execute(&mut *tx).await.map_err(sql_error)?;
+            if updated.rows_affected() == 0 {
+                return Ok(None);
+            }
+            Ok(Some(reload_and_emit!($self, tx, $id, Some($event))))
+        })
     }};
 }
 
@@ -132,7 +165,7 @@ impl ConnectionVault for SqlVault {
                             "UPDATE connections SET account = COALESCE($1, account), status = $2, \
                              scopes = $3, metadata = $4, token_key_id = $5, access_token = $6, \
                              refresh_token = $7, expires_at = $8, revision = revision + 1, \
-                             updated_at = $9 WHERE id = $10",
+                             updated_at = $9, revoke_retry_at = NULL WHERE id = $10",
                         )
                         .bind(account)
                         .bind(install.status.as_str())
@@ -273,7 +306,7 @@ impl ConnectionVault for SqlVault {
         } else {
             "UPDATE connections SET status = $1, updated_at = $2, token_key_id = NULL, \
              access_token = NULL, refresh_token = NULL, expires_at = NULL, \
-             revision = revision + 1 WHERE id = $3"
+             revoke_retry_at = NULL, revision = revision + 1 WHERE id = $3"
         };
         in_transaction!(&self.database, tx => {
             let updated = sqlx::query(sql)
@@ -295,13 +328,19 @@ impl ConnectionVault for SqlVault {
         id: ConnectionId,
         expected_revision: i64,
         tokens: TokenSet,
+        metadata: Option<Metadata>,
     ) -> Result<TokenSwap, VaultError> {
         let now = self.clock.now().as_millis();
         let sealed = seal(&self.keys, id, &tokens)?;
+        let metadata = metadata
+            .map(|metadata| serde_json::to_string(&metadata))
+            .transpose()
+            .map_err(|e| VaultError::Corrupt(e.to_string()))?;
         let swapped = on_pool!(&self.database, pool => {
             sqlx::query(
                 "UPDATE connections SET token_key_id = $1, access_token = $2, refresh_token = $3, \
-                 expires_at = $4, revision = revision + 1, updated_at = $5 \
+                 expires_at = $4, revision = revision + 1, updated_at = $5, \
+                 metadata = COALESCE($8, metadata) \
                  WHERE id = $6 AND revision = $7 AND status IN ('pending', 'active')",
             )
             .bind(&sealed.key_id)
@@ -311,6 +350,7 @@ impl ConnectionVault for SqlVault {
             .bind(now)
             .bind(id.to_string())
             .bind(expected_revision)
+            .bind(metadata)
             .execute(pool)
             .await
             .map_err(sql_error)?
@@ -325,6 +365,107 @@ impl ConnectionVault for SqlVault {
         })
     }
 
+    async fn revoke_unchanged(
+        &self,
+        id: ConnectionId,
+        expected_revision: i64,
+    ) -> Result<Option<Connection>, VaultError> {
+        let now = self.clock.now().as_millis();
+        update_and_emit!(
+            self,
+            id,
+            EventKind::ConnectionRevoked,
+            sqlx::query(
+                "UPDATE connections SET status = 'revoked', updated_at = $1, token_key_id = NULL, \
+                 access_token = NULL, refresh_token = NULL, expires_at = NULL, \
+                 revision = revision + 1 \
+                 WHERE id = $2 AND revision = $3 AND status IN ('pending', 'active')",
+            )
+            .bind(now)
+            .bind(id.to_string())
+            .bind(expected_revision)
+        )
+    }
+
+    async fn uninstall(
+        &self,
+        id: ConnectionId,
+        revoke_retry_at: Option<Timestamp>,
+    ) -> Result<Option<Connection>, VaultError> {
+        let now = self.clock.now().as_millis();
+        let sql = if revoke_retry_at.is_some() {
+            "UPDATE connections SET status = 'uninstalled', updated_at = $1, \
+             revoke_retry_at = $2, revision = revision + 1 \
+             WHERE id = $3 AND status <> 'uninstalled'"
+        } else {
+            "UPDATE connections SET status = 'uninstalled', updated_at = $1, \
+             revoke_retry_at = $2, token_key_id = NULL, access_token = NULL, \
+             refresh_token = NULL, expires_at = NULL, revision = revision + 1 \
+             WHERE id = $3 AND status <> 'uninstalled'"
+        };
+        update_and_emit!(
+            self,
+            id,
+            EventKind::InstallationUninstalled,
+            sqlx::query(sql)
+                .bind(now)
+                .bind(revoke_retry_at.map(Timestamp::as_millis))
+                .bind(id.to_string())
+        )
+    }
+
+    async fn revocations_due(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Connection>, VaultError> {
+        let rows = self
+            .rows_by_time(
+                "revoke_retry_at IS NOT NULL AND revoke_retry_at <= $1 \
+                 AND status = 'uninstalled' ORDER BY revoke_retry_at",
+                now,
+                limit,
+            )
+            .await?;
+        self.decode_all(rows)
+    }
+
+    async fn settle_revocation(
+        &self,
+        id: ConnectionId,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), VaultError> {
+        let sql = if retry_at.is_some() {
+            "UPDATE connections SET revoke_retry_at = $1 \
+             WHERE id = $2 AND revoke_retry_at IS NOT NULL AND status = 'uninstalled'"
+        } else {
+            "UPDATE connections SET revoke_retry_at = $1, token_key_id = NULL, \
+             access_token = NULL, refresh_token = NULL, expires_at = NULL \
+             WHERE id = $2 AND revoke_retry_at IS NOT NULL AND status = 'uninstalled'"
+        };
+        on_pool!(&self.database, pool => {
+            sqlx::query(sql)
+                .bind(retry_at.map(Timestamp::as_millis))
+                .bind(id.to_string())
+                .execute(pool)
+                .await
+                .map_err(sql_error)?;
+        });
+        Ok(())
+    }
+
+    async fn expiring(&self, before: Timestamp, limit: i64) -> Result<Vec<Connection>, VaultError> {
+        let rows = self
+            .rows_by_time(
+                "status = 'active' AND expires_at IS NOT NULL AND expires_at < $1 \
+                 ORDER BY expires_at",
+                before,
+                limit,
+            )
+            .await?;
+        rows.into_iter().map(StoredRow::into_metadata).collect()
+    }
+
     async fn publish(&self, event: Event) -> Result<(), VaultError> {
         on_pool!(&self.database, pool => insert_event!(pool, &event));
         Ok(())
@@ -335,39 +476,30 @@ impl ConnectionVault for SqlVault {
         before: installgate_core::Timestamp,
         limit: i64,
     ) -> Result<Vec<Connection>, VaultError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM connections WHERE status = 'pending' AND updated_at < $1 \
-             ORDER BY updated_at LIMIT $2"
-        );
-        let rows: Vec<StoredRow> = on_pool!(&self.database, pool => {
-            sqlx::query_as(&sql)
-                .bind(before.as_millis())
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-                .map_err(sql_error)?
-        });
+        let rows = self
+            .rows_by_time(
+                "status = 'pending' AND updated_at < $1 ORDER BY updated_at",
+                before,
+                limit,
+            )
+            .await?;
         self.decode_all(rows)
     }
 
     async fn expire_pending(&self, id: ConnectionId) -> Result<Option<Connection>, VaultError> {
         let now = self.clock.now().as_millis();
-        in_transaction!(&self.database, tx => {
-            let updated = sqlx::query(
+        update_and_emit!(
+            self,
+            id,
+            EventKind::ConnectionRevoked,
+            sqlx::query(
                 "UPDATE connections SET status = 'revoked', updated_at = $1, token_key_id = NULL, \
                  access_token = NULL, refresh_token = NULL, expires_at = NULL, \
                  revision = revision + 1 WHERE id = $2 AND status = 'pending'",
             )
             .bind(now)
             .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(sql_error)?;
-            if updated.rows_affected() == 0 {
-                return Ok(None);
-            }
-            Ok(Some(reload_and_emit!(self, tx, id, Some(EventKind::ConnectionRevoked))))
-        })
+        )
     }
 
     async fn list(

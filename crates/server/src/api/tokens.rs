@@ -1,0 +1,104 @@
+//! `POST /api/v1/connections/{id}/access-token`: a valid access token, refreshed first when it
+//! expires within the margin or when the caller asks.
+
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{ApiClient, connections};
+use crate::errors::{ApiError, AppError, ErrorBody};
+use crate::services::Services;
+
+/// Largest request body accepted.
+const MAX_BODY_BYTES: usize = 4096;
+
+/// The request body; it may be left out.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessTokenRequest {
+    /// Refresh even if the token is still valid (after the marketplace rejected it, say).
+    #[serde(default)]
+    pub force_refresh: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessTokenResponse {
+    pub connection_id: String,
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: &'static str,
+    /// RFC 3339; `null` when the marketplace gave no lifetime.
+    pub expires_at: Option<String>,
+    /// Pipedrive only: the company's API base URL, which every API call must use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_domain: Option<String>,
+}
+
+fn read_request(body: &[u8]) -> Result<AccessTokenRequest, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(AccessTokenRequest::default());
+    }
+    serde_json::from_slice(body).map_err(|_| {
+        AppError::BadRequest(
+            "the body must be empty or a JSON object like {\"force_refresh\": true}".into(),
+        )
+    })
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/connections/{id}/access-token",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection id (a UUID)")),
+    request_body(content = Option<AccessTokenRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A valid access token", body = AccessTokenResponse),
+        (status = 400, description = "Malformed id or body", body = ErrorBody),
+        (status = 401, description = "No valid API key", body = ErrorBody),
+        (status = 404, description = "No such connection for this key", body = ErrorBody),
+        (status = 409, description = "The connection is revoked or uninstalled (`connection_inactive`), or cannot be refreshed (`conflict`)", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 502, description = "The marketplace refused the refresh or answered nonsense", body = ErrorBody),
+        (status = 503, description = "The marketplace or a backend is unavailable; retry after `Retry-After` seconds", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn access_token(
+    services: web::Data<Services>,
+    client: ApiClient,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let id = connections::parse_id(&path)?;
+    let body = payload
+        .to_bytes_limited(MAX_BODY_BYTES)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge)?
+        .map_err(|_| AppError::BadRequest("the body cannot be read".into()))?;
+    let request = read_request(&body)?;
+    let token = match services.tokens.cached(id).await {
+        Some(token) if !request.force_refresh => token,
+        _ => {
+            // Only connections this key may see are loaded or refreshed.
+            connections::find_visible(&services, &client, id).await?;
+            services
+                .tokens
+                .access_token(id, request.force_refresh)
+                .await
+                .map_err(|error| AppError::from(error.as_ref()))?
+        }
+    };
+    if !client.may_see(&token.app) {
+        return Err(AppError::NotFound.into());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .json(AccessTokenResponse {
+            connection_id: id.to_string(),
+            access_token: token.access_token.expose().to_owned(),
+            token_type: "bearer",
+            expires_at: token.expires_at.map(|at| at.to_rfc3339()),
+            api_domain: token.api_domain.clone(),
+        }))
+}

@@ -1,0 +1,124 @@
+//! Background work on tokens: renewing those about to expire (optional per replica), and
+//! retrying revokes at providers that were down when a connection was disconnected.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use installgate_core::{
+    AppDirectory, Clock, Connection, ConnectionVault, ProviderError, ProviderId,
+};
+use tokio::time::Instant;
+
+use super::Tokens;
+use crate::settings::TokenSettings;
+
+/// Connections looked at per pass.
+const BATCH: i64 = 200;
+/// A revoke that keeps failing is given up after this long; the grant then ends when the
+/// marketplace expires it.
+const GIVE_UP_REVOKE_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Renews the tokens of active connections that expire within the lead time, at most
+/// `background_rate_per_second` refreshes per provider.
+pub async fn refresh_expiring(
+    tokens: Tokens,
+    vault: Arc<dyn ConnectionVault>,
+    clock: Arc<dyn Clock>,
+    settings: TokenSettings,
+) {
+    let gap = Duration::from_secs(1) / settings.background_rate_per_second;
+    let mut next_slot: HashMap<ProviderId, Instant> = HashMap::new();
+    let mut ticks = tokio::time::interval(settings.background_interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let before = clock.now().plus(settings.background_lead);
+        let due = match vault.expiring(before, BATCH).await {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::warn!(%error, "background refresh: cannot list expiring connections");
+                continue;
+            }
+        };
+        for connection in due {
+            let slot = next_slot
+                .entry(connection.provider.clone())
+                .or_insert_with(Instant::now);
+            tokio::time::sleep_until(*slot).await;
+            *slot = Instant::now().max(*slot) + gap;
+            match tokens
+                .renew_expiring(connection.id, settings.background_lead)
+                .await
+            {
+                Ok(true) => {
+                    tracing::info!(connection = %connection.id, "background refresh: renewed")
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(%error, connection = %connection.id, "background refresh failed")
+                }
+            }
+        }
+    }
+}
+
+/// Revokes a connection's grant at its provider.
+pub async fn revoke_at_provider(
+    apps: &dyn AppDirectory,
+    connection: &Connection,
+) -> Result<(), ProviderError> {
+    let Some(tokens) = &connection.tokens else {
+        return Ok(());
+    };
+    let Some((credentials, provider)) = apps.lookup(&connection.app) else {
+        return Err(ProviderError::Unacceptable(
+            "the connection's app is not configured".into(),
+        ));
+    };
+    provider.revoke(&credentials, tokens).await
+}
+
+/// Retries the revokes at providers that failed when connections were disconnected.
+pub async fn retry_revocations(
+    vault: Arc<dyn ConnectionVault>,
+    apps: Arc<dyn AppDirectory>,
+    clock: Arc<dyn Clock>,
+    settings: TokenSettings,
+) {
+    let mut ticks = tokio::time::interval(settings.revoke_retry.min(Duration::from_secs(10)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let now = clock.now();
+        let due = match vault.revocations_due(now, BATCH).await {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::warn!(%error, "cannot list pending revokes");
+                continue;
+            }
+        };
+        for connection in due {
+            let retry_at = match revoke_at_provider(apps.as_ref(), &connection).await {
+                Ok(()) => {
+                    tracing::info!(connection = %connection.id, "revoked at the provider on retry");
+                    None
+                }
+                Err(error)
+                    if error.is_transient()
+                        && now.since(connection.updated_at) < GIVE_UP_REVOKE_AFTER =>
+                {
+                    tracing::warn!(%error, connection = %connection.id, "revoke at the provider failed again");
+                    Some(now.plus(settings.revoke_retry))
+                }
+                Err(error) => {
+                    tracing::warn!(%error, connection = %connection.id, "revoke at the provider given up");
+                    None
+                }
+            };
+            if let Err(error) = vault.settle_revocation(connection.id, retry_at).await {
+                tracing::warn!(%error, connection = %connection.id, "cannot record a revoke attempt");
+            }
+        }
+    }
+}
