@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api;
+mod browser;
 mod config;
 mod external_login;
 mod health;

@@ -13,6 +13,7 @@
 
 mod app;
 mod browser;
+mod chrome;
 mod database;
 mod postgres;
 mod receiver;
@@ -21,6 +22,7 @@ mod seed;
 
 pub use app::{TestApp, spawn_app, test_sources};
 pub use browser::{Browser, SESSION_COOKIE, hidden_input, location};
+pub use chrome::Chrome;
 pub use database::TestDatabase;
 pub use postgres::FreshPostgres;
 pub use receiver::{Received, Receiver};

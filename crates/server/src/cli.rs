@@ -39,6 +39,23 @@ pub enum Command {
     /// Vendor API keys.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Try every install locally: the gateway, a simulated HubSpot and a simulated Pipedrive,
+    /// wired together, with a page that lists the demo apps, connections and events.
+    Sandbox {
+        /// The sandbox page's port; the gateway and the simulators take the next three.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Keep the database and the generated configuration here (default: a temporary
+        /// directory removed at exit).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Keep state in this Redis instead of memory (`redis://127.0.0.1:6379`).
+        #[arg(long, value_name = "URL")]
+        redis: Option<String>,
+        /// Use this PostgreSQL database instead of SQLite (`postgres://…`).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -293,3 +293,22 @@ pub fn api_key(command: ApiKeyCommand) -> ExitCode {
         }
     }
 }
+
+/// `installgate sandbox`.
+pub async fn sandbox(options: crate::sandbox::SandboxOptions) -> ExitCode {
+    let log = match crate::settings::load(&Sources::defaults_only()) {
+        Ok(settings) => settings.log,
+        Err(problems) => {
+            eprintln!("{problems}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(&log);
+    match crate::sandbox::run(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("the sandbox could not start: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub mod park;
 pub mod pending;
 pub mod providers;
 pub mod routes;
+pub mod sandbox;
 pub mod services;
 pub mod session;
 pub mod settings;

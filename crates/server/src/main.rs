@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use installgate_server::cli::{Cli, Command};
 use installgate_server::commands;
+use installgate_server::sandbox::SandboxOptions;
 use installgate_server::settings::Sources;
 
 #[tokio::main]
@@ -17,5 +18,19 @@ async fn main() -> ExitCode {
         Command::Events(command) => commands::events(&sources, command).await,
         Command::Accounts(command) => commands::accounts(&sources, command).await,
         Command::ApiKey(command) => commands::api_key(command),
+        Command::Sandbox {
+            port,
+            data_dir,
+            redis,
+            database,
+        } => {
+            commands::sandbox(SandboxOptions {
+                port,
+                data_dir,
+                redis_url: redis,
+                database_url: database,
+            })
+            .await
+        }
     }
 }

@@ -15,7 +15,6 @@ pub fn layout(title: &str, content: Markup) -> String {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
                 title { (title) " · Installgate" }
                 style { (STYLE) }
             }
@@ -52,20 +51,48 @@ mod tests {
     }
 }
 
+/// The install a sign-in or sign-up page is part of.
+#[derive(Debug, Clone)]
+pub struct Installing {
+    pub app: String,
+    pub provider: String,
+    /// The marketplace's name, for people.
+    pub marketplace: String,
+}
+
 /// What a sign-in or sign-up page says it is for.
 #[derive(Debug, Clone, Default)]
 pub struct Purpose {
-    /// The app being installed and the marketplace it comes from, when the user is mid-install.
-    pub installing: Option<(String, String)>,
+    /// The app being installed, when the user is mid-install.
+    pub installing: Option<Installing>,
 }
 
 impl Purpose {
     fn line(&self, action: &str) -> String {
         match &self.installing {
-            Some((app, marketplace)) => {
-                format!("{action} to continue installing {app} from {marketplace}.")
-            }
+            Some(installing) => format!(
+                "{action} to continue installing {} from {}.",
+                installing.app, installing.marketplace
+            ),
             None => format!("{action} to manage your marketplace connections."),
+        }
+    }
+
+    /// `path` with the install it belongs to in its query (`app`, `provider`), so that the
+    /// next page keeps naming the install and keeps the app's framing policy.
+    fn carried(&self, path: &str, resume: Option<&str>) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(token) = resume {
+            query.append_pair("resume", token);
+        }
+        if let Some(installing) = &self.installing {
+            query
+                .append_pair("app", &installing.app)
+                .append_pair("provider", &installing.provider);
+        }
+        match query.finish() {
+            query if query.is_empty() => path.to_owned(),
+            query => format!("{path}?{query}"),
         }
     }
 }
@@ -89,13 +116,6 @@ fn hidden_fields(form: &AccountForm<'_>) -> Markup {
     }
 }
 
-fn with_resume(path: &str, resume: Option<&str>) -> String {
-    match resume {
-        Some(token) => format!("{path}?resume={token}"),
-        None => path.to_owned(),
-    }
-}
-
 const FORM_STYLE: &str = "label{display:block;margin:.75rem 0 .25rem}input[type=email],\
 input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;font:inherit}\
 button{margin-top:1rem;padding:.5rem 1rem;font:inherit}.error{color:#b00020}";
@@ -110,7 +130,7 @@ pub fn sign_in(form: &AccountForm<'_>) -> String {
             @if let Some(error) = form.error {
                 p class="error" role="alert" { (error) }
             }
-            form method="post" action="/account/sign-in" {
+            form method="post" action=(form.purpose.carried("/account/sign-in", None)) {
                 (hidden_fields(form))
                 label for="email" { "Email" }
                 input id="email" name="email" type="email" autocomplete="username" required value=(form.email);
@@ -118,7 +138,7 @@ pub fn sign_in(form: &AccountForm<'_>) -> String {
                 input id="password" name="password" type="password" autocomplete="current-password" required;
                 button type="submit" { "Sign in" }
             }
-            p { "No account yet? " a href=(with_resume("/account/sign-up", form.resume)) { "Sign up" } }
+            p { "No account yet? " a href=(form.purpose.carried("/account/sign-up", form.resume)) { "Sign up" } }
         },
     )
 }
@@ -133,7 +153,7 @@ pub fn sign_up(form: &AccountForm<'_>) -> String {
             @if let Some(error) = form.error {
                 p class="error" role="alert" { (error) }
             }
-            form method="post" action="/account/sign-up" {
+            form method="post" action=(form.purpose.carried("/account/sign-up", None)) {
                 (hidden_fields(form))
                 label for="email" { "Email" }
                 input id="email" name="email" type="email" autocomplete="username" required value=(form.email);
@@ -141,7 +161,7 @@ pub fn sign_up(form: &AccountForm<'_>) -> String {
                 input id="password" name="password" type="password" autocomplete="new-password" required minlength="10";
                 button type="submit" { "Create account" }
             }
-            p { "Have an account? " a href=(with_resume("/account/sign-in", form.resume)) { "Sign in" } }
+            p { "Have an account? " a href=(form.purpose.carried("/account/sign-in", form.resume)) { "Sign in" } }
         },
     )
 }

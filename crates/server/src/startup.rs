@@ -22,7 +22,7 @@ use crate::accounts::{AssertionVerifier, Passwords, SignIn};
 use crate::api;
 use crate::middleware::{self, QueryLimit};
 use crate::providers::{ConfiguredApps, Providers};
-use crate::routes::{account, claim, fallback, health, install, uninstall};
+use crate::routes::{account, claim, fallback, framing, health, install, uninstall};
 use crate::services::Services;
 use crate::session::{self, GatewaySessionStore};
 use crate::settings::{AccountMode, Settings, StateBackend, StateSettings};
@@ -285,7 +285,7 @@ fn build_server(
             .service(web::resource("/readyz").get(health::readyz))
             .service(
                 web::scope("/install/{provider}/{app}")
-                    .wrap(from_fn(install::frame_ancestors))
+                    .wrap(from_fn(framing::frame_ancestors))
                     .service(
                         web::resource("")
                             .get(install::install)
@@ -311,6 +311,7 @@ fn build_server(
             )
             .service(
                 web::scope("/account")
+                    .wrap(from_fn(framing::frame_ancestors))
                     .service(web::resource("/").get(account::home))
                     .service(
                         web::resource("/sign-in")

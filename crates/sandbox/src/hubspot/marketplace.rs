@@ -3,6 +3,11 @@
 //! install URL (`step=authorize&returnUrl=…`) in a new window; the review-and-connect dialog;
 //! then `step=finalize&code[&state]&returnUrl=…` loaded in a frame; and a landing page that says
 //! whether the install finished.
+//!
+//! HubSpot also asks that the install URL work "in an embedded browser context". The variant
+//! `/marketplace/{client_id}?sign_in=frame` loads the sign-in step in a frame of the marketplace
+//! page instead of a new window, so that the app's pages, forms and cookies must all work
+//! framed by another site.
 
 use actix_web::{HttpResponse, web};
 use maud::{DOCTYPE, Markup, html};
@@ -68,7 +73,17 @@ async fn listing(state: web::Data<SimState>) -> HttpResponse {
     )
 }
 
-async fn install(state: web::Data<SimState>, path: web::Path<String>) -> HttpResponse {
+#[derive(Deserialize)]
+struct InstallQuery {
+    /// `frame` loads the sign-in step in a frame instead of a new window.
+    sign_in: Option<String>,
+}
+
+async fn install(
+    state: web::Data<SimState>,
+    path: web::Path<String>,
+    query: web::Query<InstallQuery>,
+) -> HttpResponse {
     let Some(app) = state.app(&path) else {
         return HttpResponse::NotFound().body("unknown app");
     };
@@ -86,12 +101,18 @@ async fn install(state: web::Data<SimState>, path: web::Path<String>) -> HttpRes
         &app.redirect_uri,
         &[("returnUrl", &consent), ("step", "authorize")],
     );
+    let framed = query.sign_in.as_deref() == Some("frame");
     page(
         "Install",
         html! {
             h1 { "Install " (app.name) }
-            p { "Sign in to " (app.name) " to continue. A new window opens." }
-            a id="sign-in" href=(sign_in) target="_blank" rel="opener" { "Sign in" }
+            @if framed {
+                p { "Sign in to " (app.name) " to continue." }
+                iframe id="sign-in-frame" title="Sign in" src=(sign_in) {}
+            } @else {
+                p { "Sign in to " (app.name) " to continue. A new window opens." }
+                a id="sign-in" href=(sign_in) target="_blank" rel="opener" { "Sign in" }
+            }
         },
     )
 }
@@ -115,7 +136,8 @@ async fn consent(
         html! {
             h1 { "Connect " (app.name) }
             p { "Required access: " (app.scopes.join(", ")) }
-            form method="get" action=(format!("/marketplace/{}/connect", app.client_id)) {
+            // The dialog may open inside the sign-in frame: connecting takes the whole window.
+            form method="get" target="_top" action=(format!("/marketplace/{}/connect", app.client_id)) {
                 input type="hidden" name="flow" value=(query.flow);
                 @if let Some(s) = &query.state { input type="hidden" name="state" value=(s); }
                 label { "Portal (hub id) " input name="hub_id" value="4242"; }

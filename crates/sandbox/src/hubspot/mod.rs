@@ -61,9 +61,23 @@ impl std::fmt::Debug for HubSpotSimulator {
 impl HubSpotSimulator {
     /// Starts on `127.0.0.1:port` (0 for any free port).
     pub async fn start(apps: Vec<SimulatedApp>, port: u16) -> std::io::Result<Self> {
+        Self::start_with_pages_on(apps, port, "127.0.0.1").await
+    }
+
+    /// Starts on `127.0.0.1:port`, with the marketplace pages (and so every return URL) named
+    /// by `pages_host` instead, for example `localhost`: a browser then treats the gateway at
+    /// `127.0.0.1` as another site, as it treats an app's domain on `app.hubspot.com`.
+    pub async fn start_with_pages_on(
+        apps: Vec<SimulatedApp>,
+        port: u16,
+        pages_host: &str,
+    ) -> std::io::Result<Self> {
         let (url, state, handle) = crate::server::start(
             port,
-            |url| Arc::new(SimState::new(apps, url)),
+            |url| {
+                let pages_url = url.replacen("127.0.0.1", pages_host, 1);
+                Arc::new(SimState::new(apps, pages_url))
+            },
             |config| {
                 oauth::routes(config);
                 marketplace::routes(config);
@@ -75,6 +89,11 @@ impl HubSpotSimulator {
     /// The base URL, e.g. `http://127.0.0.1:4001`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The base URL of the marketplace pages, e.g. `http://localhost:4001`.
+    pub fn pages_url(&self) -> &str {
+        &self.state.base_url
     }
 
     /// The token endpoint, for an app's `token_url`.

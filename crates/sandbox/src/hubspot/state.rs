@@ -37,7 +37,7 @@ pub struct IssuedToken {
 
 pub struct SimState {
     pub apps: Vec<SimulatedApp>,
-    /// The simulator's own base URL, for the return URLs it hands apps.
+    /// The base URL of the marketplace pages, for the return URLs it hands apps.
     pub base_url: String,
     codes: Mutex<HashMap<String, IssuedCode>>,
     /// Access tokens.

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::{SignInRefused, current_account};
 use crate::errors::{AppError, PageError};
-use crate::pages::{self, AccountForm, ConnectionLine, Purpose};
-use crate::routes::respond::{html, see_other};
+use crate::pages::{self, AccountForm, ConnectionLine, Installing, Purpose};
+use crate::routes::respond::{form_html, html, see_other};
 use crate::services::Services;
 use crate::session::GatewaySession;
 use crate::settings::AccountMode;
@@ -32,7 +32,11 @@ impl PageQuery {
                 .ok()
                 .and_then(|id| services.settings.apps.get(&id))
                 .filter(|settings| settings.provider.as_str() == provider)
-                .map(|settings| (settings.id.to_string(), pages::marketplace_name(provider))),
+                .map(|settings| Installing {
+                    app: settings.id.to_string(),
+                    provider: provider.to_owned(),
+                    marketplace: pages::marketplace_name(provider),
+                }),
             _ => None,
         };
         Purpose { installing }
@@ -166,7 +170,7 @@ async fn form_page(
         FormKind::SignIn => pages::sign_in(&form),
         FormKind::SignUp => pages::sign_up(&form),
     };
-    Ok(html(actix_web::http::StatusCode::OK, page))
+    Ok(form_html(actix_web::http::StatusCode::OK, page))
 }
 
 pub async fn sign_in_page(
@@ -239,6 +243,7 @@ fn form_again(
     session: &GatewaySession,
     kind: FormKind,
     form: &CredentialsForm,
+    purpose: Purpose,
     error: &str,
 ) -> Result<HttpResponse, AppError> {
     let csrf_token = session.csrf_token()?;
@@ -247,14 +252,14 @@ fn form_again(
         resume: clean_resume(form.resume.as_deref()),
         email: &form.email,
         error: Some(error),
-        purpose: Purpose::default(),
+        purpose,
     };
     Ok(match kind {
-        FormKind::SignIn => html(
+        FormKind::SignIn => form_html(
             actix_web::http::StatusCode::UNAUTHORIZED,
             pages::sign_in(&again),
         ),
-        FormKind::SignUp => html(
+        FormKind::SignUp => form_html(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
             pages::sign_up(&again),
         ),
@@ -265,6 +270,7 @@ pub async fn sign_in(
     services: web::Data<Services>,
     session: GatewaySession,
     request: HttpRequest,
+    query: web::Query<PageQuery>,
     form: web::Form<CredentialsForm>,
 ) -> Result<HttpResponse, PageError> {
     let mut form = accepted(&services, &session, &request, form.into_inner())?;
@@ -285,7 +291,14 @@ pub async fn sign_in(
         Err(SignInRefused::Throttled(wait)) => Err(AppError::TooManyRequests(wait).into()),
         Err(SignInRefused::Invalid) => {
             let error = "The email address or the password is not right.";
-            Ok(form_again(&session, FormKind::SignIn, &form, error)?)
+            let purpose = query.purpose(&services);
+            Ok(form_again(
+                &session,
+                FormKind::SignIn,
+                &form,
+                purpose,
+                error,
+            )?)
         }
     }
 }
@@ -294,6 +307,7 @@ pub async fn sign_up(
     services: web::Data<Services>,
     session: GatewaySession,
     request: HttpRequest,
+    query: web::Query<PageQuery>,
     form: web::Form<CredentialsForm>,
 ) -> Result<HttpResponse, PageError> {
     let mut form = accepted(&services, &session, &request, form.into_inner())?;
@@ -325,7 +339,14 @@ pub async fn sign_up(
         },
     };
     let error = problem.unwrap_or_default();
-    Ok(form_again(&session, FormKind::SignUp, &form, &error)?)
+    let purpose = query.purpose(&services);
+    Ok(form_again(
+        &session,
+        FormKind::SignUp,
+        &form,
+        purpose,
+        &error,
+    )?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -455,7 +476,7 @@ pub async fn home(
         .as_ref()
         .map_or_else(|| account.id.to_string(), ToString::to_string);
     let csrf_token = session.csrf_token()?;
-    Ok(html(
+    Ok(form_html(
         actix_web::http::StatusCode::OK,
         pages::account_home(&who, &lines, &csrf_token),
     ))

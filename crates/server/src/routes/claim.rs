@@ -17,7 +17,7 @@ use crate::errors::{AppError, PageError};
 use crate::pages::{self, ConnectionOffer};
 use crate::providers::{credentials, resolve};
 use crate::routes::account::sign_in_then;
-use crate::routes::respond::{html, install_failure, to_setup};
+use crate::routes::respond::{form_html, html, install_failure, to_setup};
 use crate::services::Services;
 use crate::session::{GatewaySession, PendingInstall};
 use crate::settings::AppSettings;
@@ -95,7 +95,7 @@ pub async fn hold_and_ask(
                 confirm_action: format!("/install/{}/{}/confirm", app.provider, app.id),
             };
             let csrf_token = session.csrf_token()?;
-            Ok(html(
+            Ok(form_html(
                 actix_web::http::StatusCode::OK,
                 pages::confirm_connection(&offer, &csrf_token),
             ))

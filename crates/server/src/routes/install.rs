@@ -1,10 +1,6 @@
 //! `GET /install/{provider}/{app}`, the one URL registered at a marketplace, and
 //! `GET /connect/{provider}/{app}`, which starts an install from the vendor's own pages.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
     Account, AppCredentials, AuthorizationCode, ConnectionStatus, ConnectionVault as _, Event,
@@ -306,40 +302,4 @@ pub async fn connect(
             .authorize_url(&install.credentials, &state)
             .as_str(),
     ))
-}
-
-/// Every response of the install routes, errors included, may be framed by the app's
-/// marketplace origins and no others.
-pub async fn frame_ancestors(
-    request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let policy = {
-        let services = request.app_data::<web::Data<Services>>();
-        let provider = request
-            .match_info()
-            .get("provider")
-            .unwrap_or_default()
-            .to_owned();
-        let app = request
-            .match_info()
-            .get("app")
-            .unwrap_or_default()
-            .to_owned();
-        services
-            .and_then(|services| {
-                let (app, provider) =
-                    resolve(&services.settings, &services.providers, &provider, &app)?;
-                let origins = provider.frame_ancestors(&credentials(&services.settings, app));
-                Some(format!("frame-ancestors 'self' {}", origins.join(" ")))
-            })
-            .unwrap_or_else(|| "frame-ancestors 'none'".to_owned())
-    };
-    let mut response = next.call(request).await?;
-    if let Ok(value) = HeaderValue::from_str(policy.trim_end()) {
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-        headers.remove(header::X_FRAME_OPTIONS);
-    }
-    Ok(response)
 }

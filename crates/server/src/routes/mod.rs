@@ -3,6 +3,7 @@
 pub mod account;
 pub mod claim;
 pub mod fallback;
+pub mod framing;
 pub mod health;
 pub mod install;
 mod respond;

@@ -29,6 +29,16 @@ pub fn html(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
+/// A page with a form that posts back to the gateway. Under `Referrer-Policy: no-referrer`
+/// browsers send `Origin: null` with a form post, which the CSRF check must refuse; under
+/// `same-origin` they send the gateway's origin to the gateway and nothing to anyone else.
+pub fn form_html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
+        .body(body)
+}
+
 /// On to the app's setup page with the connection id, or the account page without one.
 pub fn to_setup(app: &AppSettings, connection: &Connection) -> HttpResponse {
     let location = match &app.setup_url {

@@ -219,6 +219,8 @@ pub struct AppSettings {
     pub setup_url: Option<Url>,
     /// Overrides the provider's default list of return hosts.
     pub return_hosts: Option<AllowedHosts>,
+    /// Overrides the provider's default origins that may frame the install route.
+    pub frame_ancestors: Option<Vec<String>>,
     pub authorize_url: Option<Url>,
     pub token_url: Option<Url>,
     pub api_base_url: Option<Url>,

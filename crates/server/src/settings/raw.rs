@@ -83,6 +83,7 @@ pub(super) struct RawApp {
     pub allow_loopback_return_urls: bool,
     pub setup_url: Option<String>,
     pub return_hosts: Option<Vec<String>>,
+    pub frame_ancestors: Option<ListOrCommas>,
     pub authorize_url: Option<String>,
     pub token_url: Option<String>,
     pub api_base_url: Option<String>,

@@ -740,6 +740,22 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
             .map_err(|error| report.add(at("return_hosts"), error.to_string()))
             .ok(),
     };
+    let frame_ancestors = match raw.frame_ancestors {
+        None => Some(None),
+        Some(origins) => origins
+            .into_vec()
+            .iter()
+            .map(|origin| web_origin(origin))
+            .collect::<Option<Vec<String>>>()
+            .map(Some)
+            .or_else(|| {
+                report.add(
+                    at("frame_ancestors"),
+                    "every entry must be an origin such as https://app.example.com or http://127.0.0.1:8082",
+                );
+                None
+            }),
+    };
     Some(AppSettings {
         id,
         provider: provider?,
@@ -752,8 +768,22 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
         allow_loopback_return_urls: raw.allow_loopback_return_urls,
         setup_url: setup_url?,
         return_hosts: return_hosts?,
+        frame_ancestors: frame_ancestors?,
         authorize_url: authorize_url?,
         token_url: token_url?,
         api_base_url: api_base_url?,
     })
+}
+
+/// `scheme://host[:port]` of an http(s) origin written without path, query or credentials.
+fn web_origin(input: &str) -> Option<String> {
+    let url = Url::parse(input).ok()?;
+    let bare = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none();
+    bare.then(|| url.origin().ascii_serialization())
 }

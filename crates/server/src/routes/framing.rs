@@ -1,0 +1,65 @@
+//! Which origins may frame a page: the app's marketplace origins on the pages of its install
+//! (the install routes, and the sign-in and sign-up pages an install leads to), `'none'`
+//! everywhere else.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::web;
+use serde::Deserialize;
+
+use crate::providers::{credentials, resolve};
+use crate::services::Services;
+
+/// The install a page belongs to, as its query names it (`/account/…?app=…&provider=…`).
+#[derive(Deserialize)]
+struct InstallQuery {
+    app: Option<String>,
+    provider: Option<String>,
+}
+
+/// The `(provider, app)` a request belongs to: its path's, or else its query's.
+fn install_of(request: &ServiceRequest) -> Option<(String, String)> {
+    let info = request.match_info();
+    if let (Some(provider), Some(app)) = (info.get("provider"), info.get("app")) {
+        return Some((provider.to_owned(), app.to_owned()));
+    }
+    let query = web::Query::<InstallQuery>::from_query(request.query_string()).ok()?;
+    let InstallQuery { app, provider } = query.into_inner();
+    Some((provider?, app?))
+}
+
+/// `frame-ancestors` for a request: the app's marketplace origins when it belongs to the install
+/// of a configured app, `'none'` otherwise.
+fn policy(request: &ServiceRequest) -> String {
+    let services = request.app_data::<web::Data<Services>>();
+    services
+        .zip(install_of(request))
+        .and_then(|(services, (provider, app))| {
+            let (app, provider) =
+                resolve(&services.settings, &services.providers, &provider, &app)?;
+            let origins = app
+                .frame_ancestors
+                .clone()
+                .unwrap_or_else(|| provider.frame_ancestors(&credentials(&services.settings, app)));
+            Some(format!("frame-ancestors 'self' {}", origins.join(" ")))
+        })
+        .unwrap_or_else(|| "frame-ancestors 'none'".to_owned())
+}
+
+/// Every response of the wrapped routes, errors included, gets the policy of the install it
+/// belongs to.
+pub async fn frame_ancestors(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let policy = policy(&request);
+    let mut response = next.call(request).await?;
+    if let Ok(value) = HeaderValue::from_str(policy.trim_end()) {
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        headers.remove(header::X_FRAME_OPTIONS);
+    }
+    Ok(response)
+}

@@ -1,0 +1,346 @@
+//! Installs clicked through in a real Chromium against `installgate sandbox`: HubSpot's seamless
+//! install with partner sign-in (sign-in in a popup, or inside a frame of the simulated HubSpot
+//! on another site, with third-party cookies blocked), without partner sign-in, Pipedrive's
+//! three scenarios in new tabs, a cancel, and a page on an origin that is not allowed failing to
+//! frame the install route. Screenshots of the main steps go to `target/screenshots/`.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+
+use installgate_server::sandbox::config::url;
+use installgate_server::sandbox::{Sandbox, SandboxOptions};
+use installgate_tests::{Chrome, free_port, spawn_app};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A sandbox on four free consecutive ports.
+async fn sandbox() -> Sandbox {
+    for _ in 0..20 {
+        let base = free_port();
+        let all_free = (1..4).all(|offset| {
+            base.checked_add(offset)
+                .is_some_and(|port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        });
+        if !all_free {
+            continue;
+        }
+        let options = SandboxOptions {
+            port: base,
+            data_dir: None,
+            redis_url: None,
+            database_url: None,
+        };
+        if let Ok(sandbox) = Sandbox::start(options).await {
+            return sandbox;
+        }
+    }
+    panic!("no four free consecutive ports");
+}
+
+async fn sign_up(chrome: &Chrome, email: &str) {
+    chrome.wait_for("input#email").await;
+    chrome
+        .client
+        .find(Locator::LinkText("Sign up"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    chrome.fill("input#email", email).await;
+    chrome.fill("input#password", PASSWORD).await;
+    chrome.click("button[type=submit]").await;
+}
+
+async fn sign_in(chrome: &Chrome, email: &str) {
+    chrome.fill("input#email", email).await;
+    chrome.fill("input#password", PASSWORD).await;
+    chrome.click("button[type=submit]").await;
+}
+
+/// HubSpot's landing page, loaded in the install frame, says the install finished.
+async fn assert_installed(chrome: &Chrome) {
+    chrome.enter("#install-frame").await;
+    assert_eq!(chrome.text_of("#result").await, "Installed");
+    chrome.client.enter_parent_frame().await.unwrap();
+}
+
+/// The sandbox page's connections as "app status" lines, in its order (newest first).
+async fn connections(chrome: &Chrome, sandbox: &Sandbox) -> Vec<String> {
+    chrome.client.goto(&sandbox.portal_url()).await.unwrap();
+    chrome.wait_for("h1").await;
+    let mut lines = Vec::new();
+    for row in chrome
+        .client
+        .find_all(Locator::Css("tr.connection"))
+        .await
+        .unwrap()
+    {
+        let app = row.find(Locator::Css("td.app")).await.unwrap();
+        let status = row.find(Locator::Css("td.status")).await.unwrap();
+        lines.push(format!(
+            "{} {}",
+            app.text().await.unwrap(),
+            status.text().await.unwrap()
+        ));
+    }
+    lines
+}
+
+/// Reloads the sandbox page until its webhook has received `count` events of `kind`.
+async fn wait_for_events(chrome: &Chrome, sandbox: &Sandbox, kind: &str, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        chrome.client.goto(&sandbox.portal_url()).await.unwrap();
+        chrome.wait_for("h1").await;
+        let mut seen = 0;
+        for cell in chrome
+            .client
+            .find_all(Locator::Css("td.event-type"))
+            .await
+            .unwrap()
+        {
+            if cell.text().await.unwrap() == kind {
+                seen += 1;
+            }
+        }
+        if seen >= count {
+            assert_eq!(seen, count, "{kind} events");
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{seen} {kind} events, not {count}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hubspot_seamless_install_with_partner_sign_in_in_popup_and_iframe() {
+    let sandbox = sandbox().await;
+    let chrome = Chrome::start("hubspot").await;
+    chrome.client.goto(&sandbox.portal_url()).await.unwrap();
+    chrome.shot("0-sandbox").await;
+    chrome.click("a.install[data-app=hubspot_signin]").await;
+    chrome.wait_for("#sign-in").await;
+    chrome.shot("1-marketplace").await;
+    chrome.click("#sign-in").await;
+    // The gateway's sign-in opens in a new window, as on HubSpot.
+    chrome.switch_to_new_window(1).await;
+    chrome.wait_for("input#email").await;
+    chrome.shot("2-sign-in").await;
+    sign_up(&chrome, "ann@example.com").await;
+    // Signed in, the gateway sends the window back to HubSpot with a state.
+    chrome.wait_for("#connect").await;
+    assert!(
+        chrome
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .query_pairs()
+            .any(|(name, _)| name == "state")
+    );
+    chrome.click("input[name=agree]").await;
+    chrome.shot("3-consent").await;
+    chrome.click("#connect").await;
+    // HubSpot loads step=finalize in an iframe; the gateway's answer must be allowed there.
+    assert_installed(&chrome).await;
+    chrome.shot("4-installed-in-iframe").await;
+    assert_eq!(
+        connections(&chrome, &sandbox).await,
+        ["hubspot_signin active"]
+    );
+    wait_for_events(&chrome, &sandbox, "installation.completed", 1).await;
+    chrome.shot("5-sandbox-after").await;
+    chrome.end().await;
+    sandbox.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hubspot_install_with_partner_sign_in_inside_a_frame_of_another_site() {
+    // The simulated HubSpot's pages are on `localhost`, the gateway on `127.0.0.1`: another
+    // site. Chromium blocks third-party cookies here, so the sign-in inside the frame works
+    // only because the session cookie is `SameSite=None; Secure; Partitioned`.
+    let sandbox = sandbox().await;
+    let chrome = Chrome::start("hubspot-framed").await;
+    chrome.client.goto(&sandbox.portal_url()).await.unwrap();
+    chrome
+        .click("a.install-framed[data-app=hubspot_signin]")
+        .await;
+    chrome.enter("#sign-in-frame").await;
+    chrome.wait_for("input#email").await;
+    chrome.client.enter_parent_frame().await.unwrap();
+    chrome.shot("1-sign-in-in-frame").await;
+    chrome.enter("#sign-in-frame").await;
+    sign_up(&chrome, "fran@example.com").await;
+    // Signed in, the gateway sends the frame back to HubSpot's dialog with a state.
+    chrome.click("input[name=agree]").await;
+    chrome.client.enter_parent_frame().await.unwrap();
+    chrome.shot("2-consent-in-frame").await;
+    chrome.enter("#sign-in-frame").await;
+    chrome.click("#connect").await;
+    chrome.to_top().await;
+    assert_installed(&chrome).await;
+    chrome.shot("3-installed").await;
+    assert_eq!(
+        connections(&chrome, &sandbox).await,
+        ["hubspot_signin active"]
+    );
+    wait_for_events(&chrome, &sandbox, "installation.completed", 1).await;
+    chrome.end().await;
+    sandbox.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hubspot_install_without_partner_sign_in() {
+    let sandbox = sandbox().await;
+    let chrome = Chrome::start("hubspot-oauth-only").await;
+    chrome.client.goto(&sandbox.portal_url()).await.unwrap();
+    chrome.click("a.install[data-app=hubspot_oauth]").await;
+    chrome.click("input[name=agree]").await;
+    chrome.click("#connect").await;
+    assert_installed(&chrome).await;
+    chrome.shot("1-installed").await;
+    assert_eq!(
+        connections(&chrome, &sandbox).await,
+        ["hubspot_oauth active"]
+    );
+    wait_for_events(&chrome, &sandbox, "installation.completed", 1).await;
+    chrome.end().await;
+    sandbox.stop().await;
+}
+
+/// Opens the Install button of `app` on the sandbox page (a new tab, as Pipedrive does),
+/// chooses `user` and allows or cancels.
+async fn pipedrive_consent(chrome: &Chrome, sandbox: &Sandbox, app: &str, user: &str, allow: bool) {
+    chrome.client.goto(&sandbox.portal_url()).await.unwrap();
+    let windows = chrome.client.windows().await.unwrap().len();
+    chrome.click(&format!("a.install[data-app={app}]")).await;
+    chrome.switch_to_new_window(windows).await;
+    chrome
+        .click(&format!("select[name=user] option[value='{user}']"))
+        .await;
+    chrome.click(if allow { "#allow" } else { "#cancel" }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pipedrive_installs_for_a_new_user_a_returning_user_and_a_signed_in_user_and_a_cancel() {
+    let sandbox = sandbox().await;
+    let chrome = Chrome::start("pipedrive").await;
+    // A new user: consent, then sign up, then the app's setup page.
+    pipedrive_consent(&chrome, &sandbox, "pipedrive_crm", "1001:11", true).await;
+    chrome.wait_for("input#email").await;
+    chrome.shot("1-sign-in-after-consent").await;
+    sign_up(&chrome, "nora@example.com").await;
+    assert!(chrome.text_of("#setup").await.contains("Welcome"));
+    chrome.shot("2-setup-page").await;
+    // A returning user who is not signed in (a fresh browser): consent, sign in, setup page.
+    chrome.end().await;
+    let chrome = Chrome::start("pipedrive-returning").await;
+    pipedrive_consent(&chrome, &sandbox, "pipedrive_crm", "1001:12", true).await;
+    chrome.wait_for("input#email").await;
+    sign_in(&chrome, "nora@example.com").await;
+    assert!(chrome.text_of("#setup").await.contains("Welcome"));
+    // Signed in already: a confirmation, then the setup page.
+    pipedrive_consent(&chrome, &sandbox, "pipedrive_leads", "2002:21", true).await;
+    chrome.wait_for("button[value=confirm]").await;
+    chrome.shot("3-confirm-when-signed-in").await;
+    chrome.click("button[value=confirm]").await;
+    assert!(chrome.text_of("#setup").await.contains("Welcome"));
+    // Cancel at the consent dialog: the gateway says so and stores nothing.
+    pipedrive_consent(&chrome, &sandbox, "pipedrive_leads", "1001:11", false).await;
+    assert_eq!(chrome.text_of("h1").await, "Installation cancelled");
+    chrome.shot("4-cancelled").await;
+    let mut made = connections(&chrome, &sandbox).await;
+    made.sort();
+    // The cancel stored nothing: no pending or cancelled connection.
+    assert_eq!(
+        made,
+        [
+            "pipedrive_crm active",
+            "pipedrive_crm active",
+            "pipedrive_leads active"
+        ]
+    );
+    wait_for_events(&chrome, &sandbox, "installation.completed", 3).await;
+    wait_for_events(&chrome, &sandbox, "installation.cancelled", 1).await;
+    chrome.shot("5-sandbox-after").await;
+    chrome.end().await;
+    sandbox.stop().await;
+}
+
+/// Serves one page that frames `target`, on a port of its own (its own origin).
+async fn framing_page(port: u16, target: String) -> actix_web::dev::ServerHandle {
+    let server = actix_web::HttpServer::new(move || {
+        let target = target.clone();
+        actix_web::App::new().route(
+            "/",
+            actix_web::web::get().to(move || {
+                let target = target.clone();
+                async move {
+                    actix_web::HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(format!(
+                            "<!DOCTYPE html><h1>Framing page</h1><iframe id=\"frame\" src=\"{target}\" style=\"width:90%;height:20rem\"></iframe>"
+                        ))
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", port))
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    handle
+}
+
+/// Whether the gateway's page rendered inside `#frame` of the current page.
+async fn frame_shows_gateway_page(chrome: &Chrome) -> bool {
+    let frame = chrome.wait_for("#frame").await;
+    // Give a blocked frame time to settle on the browser's error page.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    frame.enter_frame().await.unwrap();
+    let source = chrome.client.source().await.unwrap_or_default();
+    chrome.client.enter_parent_frame().await.unwrap();
+    source.contains("This request cannot be handled")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn only_allowed_origins_can_frame_the_install_route() {
+    let allowed_port = free_port();
+    let foreign_port = free_port();
+    let allowed = url(allowed_port);
+    let app = spawn_app(&[
+        ("INSTALLGATE__APPS__CRM__PROVIDER", "hubspot"),
+        ("INSTALLGATE__APPS__CRM__CLIENT_ID", "id"),
+        ("INSTALLGATE__APPS__CRM__CLIENT_SECRET", "secret"),
+        ("INSTALLGATE__APPS__CRM__FRAME_ANCESTORS", &allowed),
+    ])
+    .await;
+    // A page of the install route: a finalize with a return URL the app does not allow (400).
+    let target = app
+        .url("/install/hubspot/crm?step=finalize&code=x&returnUrl=https%3A%2F%2Fevil.example%2F");
+    let allowed_server = framing_page(allowed_port, target.clone()).await;
+    let foreign_server = framing_page(foreign_port, target).await;
+    let chrome = Chrome::start("framing").await;
+    chrome.client.goto(&allowed).await.unwrap();
+    assert!(
+        frame_shows_gateway_page(&chrome).await,
+        "an allowed origin frames the install route"
+    );
+    chrome.shot("1-allowed-origin").await;
+    chrome.client.goto(&url(foreign_port)).await.unwrap();
+    assert!(
+        !frame_shows_gateway_page(&chrome).await,
+        "a foreign origin must not frame the install route"
+    );
+    chrome.shot("2-foreign-origin-blocked").await;
+    chrome.end().await;
+    allowed_server.stop(true).await;
+    foreign_server.stop(true).await;
+}
