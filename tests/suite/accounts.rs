@@ -547,3 +547,108 @@ async fn the_sign_in_page_names_the_app_and_marketplace_being_installed() {
     let duplicated = browser.get("/account/sign-in?resume=a&resume=b").await;
     assert_eq!(duplicated.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_account_pages_of_an_install_may_be_framed_by_its_marketplace_only() {
+    let app = spawn_app(&[
+        ("INSTALLGATE__APPS__CRM__PROVIDER", "hubspot"),
+        ("INSTALLGATE__APPS__CRM__CLIENT_ID", "id"),
+        ("INSTALLGATE__APPS__CRM__CLIENT_SECRET", "secret"),
+    ])
+    .await;
+    let browser = Browser::new(&app);
+    let policy = |response: &reqwest::Response| {
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let hubspot = "frame-ancestors 'self' https://app.hubspot.com https://app-eu1.hubspot.com";
+    // The sign-in and sign-up pages of HubSpot's install: framed where the install is.
+    for path in [
+        "/account/sign-in?app=crm&provider=hubspot",
+        "/account/sign-up?app=crm&provider=hubspot",
+    ] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(
+            policy(&page).starts_with(hubspot),
+            "{path}: {}",
+            policy(&page)
+        );
+        assert!(page.headers().get("x-frame-options").is_none());
+        // Its form posts keep the install in their address, so that the answer keeps the policy.
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("action=\"/account/") && html.contains("?app=crm&amp;provider=hubspot\""),
+            "{html}"
+        );
+    }
+    // A wrong password: the page comes again, still frameable, still naming the install.
+    let page = browser
+        .get("/account/sign-in?app=crm&provider=hubspot")
+        .await;
+    let csrf = hidden_input(&page.text().await.unwrap(), "csrf_token").unwrap();
+    let fields = [
+        ("email", "nobody@example.com"),
+        ("password", "not the password"),
+        ("csrf_token", csrf.as_str()),
+    ];
+    let again = browser
+        .post("/account/sign-in?app=crm&provider=hubspot", &fields)
+        .await;
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    assert!(policy(&again).starts_with(hubspot), "{}", policy(&again));
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("to continue installing crm from HubSpot")
+    );
+    // Anything else is framed by nobody: no install, an unknown app, a provider that is not the
+    // app's, a duplicated parameter.
+    for path in [
+        "/account/sign-in",
+        "/account/sign-in?app=other&provider=hubspot",
+        "/account/sign-in?app=crm&provider=pipedrive",
+        "/account/sign-in?app=crm&app=crm&provider=hubspot",
+        "/account/",
+    ] {
+        let page = browser.get(path).await;
+        assert_eq!(policy(&page), "frame-ancestors 'none'", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn pages_with_forms_let_browsers_send_their_origin_and_other_pages_send_no_referrer() {
+    let app = spawn_app(&[]).await;
+    let browser = Browser::new(&app);
+    // Under `no-referrer`, browsers post forms with `Origin: null`, which the CSRF check refuses.
+    for path in ["/account/sign-in", "/account/sign-up"] {
+        let page = browser.get(path).await;
+        assert_eq!(page.headers()["referrer-policy"], "same-origin", "{path}");
+        let html = page.text().await.unwrap();
+        assert!(!html.contains("name=\"referrer\""), "{path}: {html}");
+    }
+    for path in [
+        "/healthz",
+        "/no-such-page",
+        "/install/hubspot/none?step=authorize",
+    ] {
+        let page = browser.get(path).await;
+        assert_eq!(page.headers()["referrer-policy"], "no-referrer", "{path}");
+    }
+    // And `Origin: null` is refused.
+    let page = browser.get("/account/sign-in").await;
+    let csrf = hidden_input(&page.text().await.unwrap(), "csrf_token").unwrap();
+    let fields = [
+        ("email", "a@example.com"),
+        ("password", "whatever it is"),
+        ("csrf_token", csrf.as_str()),
+    ];
+    let refused = browser
+        .post_from("/account/sign-in", &fields, Some("null"))
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}

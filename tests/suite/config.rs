@@ -103,6 +103,49 @@ fn unparsable_urls_are_reported_with_their_paths() {
 }
 
 #[test]
+fn frame_ancestors_are_bare_web_origins() {
+    let app = |origins: &str| {
+        format!(
+            r#"
+            [apps.crm]
+            provider = "hubspot"
+            client_id = "abc"
+            client_secret = "s"
+            frame_ancestors = {origins}
+            "#
+        )
+    };
+    for bad in [
+        r#"["https://app.example.com/path"]"#,
+        r#"["https://user@app.example.com"]"#,
+        r#"["javascript:alert(1)"]"#,
+        r#"["*"]"#,
+        r#"["https://ok.example", "app.example.com"]"#,
+    ] {
+        let found = problems(&app(bad));
+        assert!(
+            found.mentions("apps.crm.frame_ancestors"),
+            "{bad}: not reported in\n{found}"
+        );
+    }
+    let settings = load_file(
+        &app(r#"["https://app.example.com", "http://localhost:8082/"]"#),
+        &[],
+    )
+    .unwrap_or_else(|problems| panic!("{problems}"));
+    let crm = settings.apps.values().next().unwrap();
+    assert_eq!(
+        crm.frame_ancestors.as_deref(),
+        Some(
+            &[
+                "https://app.example.com".to_owned(),
+                "http://localhost:8082".to_owned()
+            ][..]
+        )
+    );
+}
+
+#[test]
 fn vault_keys_must_be_32_bytes_of_base64() {
     let found = problems(&format!(
         r#"

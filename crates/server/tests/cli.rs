@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
-use common::{free_port, installgate};
+use common::{Running, free_port, installgate, terminate, wait_for_200};
 
 fn run(command: &mut Command) -> (Output, String, String) {
     let output = command.output().unwrap();
@@ -78,28 +77,6 @@ fn migrate_creates_the_sqlite_database_under_data() {
     assert!(dir.path().join("data/installgate.db").exists());
 }
 
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_for_200(url: &str) -> reqwest::Response {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(response) = reqwest::get(url).await
-            && response.status() == reqwest::StatusCode::OK
-        {
-            return response;
-        }
-        assert!(Instant::now() < deadline, "{url} never answered 200");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn serve_runs_on_the_embedded_defaults_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -123,25 +100,7 @@ async fn serve_runs_on_the_embedded_defaults_and_stops_on_sigterm() {
     );
     assert!(dir.path().join("data/installgate.db").exists());
 
-    let pid = running.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = running.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "installgate did not stop on SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = terminate(&mut running.0).await;
     assert!(status.success());
 
     let mut log = String::new();
