@@ -92,6 +92,10 @@ fn on_loopback(url: &str) -> String {
     url.replacen("//localhost:", "//127.0.0.1:", 1)
 }
 
+async fn page(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// What the Install button of the app without partner sign-in leads to, clicked through.
 async fn install_from_the_simulated_hubspot(base: u16) {
     let client = client();
@@ -103,25 +107,15 @@ async fn install_from_the_simulated_hubspot(base: u16) {
         .unwrap();
     assert_eq!(started.status(), reqwest::StatusCode::FOUND);
     let consent = on_loopback(started.headers()["location"].to_str().unwrap());
-    let dialog = client
-        .get(&consent)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dialog = page(&client, &consent).await;
     let flow = attribute(&dialog, "name=\"flow\" value=\"");
-    let connecting = client
-        .get(format!(
+    let connecting = page(
+        &client,
+        format!(
             "{hubspot}/marketplace/sandbox-hubspot_oauth/connect?flow={flow}&hub_id=777&agree=yes"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     let finalize = attribute(&connecting, "src=\"");
     assert!(
         finalize.starts_with(&format!(
@@ -133,14 +127,7 @@ async fn install_from_the_simulated_hubspot(base: u16) {
     let finalized = client.get(&finalize).send().await.unwrap();
     assert_eq!(finalized.status(), reqwest::StatusCode::FOUND);
     let done = on_loopback(finalized.headers()["location"].to_str().unwrap());
-    let landing = client
-        .get(&done)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let landing = page(&client, &done).await;
     assert!(landing.contains("Installed"), "{landing}");
 }
 
