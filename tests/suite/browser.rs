@@ -8,35 +8,11 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 
+use installgate_server::sandbox::Sandbox;
 use installgate_server::sandbox::config::url;
-use installgate_server::sandbox::{Sandbox, SandboxOptions};
-use installgate_tests::{Chrome, free_port, spawn_app};
+use installgate_tests::{Chrome, free_port, spawn_app, start_sandbox};
 
 const PASSWORD: &str = "correct horse battery";
-
-/// A sandbox on four free consecutive ports.
-async fn sandbox() -> Sandbox {
-    for _ in 0..20 {
-        let base = free_port();
-        let all_free = (1..4).all(|offset| {
-            base.checked_add(offset)
-                .is_some_and(|port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
-        });
-        if !all_free {
-            continue;
-        }
-        let options = SandboxOptions {
-            port: base,
-            data_dir: None,
-            redis_url: None,
-            database_url: None,
-        };
-        if let Ok(sandbox) = Sandbox::start(options).await {
-            return sandbox;
-        }
-    }
-    panic!("no four free consecutive ports");
-}
 
 async fn sign_up(chrome: &Chrome, email: &str) {
     chrome.wait_for("input#email").await;
@@ -119,7 +95,7 @@ async fn wait_for_events(chrome: &Chrome, sandbox: &Sandbox, kind: &str, count: 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hubspot_seamless_install_with_partner_sign_in_in_popup_and_iframe() {
-    let sandbox = sandbox().await;
+    let sandbox = start_sandbox().await;
     let chrome = Chrome::start("hubspot").await;
     chrome.client.goto(&sandbox.portal_url()).await.unwrap();
     chrome.shot("0-sandbox").await;
@@ -164,7 +140,7 @@ async fn hubspot_install_with_partner_sign_in_inside_a_frame_of_another_site() {
     // The simulated HubSpot's pages are on `localhost`, the gateway on `127.0.0.1`: another
     // site. Chromium blocks third-party cookies here, so the sign-in inside the frame works
     // only because the session cookie is `SameSite=None; Secure; Partitioned`.
-    let sandbox = sandbox().await;
+    let sandbox = start_sandbox().await;
     let chrome = Chrome::start("hubspot-framed").await;
     chrome.client.goto(&sandbox.portal_url()).await.unwrap();
     chrome
@@ -196,7 +172,7 @@ async fn hubspot_install_with_partner_sign_in_inside_a_frame_of_another_site() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hubspot_install_without_partner_sign_in() {
-    let sandbox = sandbox().await;
+    let sandbox = start_sandbox().await;
     let chrome = Chrome::start("hubspot-oauth-only").await;
     chrome.client.goto(&sandbox.portal_url()).await.unwrap();
     chrome.click("a.install[data-app=hubspot_oauth]").await;
@@ -228,7 +204,7 @@ async fn pipedrive_consent(chrome: &Chrome, sandbox: &Sandbox, app: &str, user: 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pipedrive_installs_for_a_new_user_a_returning_user_and_a_signed_in_user_and_a_cancel() {
-    let sandbox = sandbox().await;
+    let sandbox = start_sandbox().await;
     let chrome = Chrome::start("pipedrive").await;
     // A new user: consent, then sign up, then the app's setup page.
     pipedrive_consent(&chrome, &sandbox, "pipedrive_crm", "1001:11", true).await;

@@ -221,3 +221,39 @@ async fn stopping_lets_a_request_in_flight_finish() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(app.client.get(app.url("/healthz")).send().await.is_err());
 }
+
+#[tokio::test]
+async fn metrics_are_served_with_every_route_or_alone_on_their_own_address() {
+    let app = spawn_app(&[]).await;
+    let together = app.get("/metrics").await;
+    assert_eq!(together.status(), StatusCode::OK);
+    assert!(
+        together
+            .text()
+            .await
+            .unwrap()
+            .contains("installgate_outbox_backlog 0")
+    );
+
+    let alone = spawn_app(&[("INSTALLGATE__SERVER__METRICS_BIND", "127.0.0.1:0")]).await;
+    let port = alone.metrics_port.expect("a metrics listener");
+    assert_eq!(alone.get("/metrics").await.status(), StatusCode::NOT_FOUND);
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let text = metrics.text().await.unwrap();
+    // The request to the main listener was counted, by its pattern (none matched).
+    assert!(
+        text.contains(
+            "installgate_http_requests_total{method=\"GET\",route=\"(unmatched)\",status=\"404\"} 1"
+        ),
+        "{text}"
+    );
+    // Only /metrics is served there.
+    let other = reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    alone.stop().await;
+}

@@ -9,6 +9,7 @@ mod config;
 mod external_login;
 mod health;
 mod hubspot;
+mod metrics;
 mod migrations;
 mod pipedrive;
 mod state_store;

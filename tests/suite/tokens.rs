@@ -267,7 +267,11 @@ async fn a_refused_refresh_token_that_changed_meanwhile_is_a_lost_race_not_a_rev
     };
     let settings = Arc::new(gateway.app.settings.clone());
     let apps = ConfiguredApps {
-        providers: Providers::all(&settings.providers).unwrap(),
+        providers: Providers::all(
+            &settings.providers,
+            &installgate_server::metrics::Metrics::new().unwrap(),
+        )
+        .unwrap(),
         settings,
     };
     let refresher = Refresher::new(

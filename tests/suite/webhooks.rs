@@ -47,6 +47,7 @@ fn worker(database: &Database, settings: &WebhookSettings) -> tokio::task::JoinH
         Outbox::new(database.clone()),
         settings,
         Arc::new(SystemClock),
+        installgate_server::metrics::Metrics::new().unwrap(),
     )
     .expect("a webhook is configured");
     tokio::spawn(worker.run())

@@ -7,6 +7,8 @@ use installgate_server::settings::{self, Settings, Sources};
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// Where `/metrics` is served alone, when `server.metrics_bind` asks for it.
+    pub metrics_port: Option<u16>,
     pub client: reqwest::Client,
     pub settings: Settings,
     handle: actix_web::dev::ServerHandle,
@@ -53,6 +55,7 @@ pub async fn spawn_app(vars: &[(&str, &str)]) -> TestApp {
     let settings = settings::load(&test_sources(&all)).unwrap();
     let application = Application::build(settings.clone()).await.unwrap();
     let port = application.port();
+    let metrics_port = application.metrics_port();
     let handle = application.handle();
     tokio::spawn(application.run_until_stopped());
     let client = reqwest::Client::builder()
@@ -63,6 +66,7 @@ pub async fn spawn_app(vars: &[(&str, &str)]) -> TestApp {
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_port,
         client,
         settings,
         handle,

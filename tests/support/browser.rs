@@ -18,12 +18,17 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.address)
+    }
+
+    /// A browser for the gateway at `base` (`http://127.0.0.1:PORT`).
+    pub fn at(base: &str) -> Self {
         Self {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            base: app.address.clone(),
+            base: base.to_owned(),
             cookie: Mutex::new(None),
             set_cookie_lines: Mutex::new(Vec::new()),
         }

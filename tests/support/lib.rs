@@ -18,6 +18,7 @@ mod database;
 mod postgres;
 mod receiver;
 mod redis_server;
+mod sandbox;
 mod seed;
 
 pub use app::{TestApp, spawn_app, test_sources};
@@ -27,6 +28,7 @@ pub use database::TestDatabase;
 pub use postgres::FreshPostgres;
 pub use receiver::{Received, Receiver};
 pub use redis_server::PrivateRedis;
+pub use sandbox::start_sandbox;
 pub use seed::install_pipedrive;
 
 /// A valid vault key (32 bytes, base64) for tests that configure one.

@@ -8,6 +8,7 @@ use installgate_core::{AppCredentials, AppDirectory, AppId, Provider, ProviderId
 use installgate_provider_hubspot::HubSpot;
 use installgate_provider_pipedrive::Pipedrive;
 
+use crate::metrics::{MeteredProvider, Metrics};
 use crate::settings::{AppSettings, ProviderSettings, Settings};
 
 #[derive(Clone, Default)]
@@ -30,17 +31,19 @@ pub fn http_client(settings: &ProviderSettings) -> reqwest::Result<reqwest::Clie
 }
 
 impl Providers {
-    /// Every provider this build knows. Adding a marketplace adds one line here.
-    pub fn all(settings: &ProviderSettings) -> anyhow::Result<Self> {
+    /// Every provider this build knows, each counted and timed in `metrics`. Adding a
+    /// marketplace adds one line here.
+    pub fn all(settings: &ProviderSettings, metrics: &Metrics) -> anyhow::Result<Self> {
         let client = http_client(settings)?;
         let mut providers = Self::default();
-        providers.register(Arc::new(HubSpot::new(client.clone())?));
-        providers.register(Arc::new(Pipedrive::new(client)?));
+        providers.register(Arc::new(HubSpot::new(client.clone())?), metrics);
+        providers.register(Arc::new(Pipedrive::new(client)?), metrics);
         Ok(providers)
     }
 
-    pub fn register(&mut self, provider: Arc<dyn Provider>) {
-        self.0.insert(provider.id().clone(), provider);
+    pub fn register(&mut self, provider: Arc<dyn Provider>, metrics: &Metrics) {
+        let metered = MeteredProvider::new(provider, metrics.clone());
+        self.0.insert(metered.id().clone(), Arc::new(metered));
     }
 
     pub fn get(&self, id: &ProviderId) -> Option<&Arc<dyn Provider>> {

@@ -6,6 +6,7 @@ use installgate_core::{Accounts, AppDirectory, Clock, InstallFlow, StateStore};
 use installgate_store::{Database, Outbox, SqlVault};
 
 use crate::accounts::{AssertionVerifier, SignIn};
+use crate::metrics::Metrics;
 use crate::providers::Providers;
 use crate::settings::Settings;
 use crate::tokens::Tokens;
@@ -25,6 +26,7 @@ pub struct Services {
     pub tokens: Tokens,
     pub apps: Arc<dyn AppDirectory>,
     pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
 }
 
 impl std::fmt::Debug for Services {

@@ -1,12 +1,11 @@
-//! Building the application: backends, migrations, the listener, and the actix-web server.
+//! Building the application: backends, migrations, background tasks and the listeners; the
+//! actix-web servers themselves are in `server.rs`.
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::http::StatusCode;
-use actix_web::middleware::{ErrorHandlers, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::web;
 use anyhow::Context as _;
 use installgate_core::{
     Accounts, AppDirectory, Clock, InstallFlow, RefreshLock, RefreshPolicy, Refresher, StateStore,
@@ -16,30 +15,23 @@ use installgate_store::{
     Database, MemoryRefreshLock, MemoryStateStore, Outbox, RedisStateStore, SqlAccounts, SqlVault,
 };
 use secrecy::ExposeSecret as _;
-use tracing_actix_web::TracingLogger;
 
 use crate::accounts::{AssertionVerifier, Passwords, SignIn};
-use crate::api;
-use crate::middleware::{self, QueryLimit};
+use crate::metrics::Metrics;
 use crate::providers::{ConfiguredApps, Providers};
-use crate::routes::{account, claim, fallback, framing, health, install, uninstall};
+use crate::server::{build_metrics_server, build_server};
 use crate::services::Services;
-use crate::session::{self, GatewaySessionStore};
 use crate::settings::{AccountMode, Settings, StateBackend, StateSettings};
-use crate::telemetry::RequestSpan;
 use crate::tokens::Tokens;
 use crate::webhooks::DeliveryWorker;
 use crate::{pending, tokens, vault_keys};
-
-/// Largest JSON body the API accepts.
-const JSON_LIMIT_BYTES: usize = 64 * 1024;
-/// Largest form body the pages accept.
-const FORM_LIMIT_BYTES: usize = 16 * 1024;
 
 /// A built gateway, bound to its port, ready to run.
 pub struct Application {
     port: u16,
     server: Server,
+    /// The port and server of `/metrics` when it has a listener of its own.
+    metrics_server: Option<(u16, Server)>,
     /// Background tasks that end with the server: webhook delivery, the pending-install sweep.
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -74,7 +66,8 @@ impl Application {
         let keys = Arc::new(vault_keys::keyring(&settings).context("loading the vault keys")?);
         let vault = SqlVault::new(database.clone(), keys, clock.clone());
         let outbox = Outbox::new(database.clone());
-        let providers = Providers::all(&settings.providers)?;
+        let metrics = Metrics::new().context("registering the metrics")?;
+        let providers = Providers::all(&settings.providers, &metrics)?;
         let flow = InstallFlow::new(
             state_store.clone(),
             Arc::new(vault.clone()),
@@ -121,7 +114,12 @@ impl Application {
             AccountMode::BuiltIn => None,
         };
         let mut tasks = Vec::new();
-        match DeliveryWorker::new(outbox.clone(), &settings.webhook, clock.clone()) {
+        match DeliveryWorker::new(
+            outbox.clone(),
+            &settings.webhook,
+            clock.clone(),
+            metrics.clone(),
+        ) {
             Some(worker) => tasks.push(tokio::spawn(worker.run())),
             None => tracing::warn!("no webhook is configured: events stay in the outbox"),
         }
@@ -170,6 +168,7 @@ impl Application {
             tokens,
             apps,
             clock,
+            metrics,
         };
         tasks.push(tokio::spawn(pending::run(
             services.settings.clone(),
@@ -177,16 +176,33 @@ impl Application {
             services.providers.clone(),
             services.clock.clone(),
         )));
+        let services = web::Data::new(services);
+        let metrics_server = match services.settings.server.metrics_bind {
+            Some(bind) => {
+                let listener = TcpListener::bind(bind)
+                    .with_context(|| format!("binding {bind} for the metrics"))?;
+                let port = listener.local_addr()?.port();
+                tracing::info!(listen = %bind, "metrics are served on their own listener");
+                Some((port, build_metrics_server(services.clone(), listener)?))
+            }
+            None => None,
+        };
         let server = build_server(services, listener, backends.redis)?;
         Ok(Self {
             port: address.port(),
             server,
+            metrics_server,
             tasks,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` is served on alone, when `server.metrics_bind` asks for one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(port, _)| *port)
     }
 
     /// A handle to stop the server (gracefully or not) from elsewhere.
@@ -196,7 +212,15 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then lets requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics_server.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let result = self.server.await;
+        if let Some((handle, running)) = metrics {
+            handle.stop(true).await;
+            let _ = running.await;
+        }
         // Undelivered events stay in the outbox; a delivery cut short is retried after its lease.
         for task in self.tasks {
             task.abort();
@@ -235,106 +259,6 @@ pub fn open_state_store(settings: &StateSettings) -> Result<StateBackends, State
             }
         }
     })
-}
-
-fn build_server(
-    services: Services,
-    listener: TcpListener,
-    redis: Option<RedisStateStore>,
-) -> std::io::Result<Server> {
-    let server_settings = services.settings.server.clone();
-    let session_settings = services.settings.session.clone();
-    let session_key = session::cookie_key(&session_settings);
-    let services = web::Data::new(services);
-    let query_limit = web::Data::new(QueryLimit(server_settings.max_query_bytes));
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .app_data(services.clone())
-            .app_data(query_limit.clone())
-            .app_data(web::QueryConfig::default().error_handler(fallback::query_error))
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(JSON_LIMIT_BYTES)
-                    .error_handler(fallback::json_error),
-            )
-            .app_data(
-                web::FormConfig::default()
-                    .limit(FORM_LIMIT_BYTES)
-                    .error_handler(fallback::form_error),
-            )
-            // The last `wrap` runs first: tracing, then common headers (so that every response
-            // below gets them, errors included), then the request guard, then error rendering.
-            .wrap(
-                ErrorHandlers::new()
-                    .handler(StatusCode::METHOD_NOT_ALLOWED, fallback::method_not_allowed),
-            )
-            .wrap(session::middleware(
-                match &redis {
-                    Some(redis) => GatewaySessionStore::Redis(redis.clone()),
-                    None => session::cookie_store(),
-                },
-                session_key.clone(),
-                &session_settings,
-            ))
-            .wrap(from_fn(session::add_partitioned))
-            .wrap(from_fn(middleware::session_store_unavailable))
-            .wrap(from_fn(middleware::guard_request))
-            .wrap(middleware::default_headers())
-            .wrap(TracingLogger::<RequestSpan>::new())
-            .service(web::resource("/healthz").get(health::healthz))
-            .service(web::resource("/readyz").get(health::readyz))
-            .service(
-                web::scope("/install/{provider}/{app}")
-                    .wrap(from_fn(framing::frame_ancestors))
-                    .service(
-                        web::resource("")
-                            .get(install::install)
-                            .delete(uninstall::uninstall),
-                    )
-                    .service(web::resource("/claim").get(claim::claim))
-                    .service(web::resource("/confirm").post(claim::confirm)),
-            )
-            .service(web::resource("/connect/{provider}/{app}").get(install::connect))
-            .service(
-                web::scope("/api/v1")
-                    .service(web::resource("/openapi.json").get(api::openapi::document))
-                    .service(web::resource("/connections").get(api::connections::list))
-                    .service(
-                        web::resource("/connections/{id}")
-                            .get(api::connections::get)
-                            .delete(api::disconnect::disconnect),
-                    )
-                    .service(
-                        web::resource("/connections/{id}/access-token")
-                            .post(api::tokens::access_token),
-                    ),
-            )
-            .service(
-                web::scope("/account")
-                    .wrap(from_fn(framing::frame_ancestors))
-                    .service(web::resource("/").get(account::home))
-                    .service(
-                        web::resource("/sign-in")
-                            .get(account::sign_in_page)
-                            .post(account::sign_in),
-                    )
-                    .service(
-                        web::resource("/sign-up")
-                            .get(account::sign_up_page)
-                            .post(account::sign_up),
-                    )
-                    .service(web::resource("/sign-out").post(account::sign_out))
-                    .service(web::resource("/sso").get(account::sso)),
-            )
-            .default_service(web::to(fallback::not_found))
-    })
-    .listen(listener)?
-    .shutdown_timeout(server_settings.shutdown_timeout.as_secs())
-    .client_request_timeout(server_settings.client_request_timeout);
-    if server_settings.workers > 0 {
-        server = server.workers(server_settings.workers);
-    }
-    Ok(server.run())
 }
 
 /// The database URL without its password, for logs.

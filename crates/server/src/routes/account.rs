@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::{SignInRefused, current_account};
 use crate::errors::{AppError, PageError};
+use crate::metrics::{Outcome, Step};
 use crate::pages::{self, AccountForm, ConnectionLine, Installing, Purpose};
 use crate::routes::respond::{form_html, html, see_other};
 use crate::services::Services;
@@ -40,6 +41,18 @@ impl PageQuery {
             _ => None,
         };
         Purpose { installing }
+    }
+
+    /// Counts a sign-in (or sign-up) in the funnel of the install it is part of.
+    fn count_signed_in(&self, services: &Services) {
+        if let Some(installing) = self.purpose(services).installing {
+            services.metrics.install(
+                &installing.provider,
+                &installing.app,
+                Step::SignIn,
+                Outcome::SignedIn,
+            );
+        }
     }
 }
 
@@ -283,6 +296,7 @@ pub async fn sign_in(
     {
         Ok(account) => {
             tracing::info!(account = %account.id, "signed in");
+            query.count_signed_in(&services);
             Ok(
                 signed_in_continue(&services, &session, &account.id, form.resume.as_deref())
                     .await?,
@@ -321,6 +335,7 @@ pub async fn sign_up(
                 match services.accounts.create(&email, &hash).await {
                     Ok(account) => {
                         tracing::info!(account = %account.id, "account created");
+                        query.count_signed_in(&services);
                         let next = signed_in_continue(
                             &services,
                             &session,

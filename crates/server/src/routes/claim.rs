@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::accounts::current_account;
 use crate::csrf;
 use crate::errors::{AppError, PageError};
+use crate::metrics::{Outcome, Step};
 use crate::pages::{self, ConnectionOffer};
 use crate::providers::{credentials, resolve};
 use crate::routes::account::sign_in_then;
@@ -138,6 +139,12 @@ async fn attach_and_continue(
         })?;
     session.clear_pending_install();
     tracing::info!(app = %app.id, connection = %connection.id, account = %account.id, "install claimed");
+    services.metrics.install(
+        app.provider.as_str(),
+        app.id.as_str(),
+        Step::Claim,
+        Outcome::Finalized,
+    );
     Ok(to_setup(app, &connection))
 }
 
@@ -214,6 +221,12 @@ pub async fn confirm(
                     .await?;
             }
             session.clear_pending_install();
+            services.metrics.install(
+                app.provider.as_str(),
+                app.id.as_str(),
+                Step::Claim,
+                Outcome::Cancelled,
+            );
             Ok(html(
                 actix_web::http::StatusCode::OK,
                 pages::install_cancelled(provider.display_name()),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::accounts::current_account;
 use crate::errors::{AppError, PageError};
+use crate::metrics::{Outcome, Step};
 use crate::pages;
 use crate::providers::{credentials, resolve};
 use crate::routes::account::sign_in_first;
@@ -51,6 +52,16 @@ impl<'a> Install<'a> {
         })
     }
 
+    /// Counts a step of this install in the funnel.
+    fn count(&self, step: Step, outcome: Outcome) {
+        self.services.metrics.install(
+            self.app.provider.as_str(),
+            self.app.id.as_str(),
+            step,
+            outcome,
+        );
+    }
+
     fn return_url(&self, raw: &str) -> Result<ReturnUrl, AppError> {
         let hosts = self.provider.return_hosts(&self.credentials);
         let parsed = if self.app.allow_loopback_return_urls {
@@ -81,6 +92,7 @@ impl<'a> Install<'a> {
     ) -> Result<HttpResponse, AppError> {
         let return_url = self.return_url(raw_return_url)?;
         let Some(account) = self.account(session).await? else {
+            self.count(Step::Authorize, Outcome::SignInRequired);
             return sign_in_first(
                 self.services,
                 request,
@@ -98,6 +110,7 @@ impl<'a> Install<'a> {
                 return_origin: Some(return_url.origin()),
             })
             .await?;
+        self.count(Step::Authorize, Outcome::StateMinted);
         let scope = self.app.conditional_scopes.join(" ");
         let mut params = vec![("state", state.expose())];
         if !scope.is_empty() {
@@ -130,6 +143,7 @@ impl<'a> Install<'a> {
                 Ok(binding) => binding.account,
                 Err(refusal) => {
                     tracing::warn!(app = %self.app.id, %refusal, "install refused: state not accepted");
+                    self.count(Step::Finalize, Outcome::Failed("state"));
                     return Ok(back);
                 }
             }
@@ -148,10 +162,12 @@ impl<'a> Install<'a> {
         {
             Ok(connection) => {
                 tracing::info!(app = %self.app.id, connection = %connection.id, "installed");
+                self.count(Step::Finalize, Outcome::Finalized);
                 Ok(back)
             }
             Err(FlowError::Provider(error)) => {
                 tracing::warn!(app = %self.app.id, %error, "install failed at the provider");
+                self.count(Step::Finalize, Outcome::Failed("provider"));
                 Ok(back)
             }
             Err(other) => Err(other.into()),
@@ -185,7 +201,20 @@ impl<'a> Install<'a> {
             .install(self.provider.as_ref(), &self.credentials, code, target)
             .await
             .map_err(install_failure(&self.app.id, self.provider.display_name()))?;
+        self.count(Step::Callback, Outcome::Finalized);
         Ok(to_setup(self.app, &connection))
+    }
+}
+
+/// The funnel step an install request stands for.
+fn step_of(request: &InstallRequest) -> Step {
+    match request {
+        InstallRequest::Authorize { .. } => Step::Authorize,
+        InstallRequest::Code {
+            return_url: Some(_),
+            ..
+        } => Step::Finalize,
+        InstallRequest::Code { .. } | InstallRequest::Denied { .. } => Step::Callback,
     }
 }
 
@@ -196,16 +225,41 @@ pub async fn install(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let install = Install::for_path(&services, &path)?;
-    let app = install.app;
     let params = QueryParams::parse(request.query_string())
-        .map_err(|error| AppError::BadRequest(error.to_string()))?;
-    let install_request = install
-        .provider
-        .parse_install(&params)
-        .map_err(|error| AppError::BadRequest(error.to_string()))?;
+        .map_err(|error| AppError::BadRequest(error.to_string()));
+    let install_request = params.and_then(|params| {
+        install
+            .provider
+            .parse_install(&params)
+            .map_err(|error| AppError::BadRequest(error.to_string()))
+    });
+    let install_request = match install_request {
+        Ok(install_request) => install_request,
+        Err(error) => {
+            install.count(Step::Request, Outcome::failed(&error));
+            return Err(error.into());
+        }
+    };
+    let step = step_of(&install_request);
+    install.count(step, Outcome::Started);
+    let answer = answer(&install, &session, &request, install_request).await;
+    if let Err(error) = &answer {
+        install.count(step, Outcome::failed(error));
+    }
+    Ok(answer?)
+}
+
+async fn answer(
+    install: &Install<'_>,
+    session: &GatewaySession,
+    request: &HttpRequest,
+    install_request: InstallRequest,
+) -> Result<HttpResponse, AppError> {
+    let services = install.services;
+    let app = install.app;
     let response = match install_request {
         InstallRequest::Authorize { return_url } => {
-            install.authorize(&request, &session, &return_url).await?
+            install.authorize(request, session, &return_url).await?
         }
         InstallRequest::Code {
             code,
@@ -233,10 +287,13 @@ pub async fn install(
                 tracing::warn!(app = %app.id, "callback of a gateway-started install without its state");
                 return Err(AppError::BadRequest(
                     "this install link has expired or was used already; start again".into(),
-                )
-                .into());
+                ));
             }
-            claim::hold_and_ask(&services, &session, app, install.provider.as_ref(), &code).await?
+            let held =
+                claim::hold_and_ask(services, session, app, install.provider.as_ref(), &code)
+                    .await?;
+            install.count(Step::Callback, Outcome::Held);
+            held
         }
         InstallRequest::Denied { error, .. }
             if error == "user_denied" || error == "access_denied" =>
@@ -248,11 +305,8 @@ pub async fn install(
                 app.provider.clone(),
                 services.clock.now(),
             );
-            services
-                .vault
-                .publish(event)
-                .await
-                .map_err(AppError::from)?;
+            services.vault.publish(event).await?;
+            install.count(Step::Callback, Outcome::Cancelled);
             html(
                 actix_web::http::StatusCode::OK,
                 pages::install_cancelled(install.provider.display_name()),
@@ -262,6 +316,7 @@ pub async fn install(
             error, description, ..
         } => {
             tracing::info!(app = %app.id, %error, "the marketplace reported an error");
+            install.count(Step::Callback, Outcome::Failed("marketplace_error"));
             let page = pages::install_failed(
                 install.provider.display_name(),
                 &error,
@@ -282,7 +337,9 @@ pub async fn connect(
 ) -> Result<HttpResponse, PageError> {
     let install = Install::for_path(&services, &path)?;
     let app = install.app;
+    install.count(Step::Connect, Outcome::Started);
     let Some(account) = install.account(&session).await? else {
+        install.count(Step::Connect, Outcome::SignInRequired);
         return Ok(sign_in_first(&services, &request, Some((&app.id, &app.provider))).await?);
     };
     let state = services
@@ -296,6 +353,7 @@ pub async fn connect(
         .await
         .map_err(AppError::from)?;
     session.set_connect_started(app.id.as_str())?;
+    install.count(Step::Connect, Outcome::StateMinted);
     Ok(found(
         install
             .provider

@@ -9,6 +9,7 @@ use installgate_provider_pipedrive::uninstall::{self, UninstallError};
 use serde_json::json;
 
 use crate::errors::{ApiError, AppError};
+use crate::metrics::{Outcome, Step};
 use crate::providers::{credentials, resolve};
 use crate::services::Services;
 
@@ -37,6 +38,12 @@ pub async fn uninstall(
         Ok(key) => key,
         Err(UninstallError::Unauthorized) => {
             tracing::warn!(app = %app.id, "uninstall notice with bad credentials");
+            services.metrics.install(
+                app.provider.as_str(),
+                app.id.as_str(),
+                Step::Uninstall,
+                Outcome::Failed("refused"),
+            );
             return Ok(HttpResponse::Unauthorized()
                 .insert_header((header::WWW_AUTHENTICATE, "Basic"))
                 .json(json!({ "error": { "code": "unauthorized", "message": "the credentials are not this app's" } })));
@@ -61,6 +68,12 @@ pub async fn uninstall(
                 .await?;
             services.tokens.forget(connection.id).await;
             tracing::info!(app = %app.id, connection = %connection.id, "uninstalled");
+            services.metrics.install(
+                app.provider.as_str(),
+                app.id.as_str(),
+                Step::Uninstall,
+                Outcome::Uninstalled,
+            );
         }
     } else {
         tracing::info!(app = %app.id, "uninstall notice for an unknown installation");

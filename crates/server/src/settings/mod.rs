@@ -88,6 +88,8 @@ pub struct ServerSettings {
     pub shutdown_timeout: Duration,
     pub client_request_timeout: Duration,
     pub max_query_bytes: usize,
+    /// Where `/metrics` is served on its own; `None`: on `bind` with every other route.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

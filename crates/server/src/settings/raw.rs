@@ -34,6 +34,7 @@ pub(super) struct RawServer {
     pub shutdown_timeout_seconds: u64,
     pub client_request_timeout_ms: u64,
     pub max_query_bytes: usize,
+    pub metrics_bind: String,
 }
 
 #[derive(Debug, Deserialize)]

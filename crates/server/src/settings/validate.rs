@@ -246,6 +246,19 @@ fn server(report: &mut Report, raw: RawServer) -> Option<ServerSettings> {
     );
     let max_query_bytes =
         report.in_range("server.max_query_bytes", raw.max_query_bytes, 256..=65_536);
+    let metrics_bind = match raw.metrics_bind.trim() {
+        "" => Some(None),
+        address => address
+            .parse()
+            .map(Some)
+            .map_err(|_| {
+                report.add(
+                    "server.metrics_bind",
+                    "must be empty or an IP address and port, like 127.0.0.1:9090",
+                )
+            })
+            .ok(),
+    };
     Some(ServerSettings {
         public_url: public_url?,
         bind: bind?,
@@ -253,6 +266,7 @@ fn server(report: &mut Report, raw: RawServer) -> Option<ServerSettings> {
         shutdown_timeout: Duration::from_secs(shutdown),
         client_request_timeout: Duration::from_millis(client),
         max_query_bytes,
+        metrics_bind: metrics_bind?,
     })
 }
 

@@ -9,6 +9,7 @@ use installgate_store::{Outbox, PendingEvent};
 use rand::Rng as _;
 
 use super::Signer;
+use crate::metrics::Metrics;
 use crate::settings::{RetryPolicy, WebhookSettings, WebhookTarget};
 
 pub struct DeliveryWorker {
@@ -19,6 +20,7 @@ pub struct DeliveryWorker {
     signer: Signer,
     settings: WebhookSettings,
     clock: Arc<dyn Clock>,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for DeliveryWorker {
@@ -43,7 +45,12 @@ pub fn backoff(policy: &RetryPolicy, attempts: i64, random: f64) -> Duration {
 
 impl DeliveryWorker {
     /// A worker for `target`, or `None` when the settings name no webhook.
-    pub fn new(outbox: Outbox, settings: &WebhookSettings, clock: Arc<dyn Clock>) -> Option<Self> {
+    pub fn new(
+        outbox: Outbox,
+        settings: &WebhookSettings,
+        clock: Arc<dyn Clock>,
+        metrics: Metrics,
+    ) -> Option<Self> {
         let target = settings.target.clone()?;
         let client = reqwest::Client::builder()
             .timeout(settings.timeout)
@@ -58,6 +65,7 @@ impl DeliveryWorker {
             target,
             settings: settings.clone(),
             clock,
+            metrics,
         })
     }
 
@@ -122,6 +130,7 @@ impl DeliveryWorker {
         match failure {
             None => {
                 self.outbox.delivered(event.seq, &self.id, done_at).await?;
+                self.metrics.webhook_delivery("delivered");
                 tracing::info!(event = %event.id, kind = %event.event_type, attempts = event.attempts, "event delivered");
             }
             Some(reason) => self.schedule_retry(&event, done_at, &reason).await?,
@@ -141,6 +150,7 @@ impl DeliveryWorker {
             self.outbox
                 .give_up(event.seq, &self.id, now, reason)
                 .await?;
+            self.metrics.webhook_delivery("failed");
             tracing::warn!(event = %event.id, attempts = event.attempts, reason, "event delivery given up");
             return Ok(());
         }
@@ -148,6 +158,7 @@ impl DeliveryWorker {
         self.outbox
             .retry_at(event.seq, &self.id, now.plus(delay), reason)
             .await?;
+        self.metrics.webhook_delivery("retry");
         tracing::info!(event = %event.id, attempts = event.attempts, retry_in_ms = delay.as_millis() as u64, reason, "event delivery failed");
         Ok(())
     }

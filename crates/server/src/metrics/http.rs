@@ -1,0 +1,91 @@
+//! The HTTP side of the metrics: counting and timing every request by route pattern, counting
+//! requests that failed for want of a backend, and serving `/metrics`.
+
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+
+use crate::errors::{ApiError, AppError, PageError};
+use crate::services::Services;
+
+/// How long a scrape waits for the outbox count before showing the last one.
+const BACKLOG_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The method as a label: the standard ones by name, anything else as `other`, so that a client
+/// cannot make new series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The backend whose absence an error response reports.
+fn missing_backend(error: &actix_web::Error) -> Option<&'static str> {
+    let app_error: &AppError = if let Some(PageError(error)) = error.as_error::<PageError>() {
+        error
+    } else {
+        &error.as_error::<ApiError>()?.0
+    };
+    match app_error {
+        AppError::Unavailable("the state store") => Some("state_store"),
+        AppError::Unavailable("the database") => Some("database"),
+        _ => None,
+    }
+}
+
+/// Counts and times every response; the route is the pattern that matched, never the path.
+pub async fn track(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let metrics = request
+        .app_data::<web::Data<Services>>()
+        .map(|services| services.metrics.clone());
+    let method = method_label(request.method());
+    let response = next.call(request).await?;
+    if let Some(metrics) = metrics {
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "(unmatched)".to_owned());
+        metrics.http_request(
+            &route,
+            method,
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+        if let Some(backend) = response.response().error().and_then(missing_backend) {
+            metrics.backend_error(backend);
+        }
+    }
+    Ok(response)
+}
+
+/// `GET /metrics`: the Prometheus text exposition format.
+pub async fn serve(services: web::Data<Services>) -> HttpResponse {
+    match tokio::time::timeout(BACKLOG_TIMEOUT, services.outbox.backlog()).await {
+        Ok(Ok(backlog)) => services.metrics.set_outbox_backlog(backlog),
+        Ok(Err(_)) | Err(_) => services.metrics.backend_error("database"),
+    }
+    match services.metrics.render() {
+        Ok(text) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .body(text),
+        Err(error) => {
+            tracing::error!(%error, "the metrics could not be rendered");
+            HttpResponse::ServiceUnavailable().finish()
+        }
+    }
+}

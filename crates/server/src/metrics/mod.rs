@@ -1,0 +1,293 @@
+//! Prometheus metrics. Each application owns its registry (no global recorder), so tests can run
+//! many gateways in one process and read each one's numbers. `/metrics` renders the registry in
+//! the text exposition format.
+//!
+//! Labels are bounded: apps and providers come from the configuration (never from a request that
+//! names an unknown app), routes are patterns (`/install/{provider}/{app}`), never raw paths.
+
+mod http;
+mod provider;
+
+pub use http::{serve, track};
+pub use provider::MeteredProvider;
+
+use prometheus::{
+    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+
+/// A step of an install, for the funnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// An install request too malformed to tell its step.
+    Request,
+    /// HubSpot's `step=authorize`.
+    Authorize,
+    /// A sign-in or sign-up in the middle of an install.
+    SignIn,
+    /// HubSpot's `step=finalize`.
+    Finalize,
+    /// An OAuth callback (Pipedrive's, or HubSpot's classic one).
+    Callback,
+    /// A held marketplace install claimed or cancelled by its user.
+    Claim,
+    /// `GET /connect/…`.
+    Connect,
+    /// Pipedrive's `DELETE` notice.
+    Uninstall,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Request => "request",
+            Self::Authorize => "authorize",
+            Self::SignIn => "sign_in",
+            Self::Finalize => "finalize",
+            Self::Callback => "callback",
+            Self::Claim => "claim",
+            Self::Connect => "connect",
+            Self::Uninstall => "uninstall",
+        }
+    }
+}
+
+/// What happened at a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Started,
+    SignInRequired,
+    SignedIn,
+    StateMinted,
+    /// Tokens stored for a connection (active, or held until its user claims it).
+    Finalized,
+    Held,
+    Cancelled,
+    Uninstalled,
+    Failed(&'static str),
+}
+
+impl Outcome {
+    /// The failure an error stands for, named by what went wrong.
+    pub fn failed(error: &crate::errors::AppError) -> Self {
+        use crate::errors::AppError;
+        Self::Failed(match error {
+            AppError::BadRequest(_) | AppError::UriTooLong | AppError::PayloadTooLarge => {
+                "bad_request"
+            }
+            AppError::Unauthorized | AppError::Forbidden(_) => "refused",
+            AppError::TooManyRequests(_) => "rate_limited",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::BadGateway(_) | AppError::ProviderFailed => "provider",
+            AppError::Unexpected(_) => "internal",
+            _ => "other",
+        })
+    }
+
+    fn labels(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Started => ("started", ""),
+            Self::SignInRequired => ("sign_in_required", ""),
+            Self::SignedIn => ("signed_in", ""),
+            Self::StateMinted => ("state_minted", ""),
+            Self::Finalized => ("finalized", ""),
+            Self::Held => ("held", ""),
+            Self::Cancelled => ("cancelled", ""),
+            Self::Uninstalled => ("uninstalled", ""),
+            Self::Failed(reason) => ("failed", reason),
+        }
+    }
+}
+
+/// A call to a marketplace's token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenCall {
+    Exchange,
+    Refresh,
+}
+
+impl TokenCall {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Exchange => "exchange",
+            Self::Refresh => "refresh",
+        }
+    }
+}
+
+/// The gateway's metrics.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_seconds: HistogramVec,
+    installs: IntCounterVec,
+    token_calls: IntCounterVec,
+    token_seconds: HistogramVec,
+    webhook_deliveries: IntCounterVec,
+    outbox_backlog: IntGauge,
+    backend_errors: IntCounterVec,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+/// Latency buckets, in seconds: from a cache hit to a marketplace near its timeout.
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+fn counter(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> prometheus::Result<IntCounterVec> {
+    let counter = IntCounterVec::new(Opts::new(name, help), labels)?;
+    registry.register(Box::new(counter.clone()))?;
+    Ok(counter)
+}
+
+fn histogram(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> prometheus::Result<HistogramVec> {
+    let histogram = HistogramVec::new(
+        HistogramOpts::new(name, help).buckets(BUCKETS.to_vec()),
+        labels,
+    )?;
+    registry.register(Box::new(histogram.clone()))?;
+    Ok(histogram)
+}
+
+impl Metrics {
+    pub fn new() -> prometheus::Result<Self> {
+        let registry = Registry::new_custom(Some("installgate".into()), None)?;
+        let outbox_backlog = IntGauge::new(
+            "outbox_backlog",
+            "Events written but not yet delivered to the webhook (as of the last scrape).",
+        )?;
+        registry.register(Box::new(outbox_backlog.clone()))?;
+        Ok(Self {
+            http_requests: counter(
+                &registry,
+                "http_requests_total",
+                "HTTP requests answered, by route pattern, method and status.",
+                &["route", "method", "status"],
+            )?,
+            http_seconds: histogram(
+                &registry,
+                "http_request_duration_seconds",
+                "Time to answer an HTTP request, by route pattern and method.",
+                &["route", "method"],
+            )?,
+            installs: counter(
+                &registry,
+                "install_steps_total",
+                "The install funnel: what happened at each step, by provider and app.",
+                &["provider", "app", "step", "outcome", "reason"],
+            )?,
+            token_calls: counter(
+                &registry,
+                "token_calls_total",
+                "Calls to marketplaces' token endpoints (code exchanges and refreshes), by outcome.",
+                &["provider", "call", "outcome"],
+            )?,
+            token_seconds: histogram(
+                &registry,
+                "token_call_duration_seconds",
+                "Time a marketplace's token endpoint took, by provider, call and outcome.",
+                &["provider", "call", "outcome"],
+            )?,
+            webhook_deliveries: counter(
+                &registry,
+                "webhook_deliveries_total",
+                "Webhook delivery attempts, by outcome (delivered, retry, failed).",
+                &["outcome"],
+            )?,
+            backend_errors: counter(
+                &registry,
+                "backend_errors_total",
+                "Requests that failed because a backend did not answer (state_store, database).",
+                &["backend"],
+            )?,
+            outbox_backlog,
+            registry,
+        })
+    }
+
+    pub fn http_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        self.http_requests
+            .with_label_values(&[route, method, &status.to_string()])
+            .inc();
+        self.http_seconds
+            .with_label_values(&[route, method])
+            .observe(seconds);
+    }
+
+    pub fn install(&self, provider: &str, app: &str, step: Step, outcome: Outcome) {
+        let (outcome, reason) = outcome.labels();
+        self.installs
+            .with_label_values(&[provider, app, step.as_str(), outcome, reason])
+            .inc();
+    }
+
+    pub fn token_call(&self, provider: &str, call: TokenCall, outcome: &str, seconds: f64) {
+        let labels = [provider, call.as_str(), outcome];
+        self.token_calls.with_label_values(&labels).inc();
+        self.token_seconds
+            .with_label_values(&labels)
+            .observe(seconds);
+    }
+
+    pub fn webhook_delivery(&self, outcome: &str) {
+        self.webhook_deliveries.with_label_values(&[outcome]).inc();
+    }
+
+    pub fn backend_error(&self, backend: &str) {
+        self.backend_errors.with_label_values(&[backend]).inc();
+    }
+
+    pub fn set_outbox_backlog(&self, events: i64) {
+        self.outbox_backlog.set(events);
+    }
+
+    /// Every metric in the text exposition format.
+    pub fn render(&self) -> Result<String, prometheus::Error> {
+        let mut buffer = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
+        String::from_utf8(buffer).map_err(|error| prometheus::Error::Msg(error.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_family_renders_with_its_labels() {
+        let metrics = Metrics::new().unwrap();
+        metrics.http_request("/install/{provider}/{app}", "GET", 302, 0.002);
+        metrics.install("hubspot", "crm", Step::Finalize, Outcome::Failed("state"));
+        metrics.token_call("hubspot", TokenCall::Exchange, "ok", 0.05);
+        metrics.webhook_delivery("delivered");
+        metrics.backend_error("database");
+        metrics.set_outbox_backlog(3);
+        let text = metrics.render().unwrap();
+        for line in [
+            "installgate_http_requests_total{method=\"GET\",route=\"/install/{provider}/{app}\",status=\"302\"} 1",
+            "installgate_install_steps_total{app=\"crm\",outcome=\"failed\",provider=\"hubspot\",reason=\"state\",step=\"finalize\"} 1",
+            "installgate_token_calls_total{call=\"exchange\",outcome=\"ok\",provider=\"hubspot\"} 1",
+            "installgate_webhook_deliveries_total{outcome=\"delivered\"} 1",
+            "installgate_backend_errors_total{backend=\"database\"} 1",
+            "installgate_outbox_backlog 3",
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
+        assert!(text.contains("installgate_token_call_duration_seconds_bucket"));
+    }
+}

@@ -1,0 +1,27 @@
+//! `installgate sandbox` in the test process: the gateway wired to the simulated marketplaces.
+
+use installgate_server::sandbox::{Sandbox, SandboxOptions};
+
+/// A sandbox on four consecutive ports that were free a moment ago, on the embedded defaults.
+pub async fn start_sandbox() -> Sandbox {
+    for _ in 0..20 {
+        let base = crate::free_port();
+        let all_free = (1..4).all(|offset| {
+            base.checked_add(offset)
+                .is_some_and(|port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        });
+        if !all_free {
+            continue;
+        }
+        let options = SandboxOptions {
+            port: base,
+            data_dir: None,
+            redis_url: None,
+            database_url: None,
+        };
+        if let Ok(sandbox) = Sandbox::start(options).await {
+            return sandbox;
+        }
+    }
+    panic!("no four free consecutive ports");
+}
