@@ -121,6 +121,8 @@ pub fn build_server(
             .default_service(web::to(fallback::not_found))
     })
     .listen(listener)?
+    // `Application::run_until_stopped` handles the signals: it reports not-ready first.
+    .disable_signals()
     .shutdown_timeout(server_settings.shutdown_timeout.as_secs())
     .client_request_timeout(server_settings.client_request_timeout);
     if server_settings.workers > 0 {

@@ -1,6 +1,7 @@
 //! What handlers share: the validated settings and the backends, built once per process.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use installgate_core::{Accounts, AppDirectory, Clock, InstallFlow, StateStore};
 use installgate_store::{Database, Outbox, SqlVault};
@@ -27,6 +28,22 @@ pub struct Services {
     pub apps: Arc<dyn AppDirectory>,
     pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
+    pub lifecycle: Lifecycle,
+}
+
+/// Whether the replica is shutting down: from SIGTERM on, `/readyz` says so while requests in
+/// flight finish.
+#[derive(Debug, Clone, Default)]
+pub struct Lifecycle(Arc<AtomicBool>);
+
+impl Lifecycle {
+    pub fn start_draining(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 impl std::fmt::Debug for Services {

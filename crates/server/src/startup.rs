@@ -20,10 +20,10 @@ use crate::accounts::{AssertionVerifier, Passwords, SignIn};
 use crate::metrics::Metrics;
 use crate::providers::{ConfiguredApps, Providers};
 use crate::server::{build_metrics_server, build_server};
-use crate::services::Services;
+use crate::services::{Lifecycle, Services};
 use crate::settings::{AccountMode, Settings, StateBackend, StateSettings};
 use crate::tokens::Tokens;
-use crate::webhooks::DeliveryWorker;
+use crate::webhooks::{DeliveryHandle, DeliveryWorker};
 use crate::{pending, tokens, vault_keys};
 
 /// A built gateway, bound to its port, ready to run.
@@ -32,8 +32,12 @@ pub struct Application {
     server: Server,
     /// The port and server of `/metrics` when it has a listener of its own.
     metrics_server: Option<(u16, Server)>,
-    /// Background tasks that end with the server: webhook delivery, the pending-install sweep.
+    /// Background tasks that end with the server: the pending-install sweep, refreshes, …
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Webhook delivery, which hands back its events when the server stops.
+    delivery: Option<DeliveryHandle>,
+    lifecycle: Lifecycle,
+    drain_delay: std::time::Duration,
 }
 
 impl std::fmt::Debug for Application {
@@ -114,14 +118,23 @@ impl Application {
             AccountMode::BuiltIn => None,
         };
         let mut tasks = Vec::new();
-        match DeliveryWorker::new(
+        let delivery = DeliveryWorker::new(
             outbox.clone(),
             &settings.webhook,
             clock.clone(),
             metrics.clone(),
-        ) {
-            Some(worker) => tasks.push(tokio::spawn(worker.run())),
-            None => tracing::warn!("no webhook is configured: events stay in the outbox"),
+        )
+        .map(|worker| {
+            // At shutdown, deliveries under way get what requests in flight get, at most.
+            worker.spawn(
+                settings
+                    .server
+                    .shutdown_timeout
+                    .min(settings.webhook.timeout),
+            )
+        });
+        if delivery.is_none() {
+            tracing::warn!("no webhook is configured: events stay in the outbox");
         }
         let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("binding {}", settings.server.bind))?;
@@ -169,6 +182,7 @@ impl Application {
             apps,
             clock,
             metrics,
+            lifecycle: Lifecycle::default(),
         };
         tasks.push(tokio::spawn(pending::run(
             services.settings.clone(),
@@ -177,6 +191,8 @@ impl Application {
             services.clock.clone(),
         )));
         let services = web::Data::new(services);
+        let lifecycle = services.lifecycle.clone();
+        let drain_delay = services.settings.server.drain_delay;
         let metrics_server = match services.settings.server.metrics_bind {
             Some(bind) => {
                 let listener = TcpListener::bind(bind)
@@ -193,6 +209,9 @@ impl Application {
             server,
             metrics_server,
             tasks,
+            delivery,
+            lifecycle,
+            drain_delay,
         })
     }
 
@@ -210,22 +229,64 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM or SIGINT, then lets requests in flight finish.
+    /// Serves until SIGTERM or SIGINT (or [`Application::handle`] stops it). On a signal the
+    /// replica reports not-ready at once, keeps serving for `server.drain_delay_ms` (so that
+    /// load balancers stop sending it requests), then stops accepting connections and gives
+    /// requests in flight `server.shutdown_timeout_seconds` to finish. Webhook delivery then
+    /// finishes what it has under way and hands back the events it still holds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let metrics = self.metrics_server.map(|(_, server)| {
             let handle = server.handle();
             (handle, tokio::spawn(server))
         });
+        let signals = tokio::spawn({
+            let handle = self.server.handle();
+            let lifecycle = self.lifecycle.clone();
+            let drain_delay = self.drain_delay;
+            async move {
+                if stop_signal().await.is_ok() {
+                    lifecycle.start_draining();
+                    tracing::info!(
+                        drain_delay_ms = drain_delay.as_millis() as u64,
+                        "stopping: not ready any more"
+                    );
+                    tokio::time::sleep(drain_delay).await;
+                    handle.stop(true).await;
+                }
+            }
+        });
         let result = self.server.await;
+        self.lifecycle.start_draining();
+        signals.abort();
         if let Some((handle, running)) = metrics {
             handle.stop(true).await;
             let _ = running.await;
         }
-        // Undelivered events stay in the outbox; a delivery cut short is retried after its lease.
+        if let Some(delivery) = self.delivery {
+            delivery.shutdown().await;
+        }
         for task in self.tasks {
             task.abort();
         }
+        tracing::info!("stopped");
         result
+    }
+}
+
+/// Resolves at SIGINT (Ctrl-C) or SIGTERM.
+pub async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted,
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
     }
 }
 

@@ -214,6 +214,23 @@ impl Outbox {
     }
 
     /// Events neither delivered nor failed.
+    /// Hands back the events `owner` holds but has not settled, so that any worker can claim
+    /// them at once instead of after the lease. Returns how many there were.
+    pub async fn release(&self, owner: &str) -> Result<u64, VaultError> {
+        let result = on_pool!(&self.database, pool => {
+            sqlx::query(
+                "UPDATE events SET lease_owner = NULL, lease_until = NULL \
+                 WHERE lease_owner = $1 AND delivered_at IS NULL AND failed_at IS NULL",
+            )
+            .bind(owner)
+            .execute(pool)
+            .await
+            .map_err(sql_error)?
+            .rows_affected()
+        });
+        Ok(result)
+    }
+
     pub async fn backlog(&self) -> Result<i64, VaultError> {
         let (count,): (i64,) = on_pool!(&self.database, pool => {
             sqlx::query_as("SELECT COUNT(*) FROM events WHERE delivered_at IS NULL AND failed_at IS NULL")

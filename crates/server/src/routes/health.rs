@@ -1,4 +1,5 @@
-//! `GET /healthz` (the process runs) and `GET /readyz` (its backends answer).
+//! `GET /healthz` (the process runs) and `GET /readyz` (its backends answer, and it is not
+//! shutting down).
 
 use std::time::Duration;
 
@@ -16,6 +17,11 @@ pub async fn healthz() -> HttpResponse {
 }
 
 pub async fn readyz(services: web::Data<Services>) -> HttpResponse {
+    if services.lifecycle.is_draining() {
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, 5))
+            .json(json!({ "status": "draining" }));
+    }
     let state_store = services.state_store.clone();
     let database = services.database.clone();
     let (state, db) = tokio::join!(

@@ -205,23 +205,6 @@ fn web_portal(portal: portal::Portal) -> anyhow::Result<actix_web::dev::ServerHa
     Ok(handle)
 }
 
-/// Resolves at Ctrl-C (SIGINT) or SIGTERM.
-async fn stop_signal() -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            interrupted = tokio::signal::ctrl_c() => interrupted,
-            _ = terminate.recv() => Ok(()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
-    }
-}
-
 /// Runs the sandbox until Ctrl-C or SIGTERM.
 pub async fn run(options: SandboxOptions) -> anyhow::Result<()> {
     let sandbox = Sandbox::start(options).await?;
@@ -237,7 +220,7 @@ pub async fn run(options: SandboxOptions) -> anyhow::Result<()> {
         config = sandbox.config_path.display(),
         key = sandbox.api_key,
     );
-    stop_signal().await?;
+    crate::startup::stop_signal().await?;
     sandbox.stop().await;
     Ok(())
 }

@@ -90,6 +90,8 @@ pub struct ServerSettings {
     pub max_query_bytes: usize,
     /// Where `/metrics` is served on its own; `None`: on `bind` with every other route.
     pub metrics_bind: Option<SocketAddr>,
+    /// After SIGTERM, how long the replica goes on serving while reporting not-ready.
+    pub drain_delay: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

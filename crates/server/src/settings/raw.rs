@@ -35,6 +35,7 @@ pub(super) struct RawServer {
     pub client_request_timeout_ms: u64,
     pub max_query_bytes: usize,
     pub metrics_bind: String,
+    pub drain_delay_ms: u64,
 }
 
 #[derive(Debug, Deserialize)]

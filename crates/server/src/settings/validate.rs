@@ -259,6 +259,7 @@ fn server(report: &mut Report, raw: RawServer) -> Option<ServerSettings> {
             })
             .ok(),
     };
+    let drain_delay = report.in_range("server.drain_delay_ms", raw.drain_delay_ms, 0..=120_000);
     Some(ServerSettings {
         public_url: public_url?,
         bind: bind?,
@@ -267,6 +268,7 @@ fn server(report: &mut Report, raw: RawServer) -> Option<ServerSettings> {
         client_request_timeout: Duration::from_millis(client),
         max_query_bytes,
         metrics_bind: metrics_bind?,
+        drain_delay: Duration::from_millis(drain_delay),
     })
 }
 

@@ -5,4 +5,4 @@ mod signature;
 mod worker;
 
 pub use signature::Signer;
-pub use worker::{DeliveryWorker, backoff};
+pub use worker::{DeliveryHandle, DeliveryWorker, backoff};

@@ -7,6 +7,7 @@ use std::time::Duration;
 use installgate_core::{Clock, Timestamp, VaultError};
 use installgate_store::{Outbox, PendingEvent};
 use rand::Rng as _;
+use tokio::sync::watch;
 
 use super::Signer;
 use crate::metrics::Metrics;
@@ -88,8 +89,27 @@ impl DeliveryWorker {
 
     /// Delivers until the task is dropped or aborted.
     pub async fn run(self) {
+        let (_never_sent, stop) = watch::channel(false);
+        self.run_until(stop).await;
+    }
+
+    /// Delivers on a task of its own until [`DeliveryHandle::shutdown`], which gives
+    /// deliveries under way `grace` to finish.
+    pub fn spawn(self, grace: Duration) -> DeliveryHandle {
+        let (stop, stopped) = watch::channel(false);
+        DeliveryHandle {
+            id: self.id.clone(),
+            outbox: self.outbox.clone(),
+            grace,
+            stop,
+            task: tokio::spawn(self.run_until(stopped)),
+        }
+    }
+
+    /// Delivers until `stop` turns true; a batch under way is finished first.
+    async fn run_until(self, mut stop: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, "webhook delivery started");
-        loop {
+        while !*stop.borrow() {
             let pause = match self.run_once().await {
                 Ok(0) => self.settings.poll_interval,
                 Ok(_) => Duration::ZERO,
@@ -98,8 +118,17 @@ impl DeliveryWorker {
                     self.settings.poll_interval
                 }
             };
-            tokio::time::sleep(pause).await;
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                changed = stop.changed() => {
+                    if changed.is_err() {
+                        // Nobody can stop this worker any more: deliver until dropped.
+                        std::future::pending::<()>().await;
+                    }
+                }
+            }
         }
+        tracing::info!(worker = %self.id, "webhook delivery stopped");
     }
 
     async fn deliver(&self, event: PendingEvent) -> Result<(), VaultError> {
@@ -161,6 +190,37 @@ impl DeliveryWorker {
         self.metrics.webhook_delivery("retry");
         tracing::info!(event = %event.id, attempts = event.attempts, retry_in_ms = delay.as_millis() as u64, reason, "event delivery failed");
         Ok(())
+    }
+}
+
+/// A running delivery worker.
+#[derive(Debug)]
+pub struct DeliveryHandle {
+    id: String,
+    outbox: Outbox,
+    grace: Duration,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl DeliveryHandle {
+    /// Stops claiming events, lets deliveries under way finish (within the grace it was given),
+    /// then hands back what this worker still holds, so that another replica delivers it at
+    /// once instead of after the lease.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        if tokio::time::timeout(self.grace, &mut task).await.is_err() {
+            task.abort();
+            let _ = task.await;
+        }
+        match self.outbox.release(&self.id).await {
+            Ok(0) => {}
+            Ok(events) => tracing::info!(events, "undelivered events handed back"),
+            Err(error) => {
+                tracing::warn!(%error, "events could not be handed back; they return after their lease");
+            }
+        }
     }
 }
 
