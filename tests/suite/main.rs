@@ -5,6 +5,7 @@
 mod accounts;
 mod api;
 mod browser;
+mod clients;
 mod config;
 mod external_login;
 mod health;

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod api;
 pub mod cli;
+pub mod client_address;
 pub mod commands;
 pub mod csrf;
 pub mod errors;
@@ -14,6 +15,7 @@ pub mod pages;
 pub mod park;
 pub mod pending;
 pub mod providers;
+pub mod rate_limit;
 pub mod routes;
 pub mod sandbox;
 pub mod server;

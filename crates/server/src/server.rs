@@ -13,6 +13,7 @@ use tracing_actix_web::TracingLogger;
 use crate::api;
 use crate::metrics;
 use crate::middleware::{self, QueryLimit};
+use crate::rate_limit;
 use crate::routes::{account, claim, fallback, framing, health, install, uninstall};
 use crate::services::Services;
 use crate::session::{self, GatewaySessionStore};
@@ -77,6 +78,7 @@ pub fn build_server(
             })
             .service(
                 web::scope("/install/{provider}/{app}")
+                    .wrap(from_fn(rate_limit::limit_by_client))
                     .wrap(from_fn(framing::frame_ancestors))
                     .service(
                         web::resource("")
@@ -86,7 +88,11 @@ pub fn build_server(
                     .service(web::resource("/claim").get(claim::claim))
                     .service(web::resource("/confirm").post(claim::confirm)),
             )
-            .service(web::resource("/connect/{provider}/{app}").get(install::connect))
+            .service(
+                web::resource("/connect/{provider}/{app}")
+                    .wrap(from_fn(rate_limit::limit_by_client))
+                    .get(install::connect),
+            )
             .service(
                 web::scope("/api/v1")
                     .service(web::resource("/openapi.json").get(api::openapi::document))
@@ -103,6 +109,7 @@ pub fn build_server(
             )
             .service(
                 web::scope("/account")
+                    .wrap(from_fn(rate_limit::limit_by_client))
                     .wrap(from_fn(framing::frame_ancestors))
                     .service(web::resource("/").get(account::home))
                     .service(

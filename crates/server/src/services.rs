@@ -9,6 +9,7 @@ use installgate_store::{Database, Outbox, SqlVault};
 use crate::accounts::{AssertionVerifier, SignIn};
 use crate::metrics::Metrics;
 use crate::providers::Providers;
+use crate::rate_limit::ClientRateLimit;
 use crate::settings::Settings;
 use crate::tokens::Tokens;
 
@@ -29,6 +30,7 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
     pub lifecycle: Lifecycle,
+    pub rate_limit: ClientRateLimit,
 }
 
 /// Whether the replica is shutting down: from SIGTERM on, `/readyz` says so while requests in

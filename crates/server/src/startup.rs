@@ -19,6 +19,7 @@ use secrecy::ExposeSecret as _;
 use crate::accounts::{AssertionVerifier, Passwords, SignIn};
 use crate::metrics::Metrics;
 use crate::providers::{ConfiguredApps, Providers};
+use crate::rate_limit::ClientRateLimit;
 use crate::server::{build_metrics_server, build_server};
 use crate::services::{Lifecycle, Services};
 use crate::settings::{AccountMode, Settings, StateBackend, StateSettings};
@@ -167,6 +168,7 @@ impl Application {
             clock.clone(),
             settings.tokens,
         )));
+        let rate_limit = ClientRateLimit::new(settings.clients.rate_limit);
         let services = Services {
             settings,
             state_store,
@@ -183,7 +185,11 @@ impl Application {
             clock,
             metrics,
             lifecycle: Lifecycle::default(),
+            rate_limit,
         };
+        tasks.push(tokio::spawn(crate::rate_limit::forget_idle_clients(
+            services.rate_limit.clone(),
+        )));
         tasks.push(tokio::spawn(pending::run(
             services.settings.clone(),
             Arc::new(services.vault.clone()),

@@ -15,6 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use installgate_core::{AllowedHosts, AppId, ProviderId};
+
+use crate::client_address::TrustedProxies;
+use crate::rate_limit::RateLimit;
 use installgate_store::{DatabaseOptions, RedisOptions};
 use secrecy::{SecretBox, SecretString};
 use url::Url;
@@ -38,7 +41,16 @@ pub struct Settings {
     pub install: InstallSettings,
     pub tokens: TokenSettings,
     pub api_keys: Vec<ApiKey>,
+    pub clients: ClientSettings,
     pub apps: BTreeMap<AppId, AppSettings>,
+}
+
+/// Who requests come from, and how many they may make.
+#[derive(Debug, Clone, Default)]
+pub struct ClientSettings {
+    pub trusted_proxies: TrustedProxies,
+    /// `None`: no limit.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// A vendor API key: its name, the SHA-256 of the key, and the apps it may see (all if `None`).

@@ -22,8 +22,16 @@ pub(super) struct RawSettings {
     #[serde(default)]
     pub api: RawApi,
     pub accounts: RawAccounts,
+    pub clients: RawClients,
     #[serde(default)]
     pub apps: BTreeMap<String, RawApp>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawClients {
+    pub trusted_proxies: ListOrCommas,
+    pub rate_limit_per_minute: u32,
+    pub rate_limit_burst: u32,
 }
 
 #[derive(Debug, Deserialize)]

@@ -24,6 +24,8 @@ use super::{
     TokenSettings, VaultSettings, WebhookSettings, WebhookTarget,
 };
 
+mod clients;
+
 #[derive(Default)]
 struct Report(Vec<Problem>);
 
@@ -109,6 +111,7 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
     let accounts = accounts(&mut report, raw.accounts);
     let apps = apps(&mut report, raw.apps);
     let api_keys = api_keys(&mut report, raw.api, &apps);
+    let clients = clients::clients(&mut report, raw.clients);
     if let (Some(state), Some(session)) = (&state, &session)
         && matches!(state.backend, StateBackend::Redis(_))
         && session.key.is_none()
@@ -152,6 +155,7 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
             install,
             tokens,
             api_keys,
+            clients,
             apps,
         }),
         _ => Err(report.0),
