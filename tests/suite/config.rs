@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use installgate_server::settings::{self, Problems, Sources, StateBackend};
+use installgate_store::{RedisOptions, RedisTarget};
 use installgate_tests::test_sources;
+use secrecy::ExposeSecret as _;
 
 const GOOD_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // 32 bytes
 
@@ -352,4 +354,142 @@ fn app_flags_come_from_environment_variables() {
     let app = settings.apps.values().next().unwrap();
     assert!(app.partner_sign_in);
     assert!(app.allow_loopback_return_urls);
+}
+
+fn redis_problems(vars: &[(&str, &str)]) -> Problems {
+    let mut all = vec![
+        ("INSTALLGATE__STATE__BACKEND", "redis"),
+        (
+            "INSTALLGATE__SESSION__KEY",
+            installgate_tests::TEST_SESSION_KEY,
+        ),
+    ];
+    all.extend_from_slice(vars);
+    settings::load(&test_sources(&all)).expect_err("the configuration should be refused")
+}
+
+#[test]
+fn a_redis_cluster_is_given_by_its_seed_nodes_as_a_list_or_with_commas() {
+    let settings = settings::load(&test_sources(&[
+        ("INSTALLGATE__STATE__BACKEND", "redis"),
+        (
+            "INSTALLGATE__STATE__REDIS_CLUSTER_URLS",
+            "redis://:cluster-secret@10.0.0.1:7000, redis://:cluster-secret@10.0.0.2:7000,",
+        ),
+        (
+            "INSTALLGATE__SESSION__KEY",
+            installgate_tests::TEST_SESSION_KEY,
+        ),
+    ]))
+    .unwrap();
+    let shown = format!("{settings:?}");
+    assert!(!shown.contains("cluster-secret"), "the password leaked");
+    match settings.state.backend {
+        StateBackend::Redis(options) => match options.target {
+            RedisTarget::Cluster(seeds) => {
+                let seeds: Vec<&str> = seeds.iter().map(|seed| seed.expose_secret()).collect();
+                assert_eq!(
+                    seeds,
+                    [
+                        "redis://:cluster-secret@10.0.0.1:7000",
+                        "redis://:cluster-secret@10.0.0.2:7000"
+                    ]
+                );
+            }
+            RedisTarget::Node(_) => panic!("expected a cluster"),
+        },
+        other => panic!("expected redis, got {other:?}"),
+    }
+
+    let settings = load_file(
+        r#"
+        [state]
+        backend = "redis"
+        redis_cluster_urls = ["redis://127.0.0.1:7000", "redis://127.0.0.1:7001/"]
+        "#,
+        &[(
+            "INSTALLGATE__SESSION__KEY",
+            installgate_tests::TEST_SESSION_KEY,
+        )],
+    )
+    .unwrap();
+    assert!(matches!(
+        settings.state.backend,
+        StateBackend::Redis(RedisOptions {
+            target: RedisTarget::Cluster(ref seeds),
+            ..
+        }) if seeds.len() == 2
+    ));
+
+    // An empty list is no cluster: one node's URL is then what counts.
+    let settings = load_file(
+        "[state]\nbackend = \"redis\"\nredis_url = \"redis://127.0.0.1:6379\"\nredis_cluster_urls = []\n",
+        &[(
+            "INSTALLGATE__SESSION__KEY",
+            installgate_tests::TEST_SESSION_KEY,
+        )],
+    )
+    .unwrap();
+    assert!(matches!(
+        settings.state.backend,
+        StateBackend::Redis(RedisOptions {
+            target: RedisTarget::Node(_),
+            ..
+        })
+    ));
+}
+
+#[test]
+fn the_redis_backend_needs_one_node_or_a_cluster_but_not_both() {
+    let both = redis_problems(&[
+        ("INSTALLGATE__STATE__REDIS_URL", "redis://127.0.0.1:6379"),
+        (
+            "INSTALLGATE__STATE__REDIS_CLUSTER_URLS",
+            "redis://127.0.0.1:7000",
+        ),
+    ]);
+    assert!(both.mentions("state.redis_cluster_urls"), "{both}");
+    assert!(!both.mentions("state.redis_url"), "{both}");
+
+    let neither = redis_problems(&[]);
+    assert!(neither.mentions("state.redis_url"), "{neither}");
+    assert!(
+        neither.to_string().contains("state.redis_cluster_urls"),
+        "the problem names both keys: {neither}"
+    );
+    let blank = redis_problems(&[("INSTALLGATE__STATE__REDIS_CLUSTER_URLS", " , ")]);
+    assert!(blank.mentions("state.redis_url"), "{blank}");
+
+    // With the memory backend neither is needed.
+    let settings = settings::load(&test_sources(&[(
+        "INSTALLGATE__STATE__REDIS_CLUSTER_URLS",
+        "redis://127.0.0.1:7000",
+    )]))
+    .unwrap();
+    assert!(matches!(
+        settings.state.backend,
+        StateBackend::Memory { .. }
+    ));
+}
+
+#[test]
+fn cluster_seed_nodes_are_checked_without_showing_them() {
+    for seeds in [
+        "https://127.0.0.1:7000",
+        "redis://127.0.0.1:7000,not a url",
+        "redis://127.0.0.1:7000/2",
+        "redis://:cluster-secret@127.0.0.1:7000,redis://:other-secret@127.0.0.1:7001",
+        "redis://:cluster-secret@127.0.0.1:7000,rediss://:cluster-secret@127.0.0.1:7001",
+    ] {
+        let found = redis_problems(&[("INSTALLGATE__STATE__REDIS_CLUSTER_URLS", seeds)]);
+        assert!(
+            found.mentions("state.redis_cluster_urls"),
+            "{seeds}: {found}"
+        );
+        let shown = found.to_string();
+        assert!(
+            !shown.contains("secret") && !shown.contains("127.0.0.1"),
+            "a seed was shown: {shown}"
+        );
+    }
 }

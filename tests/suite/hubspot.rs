@@ -145,12 +145,19 @@ async fn connection_for(
 
 /// Settings that put state and sessions on the shared Redis, under a prefix of the test's own.
 fn on_redis(prefix: &str) -> Vec<(&'static str, String)> {
+    on_redis_at(
+        "INSTALLGATE__STATE__REDIS_URL",
+        installgate_tests::redis_url(),
+        prefix,
+    )
+}
+
+/// Settings that put state and sessions on Redis, reached through `key` (one node's URL, or a
+/// cluster's seed nodes).
+fn on_redis_at(key: &'static str, value: String, prefix: &str) -> Vec<(&'static str, String)> {
     vec![
         ("INSTALLGATE__STATE__BACKEND", "redis".into()),
-        (
-            "INSTALLGATE__STATE__REDIS_URL",
-            installgate_tests::redis_url(),
-        ),
+        (key, value),
         ("INSTALLGATE__STATE__KEY_PREFIX", prefix.to_owned()),
         (
             "INSTALLGATE__SESSION__KEY",
@@ -159,12 +166,30 @@ fn on_redis(prefix: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn setup_on_redis(extra: &[(&str, &str)]) -> Setup {
-    let prefix = installgate_tests::unique_prefix();
-    let redis = on_redis(&prefix);
+async fn setup_with(redis: &[(&'static str, String)], extra: &[(&str, &str)]) -> Setup {
     let mut vars: Vec<(&str, &str)> = redis.iter().map(|(k, v)| (*k, v.as_str())).collect();
     vars.extend_from_slice(extra);
     setup(&vars).await
+}
+
+async fn setup_on_redis(extra: &[(&str, &str)]) -> Setup {
+    let prefix = installgate_tests::unique_prefix();
+    setup_with(&on_redis(&prefix), extra).await
+}
+
+/// State and sessions on `cluster`, under `prefix`; the seeds come as one comma-separated
+/// variable, as an operator would give them.
+async fn setup_on_redis_cluster(
+    cluster: &installgate_tests::RedisCluster,
+    prefix: &str,
+    extra: &[(&str, &str)],
+) -> Setup {
+    let redis = on_redis_at(
+        "INSTALLGATE__STATE__REDIS_CLUSTER_URLS",
+        cluster.urls_joined(),
+        prefix,
+    );
+    setup_with(&redis, extra).await
 }
 
 #[tokio::test]
@@ -175,6 +200,16 @@ async fn a_first_time_install_with_partner_sign_in_where_the_user_signs_up() {
 #[tokio::test]
 async fn a_first_time_install_with_partner_sign_in_on_redis() {
     first_time_install(setup_on_redis(&[]).await).await;
+}
+
+#[tokio::test]
+async fn a_first_time_install_with_partner_sign_in_on_a_redis_cluster() {
+    let cluster = installgate_tests::RedisCluster::start().await;
+    let prefix = installgate_tests::unique_prefix();
+    first_time_install(setup_on_redis_cluster(&cluster, &prefix, &[]).await).await;
+    // The signed-in session lives on the cluster.
+    let keys = cluster.keys_per_node(&format!("{prefix}session:")).await;
+    assert!(keys.iter().sum::<usize>() > 0, "{keys:?}");
 }
 
 async fn first_time_install(setup: Setup) {

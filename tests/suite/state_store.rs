@@ -1,11 +1,15 @@
-//! The state-store suite, run against the in-memory store and against real Redis.
+//! The state-store suite, run against the in-memory store, real Redis and a real three-node
+//! Redis Cluster.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use installgate_core::{StateKind, StateStore, StateStoreError, StateToken, Throttle};
-use installgate_store::{MemoryStateStore, RedisOptions, RedisStateStore};
-use installgate_tests::{PrivateRedis, free_port, redis_url, unique_prefix};
+use futures_util::StreamExt as _;
+use installgate_core::{
+    ConnectionId, RefreshLock, StateKind, StateStore, StateStoreError, StateToken, Throttle,
+};
+use installgate_store::{MemoryStateStore, RedisOptions, RedisStateStore, RedisTarget};
+use installgate_tests::{PrivateRedis, RedisCluster, free_port, redis_url, unique_prefix};
 
 const TIMEOUT: Duration = Duration::from_millis(1000);
 /// How much later than its timeout a failing call may return: scheduling noise, not a target.
@@ -19,21 +23,31 @@ fn memory() -> Arc<dyn Backend> {
     Arc::new(MemoryStateStore::new(10_000))
 }
 
-fn redis_at(url: &str, prefix: &str) -> RedisStateStore {
+fn redis_with(target: RedisTarget, prefix: &str) -> RedisStateStore {
     RedisStateStore::connect_lazy(&RedisOptions {
-        url: url.into(),
+        target,
         key_prefix: prefix.to_owned(),
         command_timeout: TIMEOUT,
     })
     .unwrap()
 }
 
+fn redis_at(url: &str, prefix: &str) -> RedisStateStore {
+    redis_with(RedisTarget::Node(url.into()), prefix)
+}
+
+fn cluster_at(urls: &[String], prefix: &str) -> RedisStateStore {
+    let seeds = urls.iter().map(|url| url.as_str().into()).collect();
+    redis_with(RedisTarget::Cluster(seeds), prefix)
+}
+
 fn redis() -> Arc<dyn Backend> {
     Arc::new(redis_at(&redis_url(), &unique_prefix()))
 }
 
-/// Runs one scenario against both backends, as `<scenario>::memory` and `<scenario>::redis`.
-macro_rules! on_both_backends {
+/// Runs one scenario against every backend, as `<scenario>::memory`, `<scenario>::redis` and
+/// `<scenario>::redis_cluster` (on a cluster of the test's own).
+macro_rules! on_every_backend {
     ($($scenario:ident),* $(,)?) => {$(
         mod $scenario {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -45,11 +59,19 @@ macro_rules! on_both_backends {
             async fn redis() {
                 super::$scenario(super::redis()).await;
             }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn redis_cluster() {
+                let cluster = installgate_tests::RedisCluster::start().await;
+                let store = super::cluster_at(&cluster.urls(), &installgate_tests::unique_prefix());
+                assert!(store.is_cluster());
+                super::$scenario(std::sync::Arc::new(store)).await;
+            }
         }
     )*};
 }
 
-on_both_backends!(
+on_every_backend!(
     throttle_windows_count_and_expire,
     a_record_exists_until_taken,
     a_record_can_be_taken_once,
@@ -408,6 +430,209 @@ async fn the_redis_store_recovers_when_redis_comes_back() {
 
     server.restart().await;
     let deadline = Instant::now() + Duration::from_secs(10);
+    let token = StateToken::generate().unwrap();
+    loop {
+        let put = store
+            .put(StateKind::Install, &token, b"back", Duration::from_secs(60))
+            .await;
+        if put.is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the store did not recover: {put:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let taken = store.take(StateKind::Install, &token).await.unwrap();
+    assert_eq!(taken.as_deref(), Some(&b"back"[..]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn keys_of_every_kind_are_spread_over_the_nodes_of_a_cluster() {
+    let cluster = RedisCluster::start().await;
+    let prefix = unique_prefix();
+    let store = cluster_at(&cluster.urls(), &prefix);
+    let ttl = Duration::from_secs(60);
+    for round in 0..20 {
+        let token = StateToken::generate().unwrap();
+        store
+            .put(StateKind::Install, &token, b"x", ttl)
+            .await
+            .unwrap();
+        store
+            .record_failure(&format!("address:10.0.0.{round}"), ttl)
+            .await
+            .unwrap();
+        let session = StateToken::generate().unwrap();
+        assert!(
+            store
+                .session_set(session.expose(), "{}", ttl, true)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .try_acquire(ConnectionId::generate(), ttl)
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+    let counts = cluster.keys_per_node(&prefix).await;
+    assert_eq!(counts.iter().sum::<usize>(), 80, "{counts:?}");
+    assert!(
+        counts.iter().all(|count| *count > 0),
+        "every node holds keys: {counts:?}"
+    );
+}
+
+async fn the_refresh_lock_holds_one_lease_at_a_time(store: RedisStateStore) {
+    let id = ConnectionId::generate();
+    let first = store
+        .try_acquire(id, Duration::from_secs(10))
+        .await
+        .unwrap()
+        .expect("a free lock is taken");
+    assert!(
+        store
+            .try_acquire(id, Duration::from_secs(10))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.release(&first).await.unwrap();
+    let second = store
+        .try_acquire(id, Duration::from_millis(300))
+        .await
+        .unwrap()
+        .expect("a released lock is free");
+    // An old lease releases nothing.
+    store.release(&first).await.unwrap();
+    assert!(
+        store
+            .try_acquire(id, Duration::from_secs(10))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A lease ends by itself.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        store
+            .try_acquire(id, Duration::from_secs(10))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    drop(second);
+}
+
+#[tokio::test]
+async fn the_refresh_lock_holds_one_lease_at_a_time_on_redis() {
+    the_refresh_lock_holds_one_lease_at_a_time(redis_at(&redis_url(), &unique_prefix())).await;
+}
+
+#[tokio::test]
+async fn the_refresh_lock_holds_one_lease_at_a_time_on_a_cluster() {
+    let cluster = RedisCluster::start().await;
+    the_refresh_lock_holds_one_lease_at_a_time(cluster_at(&cluster.urls(), &unique_prefix())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn token_changes_reach_subscribers_on_every_node_of_a_cluster() {
+    let cluster = RedisCluster::start().await;
+    let prefix = unique_prefix();
+    let nodes = cluster.urls();
+    // Each store's first seed is down, so it subscribes on its second: a different node each.
+    let down = format!("redis://127.0.0.1:{}", free_port());
+    let mut stores = Vec::new();
+    let mut subscriptions = Vec::new();
+    for first in 0..nodes.len() {
+        let mut seeds = vec![down.clone()];
+        seeds.extend(nodes.iter().cycle().skip(first).take(nodes.len()).cloned());
+        let store = cluster_at(&seeds, &prefix);
+        subscriptions.push(Box::pin(store.token_changes().await.unwrap()));
+        stores.push(store);
+    }
+    let id = ConnectionId::generate();
+    stores[1].announce_token_change(id).await.unwrap();
+    for (node, subscription) in subscriptions.iter_mut().enumerate() {
+        let heard = tokio::time::timeout(Duration::from_secs(5), subscription.next())
+            .await
+            .unwrap_or_else(|_| panic!("the subscriber on node {node} heard nothing"));
+        assert_eq!(heard, Some(id), "node {node}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_cluster_gives_unavailable_within_the_timeout() {
+    let cluster = RedisCluster::not_started();
+    let store = cluster_at(&cluster.urls(), &unique_prefix());
+    assert_every_call_is_unavailable(&store).await;
+    let started = Instant::now();
+    let subscribe = store.token_changes().await;
+    assert!(matches!(subscribe, Err(StateStoreError::Unavailable(_))));
+    assert!(
+        started.elapsed() < TIMEOUT + SLACK,
+        "subscribing took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cluster_store_connects_once_the_cluster_comes_up() {
+    // The store is made while no node runs, as a gateway starting before its Redis does.
+    let mut cluster = RedisCluster::not_started();
+    let store = cluster_at(&cluster.urls(), &unique_prefix());
+    assert_every_call_is_unavailable(&store).await;
+
+    cluster.start_now().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let token = StateToken::generate().unwrap();
+    loop {
+        let put = store
+            .put(StateKind::Install, &token, b"up", Duration::from_secs(60))
+            .await;
+        if put.is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the store did not connect: {put:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let taken = store.take(StateKind::Install, &token).await.unwrap();
+    assert_eq!(taken.as_deref(), Some(&b"up"[..]));
+    store.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unroutable_cluster_gives_unavailable_within_the_timeout() {
+    // Listeners that never answer: connections hang rather than being refused.
+    let silent: Vec<_> = (0..3)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let urls: Vec<String> = silent
+        .iter()
+        .map(|listener| format!("redis://{}", listener.local_addr().unwrap()))
+        .collect();
+    let store = cluster_at(&urls, &unique_prefix());
+    assert_every_call_is_unavailable(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cluster_store_recovers_when_the_cluster_comes_back() {
+    let mut cluster = RedisCluster::start().await;
+    let store = cluster_at(&cluster.urls(), &unique_prefix());
+    store.ping().await.unwrap();
+
+    cluster.stop();
+    assert_every_call_is_unavailable(&store).await;
+
+    cluster.restart().await;
+    let deadline = Instant::now() + Duration::from_secs(15);
     let token = StateToken::generate().unwrap();
     loop {
         let put = store

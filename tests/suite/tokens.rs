@@ -17,8 +17,8 @@ use installgate_sandbox::{
 use installgate_server::providers::{ConfiguredApps, Providers};
 use installgate_store::MemoryRefreshLock;
 use installgate_tests::{
-    FreshPostgres, TEST_SESSION_KEY, TEST_VAULT_KEY, TestApp, free_port, install_pipedrive,
-    redis_url, spawn_app, unique_prefix,
+    FreshPostgres, RedisCluster, TEST_SESSION_KEY, TEST_VAULT_KEY, TestApp, free_port,
+    install_pipedrive, redis_url, spawn_app, unique_prefix,
 };
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -482,13 +482,30 @@ async fn the_background_refresher_renews_tokens_before_they_expire() {
 
 #[tokio::test]
 async fn a_refresh_on_one_replica_drops_the_token_cached_on_another() {
+    refresh_on_one_replica(("INSTALLGATE__STATE__REDIS_URL", &redis_url())).await;
+}
+
+/// The same on a Redis Cluster: the refresh lock, the stored state and the announcement all go
+/// through the cluster.
+#[tokio::test]
+async fn a_refresh_on_one_replica_drops_the_token_cached_on_another_on_a_redis_cluster() {
+    let cluster = RedisCluster::start().await;
+    refresh_on_one_replica((
+        "INSTALLGATE__STATE__REDIS_CLUSTER_URLS",
+        &cluster.urls_joined(),
+    ))
+    .await;
+}
+
+/// Two replicas on one Redis (reached through `redis`, a setting and its value) and one
+/// PostgreSQL: a forced refresh on replica two reaches replica one's cache.
+async fn refresh_on_one_replica(redis: (&str, &str)) {
     let sim = pipedrive().await;
     let postgres = FreshPostgres::create().await;
-    let redis = redis_url();
     let prefix = unique_prefix();
     let shared: Vec<(&str, &str)> = vec![
         ("INSTALLGATE__STATE__BACKEND", "redis"),
-        ("INSTALLGATE__STATE__REDIS_URL", &redis),
+        redis,
         ("INSTALLGATE__STATE__KEY_PREFIX", &prefix),
         ("INSTALLGATE__SESSION__KEY", TEST_SESSION_KEY),
         ("INSTALLGATE__DATABASE__URL", postgres.url()),

@@ -1,9 +1,10 @@
 //! Helpers for the suites: the real gateway on a random port, private Redis servers that tests
-//! may stop and pause, and fresh PostgreSQL databases.
+//! may stop and pause, private three-node Redis Clusters, and fresh PostgreSQL databases.
 //!
-//! Tests need `redis-server` on the PATH, a Redis at `INSTALLGATE_TEST_REDIS_URL` (default
-//! `redis://127.0.0.1:6379`) and a PostgreSQL at `INSTALLGATE_TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`) whose user may create databases.
+//! Tests need `redis-server` and `redis-cli` on the PATH, a Redis at
+//! `INSTALLGATE_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`) and a PostgreSQL at
+//! `INSTALLGATE_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) whose
+//! user may create databases.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,6 +18,7 @@ mod chrome;
 mod database;
 mod postgres;
 mod receiver;
+mod redis_cluster;
 mod redis_server;
 mod sandbox;
 mod seed;
@@ -27,6 +29,7 @@ pub use chrome::Chrome;
 pub use database::TestDatabase;
 pub use postgres::FreshPostgres;
 pub use receiver::{Received, Receiver};
+pub use redis_cluster::RedisCluster;
 pub use redis_server::PrivateRedis;
 pub use sandbox::start_sandbox;
 pub use seed::install_pipedrive;

@@ -305,8 +305,8 @@ pub struct StateBackends {
     pub redis: Option<RedisStateStore>,
 }
 
-/// The configured state store. Redis is connected lazily, so the gateway starts (and reports
-/// not-ready) while Redis is down, and recovers by itself.
+/// The configured state store. Redis (one node or a cluster) is connected lazily, so the gateway
+/// starts (and reports not-ready) while Redis is down, and recovers by itself.
 pub fn open_state_store(settings: &StateSettings) -> Result<StateBackends, StateStoreError> {
     Ok(match &settings.backend {
         StateBackend::Memory { max_entries } => {

@@ -20,6 +20,6 @@ pub use accounts::SqlAccounts;
 pub use database::{Database, DatabaseError, DatabaseOptions, Engine, sqlite_file};
 pub use memory_state::MemoryStateStore;
 pub use outbox::{EventRecord, Outbox, PendingEvent};
-pub use redis_state::{RedisOptions, RedisStateStore};
+pub use redis_state::{RedisOptions, RedisStateStore, RedisTarget};
 pub use refresh_lock::MemoryRefreshLock;
 pub use vault::{Keyring, OpenError, RotationReport, SqlVault, UnknownActiveKey, rotate_keys};

@@ -1,7 +1,12 @@
 //! The Redis state store: `SET key value PX ttl` to put, `GETDEL` to take, every command bounded
 //! by a timeout. Keys are `{prefix}{kind}:{base64url(sha256(token))}`; the raw token never
 //! reaches Redis.
+//!
+//! It runs on one node (a `ConnectionManager`) or on a Redis Cluster (the crate's async cluster
+//! connection, which follows the slots). Every command, pipeline and script touches a single
+//! key, so each one lands in one hash slot and works on a cluster as it is.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,27 +15,77 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use installgate_core::{
     StateKind, StateStore, StateStoreError, StateToken, Throttle, ThrottleWindow,
 };
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::{ClusterClient, ClusterConfig};
+use redis::cluster_async::ClusterConnection;
 use secrecy::{ExposeSecret as _, SecretString};
+
+/// Where Redis is. Secret because the URLs may carry a password.
+#[derive(Debug, Clone)]
+pub enum RedisTarget {
+    /// One node: `redis://[user:password@]host:port[/db]` or `rediss://…`.
+    Node(SecretString),
+    /// A Redis Cluster, found through these seed nodes (`redis://[user:password@]host:port`);
+    /// the other nodes are learnt from the cluster. Every seed carries the same credentials.
+    Cluster(Vec<SecretString>),
+}
 
 /// How to reach Redis.
 #[derive(Debug, Clone)]
 pub struct RedisOptions {
-    /// `redis://[user:password@]host:port[/db]` or `rediss://…`. Secret because it may carry a
-    /// password.
-    pub url: SecretString,
+    /// One node or a cluster.
+    pub target: RedisTarget,
     /// Prefix of every key, so that several deployments can share one Redis.
     pub key_prefix: String,
     /// Upper bound for one command, connection set-up included.
     pub command_timeout: Duration,
 }
 
+/// The connection commands go through: to one node, or to a cluster, routed by key slot.
+#[derive(Clone)]
+enum Connection {
+    Node(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Self::Node(connection) => connection.req_packed_command(cmd),
+            Self::Cluster(connection) => connection.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Self::Node(connection) => connection.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(connection) => connection.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Node(connection) => connection.get_db(),
+            Self::Cluster(connection) => connection.get_db(),
+        }
+    }
+}
+
 /// The state store on a shared Redis, for several gateway replicas.
 #[derive(Clone)]
 pub struct RedisStateStore {
-    /// For pub/sub, which needs connections of its own.
-    client: std::sync::Arc<redis::Client>,
-    connection: ConnectionManager,
+    /// For pub/sub, which needs connections of its own: the node, or each seed of a cluster
+    /// (tried in turn).
+    subscribers: Arc<[redis::Client]>,
+    connection: Connection,
     key_prefix: String,
     command_timeout: Duration,
 }
@@ -38,31 +93,88 @@ pub struct RedisStateStore {
 impl std::fmt::Debug for RedisStateStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStateStore")
+            .field("cluster", &self.is_cluster())
             .field("key_prefix", &self.key_prefix)
             .field("command_timeout", &self.command_timeout)
             .finish_non_exhaustive()
     }
 }
 
+fn rejected(message: &str) -> StateStoreError {
+    StateStoreError::Rejected(message.into())
+}
+
+/// The cluster connection, made without waiting for any node. It connects to the seeds in the
+/// background; a command that finds no node makes it connect to the seeds again, so it recovers
+/// by itself when the cluster is back. Its own retries (after `MOVED`, a dropped node) stay
+/// within the command timeout.
+fn lazy_cluster(
+    seeds: &[SecretString],
+    timeout: Duration,
+) -> Result<ClusterConnection, StateStoreError> {
+    if seeds.is_empty() {
+        return Err(rejected("a Redis Cluster needs at least one seed node"));
+    }
+    let wait_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    let client = ClusterClient::builder(seeds.iter().map(|url| url.expose_secret()))
+        .connection_timeout(timeout)
+        .response_timeout(timeout)
+        .overall_response_timeout(Some(timeout))
+        .retries(4)
+        .min_retry_wait(10)
+        .max_retry_wait((wait_ms / 4).max(11))
+        .build()
+        // The crate's message may quote a URL; this one cannot.
+        .map_err(|_| {
+            rejected(
+                "the Redis Cluster seed nodes are not valid, or differ in scheme, user, password or database",
+            )
+        })?;
+    let config = ClusterConfig::new()
+        .set_connection_timeout(timeout)
+        .set_response_timeout(timeout);
+    Ok(client.get_pending_async_connection_with_config(config))
+}
+
 impl RedisStateStore {
     /// Sets up the connection without waiting for Redis: the gateway starts while Redis is down
     /// and reconnects by itself when it is back. Must be called inside a Tokio runtime.
     pub fn connect_lazy(options: &RedisOptions) -> Result<Self, StateStoreError> {
-        let client = redis::Client::open(options.url.expose_secret())
-            .map_err(|_| StateStoreError::Rejected("the Redis URL is not valid".into()))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(options.command_timeout))
-            .set_response_timeout(Some(options.command_timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(options.command_timeout);
-        let connection = ConnectionManager::new_lazy_with_config(client.clone(), config)
-            .map_err(|error| StateStoreError::Unavailable(describe(&error)))?;
+        let timeout = options.command_timeout;
+        let (subscribers, connection) = match &options.target {
+            RedisTarget::Node(url) => {
+                let client = redis::Client::open(url.expose_secret())
+                    .map_err(|_| rejected("the Redis URL is not valid"))?;
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(timeout))
+                    .set_response_timeout(Some(timeout))
+                    .set_number_of_retries(1)
+                    .set_max_delay(timeout);
+                let connection = ConnectionManager::new_lazy_with_config(client.clone(), config)
+                    .map_err(|error| StateStoreError::Unavailable(describe(&error)))?;
+                (vec![client], Connection::Node(connection))
+            }
+            RedisTarget::Cluster(seeds) => {
+                let connection = lazy_cluster(seeds, timeout)?;
+                let clients = seeds
+                    .iter()
+                    .map(|url| redis::Client::open(url.expose_secret()))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| rejected("a Redis Cluster URL is not valid"))?;
+                (clients, Connection::Cluster(connection))
+            }
+        };
         Ok(Self {
-            client: std::sync::Arc::new(client),
+            subscribers: subscribers.into(),
             connection,
             key_prefix: options.key_prefix.clone(),
-            command_timeout: options.command_timeout,
+            command_timeout: timeout,
         })
+    }
+
+    /// Whether this store talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.connection, Connection::Cluster(_))
     }
 
     fn key(&self, kind: StateKind, token: &StateToken) -> String {
@@ -82,8 +194,9 @@ impl RedisStateStore {
         format!("{}{key}", self.key_prefix)
     }
 
-    pub(crate) fn client(&self) -> &redis::Client {
-        &self.client
+    /// Plain clients for pub/sub: the node, or each seed of a cluster.
+    pub(crate) fn subscribers(&self) -> &[redis::Client] {
+        &self.subscribers
     }
 
     pub(crate) fn command_timeout(&self) -> Duration {
@@ -292,14 +405,9 @@ impl Throttle for RedisStateStore {
         let script = redis::Script::new(
             "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0",
         );
-        let mut connection = self.connection.clone();
-        let invocation = script.key(self.throttle_key(key));
-        let call = invocation.invoke_async::<i64>(&mut connection);
-        match tokio::time::timeout(self.command_timeout, call).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(error)) => Err(StateStoreError::Unavailable(describe(&error))),
-            Err(_) => Err(StateStoreError::Unavailable("no answer in time".into())),
-        }
+        let mut invocation = script.prepare_invoke();
+        invocation.key(self.throttle_key(key));
+        self.run_script::<i64>(&invocation).await.map(drop)
     }
 
     async fn reset(&self, key: &str) -> Result<(), StateStoreError> {

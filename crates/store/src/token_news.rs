@@ -1,5 +1,9 @@
 //! Word between replicas that a connection's tokens changed (refreshed, revoked, uninstalled),
 //! so that each replica drops its cached copy: Redis pub/sub on `{prefix}token-changes`.
+//!
+//! On a Redis Cluster, classic `PUBLISH` reaches the subscribers of every node, so a replica
+//! subscribes through a plain connection to one seed node, the next one when a seed cannot be
+//! reached.
 
 use futures_util::{Stream, StreamExt as _};
 use installgate_core::{ConnectionId, StateStoreError};
@@ -30,15 +34,28 @@ impl RedisStateStore {
     pub async fn token_changes(
         &self,
     ) -> Result<impl Stream<Item = ConnectionId> + Send + 'static, StateStoreError> {
-        let subscribe = async {
-            let mut pubsub = self.client().get_async_pubsub().await?;
-            pubsub.subscribe(self.token_channel()).await?;
-            Ok::<_, redis::RedisError>(pubsub)
-        };
-        let pubsub = tokio::time::timeout(self.command_timeout(), subscribe)
-            .await
-            .map_err(|_| StateStoreError::Unavailable("no answer to SUBSCRIBE".into()))?
-            .map_err(|error| StateStoreError::Unavailable(describe(&error)))?;
+        let channel = self.token_channel();
+        let mut failure = StateStoreError::Unavailable("no Redis node to subscribe on".into());
+        let mut subscribed = None;
+        for client in self.subscribers() {
+            // Each seed gets the command timeout, so one that hangs does not hide the others.
+            let subscribe = async {
+                let mut pubsub = client.get_async_pubsub().await?;
+                pubsub.subscribe(&channel).await?;
+                Ok::<_, redis::RedisError>(pubsub)
+            };
+            match tokio::time::timeout(self.command_timeout(), subscribe).await {
+                Ok(Ok(pubsub)) => {
+                    subscribed = Some(pubsub);
+                    break;
+                }
+                Ok(Err(error)) => failure = StateStoreError::Unavailable(describe(&error)),
+                Err(_) => {
+                    failure = StateStoreError::Unavailable("no answer to SUBSCRIBE".into());
+                }
+            }
+        }
+        let pubsub = subscribed.ok_or(failure)?;
         Ok(pubsub.into_on_message().filter_map(|message| async move {
             let payload: String = message.get_payload().ok()?;
             ConnectionId::parse(&payload).ok()

@@ -120,7 +120,10 @@ pub struct LogSettings {
 
 #[derive(Debug, Clone)]
 pub enum StateBackend {
-    Memory { max_entries: u64 },
+    Memory {
+        max_entries: u64,
+    },
+    /// One Redis node or a Redis Cluster (`RedisOptions::target`).
     Redis(RedisOptions),
 }
 

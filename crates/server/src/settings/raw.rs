@@ -56,6 +56,8 @@ pub(super) struct RawLog {
 pub(super) struct RawState {
     pub backend: String,
     pub redis_url: Option<SecretString>,
+    #[serde(default)]
+    pub redis_cluster_urls: Option<SecretListOrCommas>,
     pub key_prefix: String,
     pub ttl_seconds: u64,
     pub command_timeout_ms: u64,
@@ -198,6 +200,31 @@ impl ListOrCommas {
                 .map(str::trim)
                 .filter(|name| !name.is_empty())
                 .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
+/// A list of secrets, or one string of comma-separated secrets (as environment variables give
+/// it): URLs that may carry a password.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum SecretListOrCommas {
+    List(Vec<SecretString>),
+    Commas(SecretString),
+}
+
+impl SecretListOrCommas {
+    pub fn into_vec(self) -> Vec<SecretString> {
+        use secrecy::ExposeSecret as _;
+        match self {
+            Self::List(list) => list,
+            Self::Commas(text) => text
+                .expose_secret()
+                .split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(SecretString::from)
                 .collect(),
         }
     }

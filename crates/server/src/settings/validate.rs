@@ -8,14 +8,14 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use installgate_core::{AllowedHosts, AppId, ProviderId};
-use installgate_store::{DatabaseOptions, Engine, RedisOptions};
-use secrecy::{ExposeSecret as _, SecretBox};
+use installgate_store::{DatabaseOptions, Engine, RedisOptions, RedisTarget};
+use secrecy::{ExposeSecret as _, SecretBox, SecretString};
 use tracing_subscriber::EnvFilter;
 use url::Url;
 
 use super::raw::{
     RawAccounts, RawApp, RawDatabase, RawServer, RawSession, RawSettings, RawState, RawTokens,
-    RawVault, RawWebhook,
+    RawVault, RawWebhook, SecretListOrCommas,
 };
 use super::{
     AccountMode, AccountSettings, AppSettings, Argon2Cost, AssertionKeys, ExternalLogin,
@@ -294,6 +294,91 @@ fn log(report: &mut Report, raw: super::raw::RawLog) -> Option<LogSettings> {
     })
 }
 
+/// One node (`state.redis_url`) or a cluster's seed nodes (`state.redis_cluster_urls`), never
+/// both.
+fn redis_target(
+    report: &mut Report,
+    url: Option<SecretString>,
+    cluster_urls: Option<SecretListOrCommas>,
+) -> Option<RedisTarget> {
+    let seeds = cluster_urls
+        .map(SecretListOrCommas::into_vec)
+        .unwrap_or_default();
+    match (url, seeds.is_empty()) {
+        (Some(_), false) => {
+            report.add(
+                "state.redis_cluster_urls",
+                "cannot be given with state.redis_url: give one node's URL or the cluster's seed nodes",
+            );
+            None
+        }
+        (None, true) => {
+            report.add(
+                "state.redis_url",
+                "is required when state.backend is \"redis\" (or state.redis_cluster_urls, for a Redis Cluster)",
+            );
+            None
+        }
+        (Some(url), true) => report
+            .url("state.redis_url", url.expose_secret(), &["redis", "rediss"])
+            .map(|_| RedisTarget::Node(url)),
+        (None, false) => cluster_seeds(report, &seeds).then_some(RedisTarget::Cluster(seeds)),
+    }
+}
+
+/// Whether every seed is a `redis://` or `rediss://` URL without a database, and all share the
+/// scheme and credentials (the cluster client uses one set for every node). Problems name a seed
+/// by its position, never by its URL, which may carry a password.
+fn cluster_seeds(report: &mut Report, seeds: &[SecretString]) -> bool {
+    const PATH: &str = "state.redis_cluster_urls";
+    let mut valid = true;
+    let mut first: Option<Url> = None;
+    let mut differ = false;
+    for (index, seed) in seeds.iter().enumerate() {
+        let number = index + 1;
+        match Url::parse(seed.expose_secret()) {
+            Ok(url) if ["redis", "rediss"].contains(&url.scheme()) && url.has_host() => {
+                if !matches!(url.path(), "" | "/" | "/0") {
+                    report.add(
+                        PATH,
+                        format!(
+                            "seed {number} names a database: a Redis Cluster has database 0 only"
+                        ),
+                    );
+                    valid = false;
+                }
+                match &first {
+                    None => first = Some(url),
+                    Some(first) => {
+                        differ |= first.scheme() != url.scheme()
+                            || first.username() != url.username()
+                            || first.password() != url.password();
+                    }
+                }
+            }
+            Ok(_) => {
+                report.add(
+                    PATH,
+                    format!("seed {number} must be an absolute redis or rediss URL"),
+                );
+                valid = false;
+            }
+            Err(error) => {
+                report.add(PATH, format!("seed {number} is not a valid URL ({error})"));
+                valid = false;
+            }
+        }
+    }
+    if differ {
+        report.add(
+            PATH,
+            "every seed must have the same scheme, user name and password",
+        );
+        valid = false;
+    }
+    valid
+}
+
 fn state(report: &mut Report, raw: RawState) -> Option<StateSettings> {
     let ttl = report.in_range("state.ttl_seconds", raw.ttl_seconds, 1..=3600);
     let timeout = report.in_range(
@@ -319,24 +404,13 @@ fn state(report: &mut Report, raw: RawState) -> Option<StateSettings> {
     }
     let backend = match raw.backend.as_str() {
         "memory" => Some(StateBackend::Memory { max_entries }),
-        "redis" => match &raw.redis_url {
-            None => {
-                report.add(
-                    "state.redis_url",
-                    "is required when state.backend is \"redis\"",
-                );
-                None
-            }
-            Some(url) => report
-                .url("state.redis_url", url.expose_secret(), &["redis", "rediss"])
-                .map(|_| {
-                    StateBackend::Redis(RedisOptions {
-                        url: url.clone(),
-                        key_prefix: raw.key_prefix.clone(),
-                        command_timeout: Duration::from_millis(timeout),
-                    })
-                }),
-        },
+        "redis" => redis_target(report, raw.redis_url, raw.redis_cluster_urls).map(|target| {
+            StateBackend::Redis(RedisOptions {
+                target,
+                key_prefix: raw.key_prefix.clone(),
+                command_timeout: Duration::from_millis(timeout),
+            })
+        }),
         _ => {
             report.add("state.backend", "must be \"memory\" or \"redis\"");
             None
