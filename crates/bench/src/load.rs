@@ -1,0 +1,135 @@
+//! Two ways to load a route. Saturation: a fixed number of clients, each sending its next
+//! request as soon as the last one is answered, for the throughput. Fixed arrival rate (open
+//! loop): requests start on a schedule whatever the answers do, and each latency counts from
+//! the scheduled start, so a slow answer cannot hide the requests queued behind it.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use tokio::sync::Mutex;
+
+/// What one request does; `n` numbers the requests of a phase, from 0.
+pub trait Request: Send + Sync + 'static {
+    fn send(&self, n: u64) -> impl Future<Output = bool> + Send;
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Saturation {
+    pub requests_per_second: f64,
+    pub errors: u64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OpenLoop {
+    pub rate: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub errors: u64,
+    /// Requests that could not start on time because too many were still open.
+    pub dropped: u64,
+}
+
+/// Microseconds, up to a minute, three significant digits.
+#[allow(clippy::expect_used)] // Constant bounds that the crate documents as valid.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
+}
+
+/// `clients` loops of requests for `duration`, numbered from `first`. Returns the phase's
+/// throughput and how many requests it numbered.
+pub async fn saturate<R: Request>(
+    request: Arc<R>,
+    clients: usize,
+    duration: Duration,
+    first: u64,
+) -> (Saturation, u64) {
+    let next = Arc::new(AtomicU64::new(first));
+    let errors = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + duration;
+    let loops = (0..clients).map(|_| {
+        let (request, next, errors, done) =
+            (request.clone(), next.clone(), errors.clone(), done.clone());
+        tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if !request.send(n).await {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    });
+    futures_util::future::join_all(loops).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let completed = done.load(Ordering::Relaxed);
+    (
+        Saturation {
+            requests_per_second: completed as f64 / elapsed,
+            errors: errors.load(Ordering::Relaxed),
+        },
+        next.load(Ordering::Relaxed) - first,
+    )
+}
+
+/// Requests at `rate` a second for `duration`, numbered from `first`, with at most
+/// `max_open` open at once.
+pub async fn open_loop<R: Request>(
+    request: Arc<R>,
+    rate: u64,
+    duration: Duration,
+    first: u64,
+    max_open: u64,
+) -> (OpenLoop, u64) {
+    let latencies = Arc::new(Mutex::new(histogram()));
+    let errors = Arc::new(AtomicU64::new(0));
+    let open = Arc::new(AtomicU64::new(0));
+    let mut dropped = 0;
+    let interval = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
+    let total = (rate as f64 * duration.as_secs_f64()) as u64;
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(total as usize);
+    for i in 0..total {
+        let scheduled = started + interval.mul_f64(i as f64);
+        tokio::time::sleep_until(scheduled.into()).await;
+        if open.load(Ordering::Relaxed) >= max_open {
+            dropped += 1;
+            continue;
+        }
+        open.fetch_add(1, Ordering::Relaxed);
+        let (request, latencies, errors, open) = (
+            request.clone(),
+            latencies.clone(),
+            errors.clone(),
+            open.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let ok = request.send(first + i).await;
+            let micros = scheduled.elapsed().as_micros() as u64;
+            open.fetch_sub(1, Ordering::Relaxed);
+            if !ok {
+                errors.fetch_add(1, Ordering::Relaxed);
+            }
+            let _ = latencies.lock().await.record(micros.max(1));
+        }));
+    }
+    futures_util::future::join_all(tasks).await;
+    let latencies = latencies.lock().await;
+    let ms = |quantile: f64| latencies.value_at_quantile(quantile) as f64 / 1000.0;
+    (
+        OpenLoop {
+            rate,
+            p50_ms: ms(0.5),
+            p99_ms: ms(0.99),
+            p999_ms: ms(0.999),
+            errors: errors.load(Ordering::Relaxed),
+            dropped,
+        },
+        total,
+    )
+}

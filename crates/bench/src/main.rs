@@ -1,0 +1,283 @@
+//! `installgate-bench`: the load benchmark. One run starts the gateway (the `installgate`
+//! binary built beside this one) on Redis and SQLite or PostgreSQL, the simulated HubSpot, and
+//! a bare actix-web reference with the same worker count, then measures each scenario against
+//! the reference: throughput at saturation, and latency quantiles at a fixed arrival rate.
+//!
+//!     cargo build --release --bin installgate --bin installgate-bench
+//!     target/release/installgate-bench run
+//!
+//! `--smoke` runs every scenario for about a second, so that the benchmark cannot rot; its
+//! numbers mean little.
+
+mod load;
+mod reference;
+mod report;
+mod scenarios;
+mod setup;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use load::{OpenLoop, Request, Saturation, open_loop, saturate};
+use report::{Memory, Results, Scenario};
+use setup::{Options, Rig};
+
+#[derive(Debug, Parser)]
+#[command(name = "installgate-bench", about = "Installgate's load benchmark")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs every scenario and prints the table.
+    Run {
+        /// A second or so per scenario: checks that everything runs, measures little.
+        #[arg(long)]
+        smoke: bool,
+        /// Redis for the gateway's state.
+        #[arg(long, default_value = "redis://127.0.0.1:6379")]
+        redis: String,
+        /// PostgreSQL for the gateway's database (`postgres://…`); SQLite when not given.
+        #[arg(long)]
+        postgres: Option<String>,
+        /// Worker threads of the gateway and of the reference.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Where to write the results as JSON.
+        #[arg(long, default_value = "target/bench/results.json")]
+        json: PathBuf,
+    },
+    /// The reference server alone (the run starts it).
+    #[command(hide = true)]
+    Reference {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        workers: usize,
+    },
+}
+
+/// How long and how hard each scenario runs.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    warmup: Duration,
+    rounds: usize,
+    round: Duration,
+    open: Duration,
+    clients: usize,
+    rate: u64,
+    slow_rate: u64,
+    finalize_pool: usize,
+}
+
+impl Plan {
+    fn new(smoke: bool) -> Self {
+        if smoke {
+            Self {
+                warmup: Duration::from_millis(300),
+                rounds: 1,
+                round: Duration::from_secs(1),
+                open: Duration::from_secs(1),
+                clients: 16,
+                rate: 200,
+                slow_rate: 50,
+                finalize_pool: 1_500,
+            }
+        } else {
+            Self {
+                warmup: Duration::from_secs(2),
+                rounds: 3,
+                round: Duration::from_secs(5),
+                open: Duration::from_secs(10),
+                clients: 64,
+                rate: 2_000,
+                slow_rate: 100,
+                finalize_pool: 30_000,
+            }
+        }
+    }
+}
+
+/// Warm-up, `rounds` saturation rounds (the median counts), then the fixed arrival rate.
+async fn measure<R: Request>(
+    name: &str,
+    request: R,
+    plan: &Plan,
+    rate: u64,
+    reference_rps: Option<f64>,
+) -> Scenario {
+    let request = Arc::new(request);
+    let mut next = 0;
+    let (_, used) = saturate(request.clone(), plan.clients, plan.warmup, next).await;
+    next += used;
+    let mut rounds: Vec<Saturation> = Vec::new();
+    for _ in 0..plan.rounds {
+        let (round, used) = saturate(request.clone(), plan.clients, plan.round, next).await;
+        next += used;
+        rounds.push(round);
+    }
+    rounds.sort_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second));
+    let median = rounds[rounds.len() / 2].clone();
+    let (fixed, _): (OpenLoop, u64) = open_loop(request, rate, plan.open, next, 10_000).await;
+    let errors = rounds.iter().map(|round| round.errors).sum::<u64>() + fixed.errors;
+    let scenario = Scenario {
+        name: name.to_owned(),
+        requests_per_second: median.requests_per_second,
+        ratio_to_reference: reference_rps.map(|reference| median.requests_per_second / reference),
+        fixed_rate: fixed,
+        errors,
+    };
+    eprintln!("{}", report::row(&scenario));
+    scenario
+}
+
+async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()> {
+    let plan = Plan::new(smoke);
+    let rig = Rig::start(&options).await?;
+    let idle = rig.gateway.resident_mib();
+    let cookie = rig.signed_in_cookie().await?;
+    eprintln!("{}", report::header());
+
+    let reference = measure(
+        "reference (bare 302)",
+        scenarios::Redirect {
+            client: rig.client.clone(),
+            url: rig.reference_url.clone(),
+            cookie: None,
+        },
+        &plan,
+        plan.rate,
+        None,
+    )
+    .await;
+    let base = Some(reference.requests_per_second);
+    let authorize_url = format!(
+        "{}/install/hubspot/crm?step=authorize&returnUrl={}",
+        rig.gateway_url,
+        setup::encode(setup::RETURN_URL)
+    );
+    let authorize = measure(
+        "authorize (signed in)",
+        scenarios::Redirect {
+            client: rig.client.clone(),
+            url: authorize_url,
+            cookie: Some(cookie.clone()),
+        },
+        &plan,
+        plan.rate,
+        base,
+    )
+    .await;
+    let urls = Arc::new(rig.finalize_urls(&cookie, plan.finalize_pool, 1).await?);
+    let exchanges_before = rig.sim.token_calls();
+    let finalize = measure(
+        "finalize (exchange, store)",
+        scenarios::Finalize {
+            client: rig.client.clone(),
+            urls: urls.clone(),
+        },
+        &plan,
+        plan.slow_rate,
+        base,
+    )
+    .await;
+    let installs = rig.sim.token_calls() - exchanges_before;
+    let after_installs = rig.gateway.resident_mib();
+    let ids = rig.connection_ids(64).await?;
+    if ids.is_empty() {
+        anyhow::bail!("no connection was made: the finalize scenario failed");
+    }
+    let token_urls: Vec<String> = ids
+        .iter()
+        .map(|id| format!("{}/api/v1/connections/{id}/access-token", rig.gateway_url))
+        .collect();
+    let token = measure(
+        "access token (valid)",
+        scenarios::AccessToken {
+            client: rig.client.clone(),
+            urls: token_urls.clone(),
+            api_key: rig.api_key.clone(),
+            force_refresh: false,
+        },
+        &plan,
+        plan.rate,
+        base,
+    )
+    .await;
+    let under_load = rig.gateway.resident_mib();
+    let refresh = measure(
+        "access token (force_refresh)",
+        scenarios::AccessToken {
+            client: rig.client.clone(),
+            urls: token_urls,
+            api_key: rig.api_key.clone(),
+            force_refresh: true,
+        },
+        &plan,
+        plan.slow_rate,
+        base,
+    )
+    .await;
+    let results = Results {
+        smoke,
+        workers: options.workers,
+        database: if options.postgres_url.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+        .to_owned(),
+        cores: std::thread::available_parallelism().map_or(0, usize::from),
+        scenarios: vec![reference, authorize, finalize, token, refresh],
+        memory: Memory {
+            idle_mib: idle,
+            after_installs_mib: after_installs,
+            installs,
+            after_load_mib: under_load,
+        },
+    };
+    println!("{}", report::table(&results));
+    if let Some(parent) = json.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&json, serde_json::to_string_pretty(&results)?)?;
+    println!("results written to {}", json.display());
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Reference { port, workers } => {
+            reference::serve(port, workers).await.map_err(Into::into)
+        }
+        Command::Run {
+            smoke,
+            redis,
+            postgres,
+            workers,
+            json,
+        } => {
+            let options = Options {
+                redis_url: redis,
+                postgres_url: postgres,
+                workers,
+            };
+            run(smoke, options, json).await
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("installgate-bench: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
