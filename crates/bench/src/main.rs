@@ -12,6 +12,7 @@
 mod load;
 mod reference;
 mod report;
+mod scale;
 mod scenarios;
 mod setup;
 
@@ -53,6 +54,24 @@ enum Command {
         #[arg(long, default_value = "target/bench/results.json")]
         json: PathBuf,
     },
+    /// Token-request latency at each connection count in PostgreSQL (filled in bulk), with
+    /// the token cache off: the table's size must not show.
+    Scale {
+        /// A PostgreSQL server where the benchmark may create databases (`postgres://…`).
+        #[arg(long)]
+        postgres: String,
+        #[arg(long, default_value = "redis://127.0.0.1:6379")]
+        redis: String,
+        /// Connection counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
+        connections: Vec<u64>,
+        #[arg(long)]
+        smoke: bool,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        #[arg(long, default_value = "target/bench/scale.json")]
+        json: PathBuf,
+    },
     /// The reference server alone (the run starts it).
     #[command(hide = true)]
     Reference {
@@ -65,7 +84,7 @@ enum Command {
 
 /// How long and how hard each scenario runs.
 #[derive(Debug, Clone, Copy)]
-struct Plan {
+pub(crate) struct Plan {
     warmup: Duration,
     rounds: usize,
     round: Duration,
@@ -74,6 +93,8 @@ struct Plan {
     rate: u64,
     slow_rate: u64,
     finalize_pool: usize,
+    /// Installs to reach in all before the last memory reading.
+    installs: usize,
 }
 
 impl Plan {
@@ -88,6 +109,7 @@ impl Plan {
                 rate: 200,
                 slow_rate: 50,
                 finalize_pool: 1_500,
+                installs: 2_000,
             }
         } else {
             Self {
@@ -99,13 +121,45 @@ impl Plan {
                 rate: 2_000,
                 slow_rate: 100,
                 finalize_pool: 30_000,
+                installs: 100_000,
             }
         }
     }
 }
 
 /// Warm-up, `rounds` saturation rounds (the median counts), then the fixed arrival rate.
-async fn measure<R: Request>(
+/// Goes on installing (32 at a time) until `total` codes were exchanged since `since`, reading
+/// the gateway's resident memory after each batch: it should level off once caches are full.
+async fn install_until(
+    rig: &Rig,
+    cookie: &str,
+    total: usize,
+    since: usize,
+) -> anyhow::Result<Vec<report::MemoryPoint>> {
+    use futures_util::StreamExt as _;
+    let mut curve = Vec::new();
+    let mut next_hub = 1_000_000;
+    loop {
+        let done = rig.sim.token_calls() - since;
+        curve.push(report::MemoryPoint {
+            installs: done,
+            resident_mib: rig.gateway.resident_mib(),
+        });
+        if done >= total {
+            return Ok(curve);
+        }
+        let batch = (total - done).min(10_000);
+        let urls = rig.finalize_urls(cookie, batch, next_hub).await?;
+        next_hub += batch as u64;
+        futures_util::stream::iter(urls)
+            .for_each_concurrent(32, |url| async move {
+                let _ = rig.client.get(url).send().await;
+            })
+            .await;
+    }
+}
+
+pub(crate) async fn measure<R: Request>(
     name: &str,
     request: R,
     plan: &Plan,
@@ -157,6 +211,10 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
     )
     .await;
     let base = Some(reference.requests_per_second);
+    let reference = Scenario {
+        ratio_to_reference: Some(1.0),
+        ..reference
+    };
     let authorize_url = format!(
         "{}/install/hubspot/crm?step=authorize&returnUrl={}",
         rig.gateway_url,
@@ -224,6 +282,7 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
         base,
     )
     .await;
+    let curve = install_until(&rig, &cookie, plan.installs, exchanges_before).await?;
     let results = Results {
         smoke,
         workers: options.workers,
@@ -240,6 +299,7 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
             after_installs_mib: after_installs,
             installs,
             after_load_mib: under_load,
+            curve,
         },
     };
     println!("{}", report::table(&results));
@@ -251,12 +311,60 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
     Ok(())
 }
 
+async fn run_scale(
+    admin_url: &str,
+    options: &Options,
+    counts: &[u64],
+    smoke: bool,
+    json: PathBuf,
+) -> anyhow::Result<()> {
+    let mut plan = Plan::new(smoke);
+    if !smoke {
+        plan.rate = 1_000;
+    }
+    eprintln!("{}", report::header());
+    let steps = scale::run(admin_url, options, counts, &plan).await?;
+    println!("\n{}", report::header());
+    for step in &steps {
+        println!("{}", report::row(&step.scenario));
+    }
+    if let (Some(first), Some(last)) = (steps.first(), steps.last()) {
+        println!(
+            "\np99 at {} connections / p99 at {}: {:.2}",
+            last.connections,
+            first.connections,
+            last.scenario.fixed_rate.p99_ms / first.scenario.fixed_rate.p99_ms
+        );
+    }
+    if let Some(parent) = json.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&json, serde_json::to_string_pretty(&steps)?)?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Reference { port, workers } => {
             reference::serve(port, workers).await.map_err(Into::into)
+        }
+        Command::Scale {
+            postgres,
+            redis,
+            connections,
+            smoke,
+            workers,
+            json,
+        } => {
+            let options = Options {
+                redis_url: redis,
+                postgres_url: None,
+                workers,
+                extra_env: Vec::new(),
+            };
+            run_scale(&postgres, &options, &connections, smoke, json).await
         }
         Command::Run {
             smoke,
@@ -269,6 +377,7 @@ async fn main() -> ExitCode {
                 redis_url: redis,
                 postgres_url: postgres,
                 workers,
+                extra_env: Vec::new(),
             };
             run(smoke, options, json).await
         }

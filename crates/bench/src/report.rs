@@ -20,6 +20,14 @@ pub struct Memory {
     pub after_installs_mib: Option<f64>,
     pub installs: usize,
     pub after_load_mib: Option<f64>,
+    /// Resident memory as installs accumulate.
+    pub curve: Vec<MemoryPoint>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MemoryPoint {
+    pub installs: usize,
+    pub resident_mib: Option<f64>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -42,7 +50,7 @@ pub fn header() -> String {
 pub fn row(scenario: &Scenario) -> String {
     let ratio = scenario
         .ratio_to_reference
-        .map_or_else(|| "1.00".to_owned(), |ratio| format!("{ratio:.2}"));
+        .map_or_else(|| "—".to_owned(), |ratio| format!("{ratio:.2}"));
     let fixed = &scenario.fixed_rate;
     format!(
         "{:<30} {:>10.0} {:>7} {:>7} {:>8.2} {:>8.2} {:>9.2} {:>7}",
@@ -82,5 +90,17 @@ pub fn table(results: &Results) -> String {
         mib(memory.after_installs_mib),
         mib(memory.after_load_mib),
     );
+    let curve: Vec<String> = memory
+        .curve
+        .iter()
+        .map(|point| {
+            format!(
+                "{} after {} installs",
+                mib(point.resident_mib),
+                point.installs
+            )
+        })
+        .collect();
+    let _ = write!(text, "\nas installs accumulate: {}", curve.join(", "));
     text
 }

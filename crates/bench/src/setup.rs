@@ -48,6 +48,8 @@ pub struct Options {
     /// `None`: SQLite in a temporary directory.
     pub postgres_url: Option<String>,
     pub workers: usize,
+    /// More `INSTALLGATE__…` settings for the gateway.
+    pub extra_env: Vec<(String, String)>,
 }
 
 pub fn free_port() -> anyhow::Result<u16> {
@@ -121,41 +123,45 @@ impl Rig {
             Some(url) => url.clone(),
             None => format!("sqlite://{}/installgate.db", dir.path().display()),
         };
-        let gateway = spawn_gateway(
-            dir.path(),
-            &[
-                (
-                    "INSTALLGATE__SERVER__BIND",
-                    format!("127.0.0.1:{gateway_port}"),
-                ),
-                ("INSTALLGATE__SERVER__PUBLIC_URL", gateway_url.clone()),
-                ("INSTALLGATE__SERVER__WORKERS", options.workers.to_string()),
-                ("INSTALLGATE__LOG__FILTER", "warn".into()),
-                ("INSTALLGATE__STATE__BACKEND", "redis".into()),
-                ("INSTALLGATE__STATE__REDIS_URL", options.redis_url.clone()),
-                (
-                    "INSTALLGATE__STATE__KEY_PREFIX",
-                    format!("bench-{gateway_port}:"),
-                ),
-                ("INSTALLGATE__SESSION__KEY", SESSION_KEY.into()),
-                ("INSTALLGATE__DATABASE__URL", database),
-                ("INSTALLGATE__DATABASE__MAX_CONNECTIONS", "16".into()),
-                ("INSTALLGATE__VAULT__ACTIVE_KEY", "k1".into()),
-                ("INSTALLGATE__VAULT__KEYS__K1", VAULT_KEY.into()),
-                ("INSTALLGATE__CLIENTS__RATE_LIMIT_PER_MINUTE", "0".into()),
-                ("INSTALLGATE__API__KEYS__BENCH__SHA256", api_key_sha256),
-                ("INSTALLGATE__APPS__CRM__PROVIDER", "hubspot".into()),
-                ("INSTALLGATE__APPS__CRM__CLIENT_ID", CLIENT_ID.into()),
-                (
-                    "INSTALLGATE__APPS__CRM__CLIENT_SECRET",
-                    CLIENT_SECRET.into(),
-                ),
-                ("INSTALLGATE__APPS__CRM__PARTNER_SIGN_IN", "true".into()),
-                ("INSTALLGATE__APPS__CRM__TOKEN_URL", sim.token_url()),
-                ("INSTALLGATE__APPS__CRM__AUTHORIZE_URL", sim.authorize_url()),
-                ("INSTALLGATE__APPS__CRM__API_BASE_URL", sim.url().to_owned()),
-            ],
-        )?;
+        let mut env: Vec<(&str, String)> = vec![
+            (
+                "INSTALLGATE__SERVER__BIND",
+                format!("127.0.0.1:{gateway_port}"),
+            ),
+            ("INSTALLGATE__SERVER__PUBLIC_URL", gateway_url.clone()),
+            ("INSTALLGATE__SERVER__WORKERS", options.workers.to_string()),
+            ("INSTALLGATE__LOG__FILTER", "warn".into()),
+            ("INSTALLGATE__STATE__BACKEND", "redis".into()),
+            ("INSTALLGATE__STATE__REDIS_URL", options.redis_url.clone()),
+            (
+                "INSTALLGATE__STATE__KEY_PREFIX",
+                format!("bench-{gateway_port}:"),
+            ),
+            ("INSTALLGATE__SESSION__KEY", SESSION_KEY.into()),
+            ("INSTALLGATE__DATABASE__URL", database),
+            ("INSTALLGATE__DATABASE__MAX_CONNECTIONS", "16".into()),
+            ("INSTALLGATE__VAULT__ACTIVE_KEY", "k1".into()),
+            ("INSTALLGATE__VAULT__KEYS__K1", VAULT_KEY.into()),
+            ("INSTALLGATE__CLIENTS__RATE_LIMIT_PER_MINUTE", "0".into()),
+            ("INSTALLGATE__API__KEYS__BENCH__SHA256", api_key_sha256),
+            ("INSTALLGATE__APPS__CRM__PROVIDER", "hubspot".into()),
+            ("INSTALLGATE__APPS__CRM__CLIENT_ID", CLIENT_ID.into()),
+            (
+                "INSTALLGATE__APPS__CRM__CLIENT_SECRET",
+                CLIENT_SECRET.into(),
+            ),
+            ("INSTALLGATE__APPS__CRM__PARTNER_SIGN_IN", "true".into()),
+            ("INSTALLGATE__APPS__CRM__TOKEN_URL", sim.token_url()),
+            ("INSTALLGATE__APPS__CRM__AUTHORIZE_URL", sim.authorize_url()),
+            ("INSTALLGATE__APPS__CRM__API_BASE_URL", sim.url().to_owned()),
+        ];
+        env.extend(
+            options
+                .extra_env
+                .iter()
+                .map(|(key, value)| (key.as_str(), value.clone())),
+        );
+        let gateway = spawn_gateway(dir.path(), &env)?;
         let reference_port = free_port()?;
         let reference = Process {
             child: Command::new(std::env::current_exe()?)
@@ -274,7 +280,7 @@ impl Rig {
         let listing: serde_json::Value = self
             .client
             .get(format!(
-                "{}/api/v1/connections?limit={limit}",
+                "{}/api/v1/connections?status=active&limit={limit}",
                 self.gateway_url
             ))
             .bearer_auth(&self.api_key)
