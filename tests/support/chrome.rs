@@ -1,6 +1,7 @@
 //! A real Chromium driven over WebDriver: Debian's `chromium` and `chromium-driver` (override the
 //! paths with `CHROMIUM` and `CHROMEDRIVER`). Headless, one fresh profile per session.
 
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -26,8 +27,10 @@ impl Chrome {
     pub async fn start(name: &str) -> Self {
         let port = crate::free_port();
         let driver_path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        // A process group of its own, so that a failed test can end Chromium with it.
         let driver = Command::new(&driver_path)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -156,7 +159,11 @@ impl Chrome {
 }
 
 impl Drop for Chrome {
+    /// Ends chromedriver and every Chromium process it started, even when the test failed
+    /// before [`Chrome::end`].
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
