@@ -12,21 +12,13 @@ use installgate_core::{
     AccessToken, AppId, Clock as _, ConnectionStatus, ConnectionVault as _, Event, EventKind,
     MarketplaceKey, NewInstall, ProviderId, SystemClock, TokenSet,
 };
-use installgate_store::{Database, DatabaseOptions, Keyring, Outbox, SqlVault};
+use installgate_store::{Database, Keyring, Outbox, SqlVault};
 
 const OLD: &str = "b2xkLWtleS1vbGQta2V5LW9sZC1rZXktb2xkLWtleS0=";
 const NEW: &str = "bmV3LWtleS1uZXcta2V5LW5ldy1rZXktbmV3LWtleS0=";
 
 async fn database(dir: &Path) -> Database {
-    let database = Database::connect(&DatabaseOptions {
-        url: format!("sqlite://{}/data/installgate.db", dir.display()).into(),
-        max_connections: 2,
-        acquire_timeout: Duration::from_secs(5),
-    })
-    .await
-    .unwrap();
-    database.migrate().await.unwrap();
-    database
+    common::sqlite_database(dir).await
 }
 
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {

@@ -5,14 +5,10 @@
 mod common;
 
 use std::process::{Child, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{free_port, installgate, start_receiver};
-use installgate_core::{
-    AppId, Clock as _, ConnectionVault as _, Event, EventKind, ProviderId, SystemClock,
-};
-use installgate_store::{Database, DatabaseOptions, Keyring, Outbox, SqlVault};
+use common::{free_port, installgate, publish_event, sqlite_database, start_receiver};
+use installgate_store::Outbox;
 
 const SECRET: &str = "whsec_MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3BxcnN0dXY=";
 
@@ -37,35 +33,12 @@ fn serve(dir: &std::path::Path, hook_port: u16) -> Child {
         .unwrap()
 }
 
-async fn outbox(dir: &std::path::Path) -> (Database, Outbox) {
-    let database = Database::connect(&DatabaseOptions {
-        url: format!("sqlite://{}/data/installgate.db", dir.display()).into(),
-        max_connections: 2,
-        acquire_timeout: Duration::from_secs(5),
-    })
-    .await
-    .unwrap();
-    database.migrate().await.unwrap();
-    (database.clone(), Outbox::new(database))
-}
-
 #[tokio::test]
 async fn an_event_survives_a_sigkill_before_delivery() {
     let dir = tempfile::tempdir().unwrap();
-    let (database, outbox) = outbox(dir.path()).await;
-    let vault = SqlVault::new(
-        database,
-        Arc::new(Keyring::default()),
-        Arc::new(SystemClock),
-    );
-    let event = Event::without_connection(
-        EventKind::InstallationCancelled,
-        AppId::parse("demo").unwrap(),
-        ProviderId::parse("pipedrive").unwrap(),
-        SystemClock.now(),
-    );
-    let id = event.id.clone();
-    vault.publish(event).await.unwrap();
+    let database = sqlite_database(dir.path()).await;
+    let outbox = Outbox::new(database.clone());
+    let id = publish_event(&database, "demo").await;
 
     // The receiver is down: the first process tries, fails, and is killed mid-retry.
     let hook_port = free_port();
@@ -114,22 +87,11 @@ async fn an_event_survives_a_sigkill_before_delivery() {
 #[tokio::test]
 async fn two_gateway_processes_on_one_database_deliver_each_event_once() {
     let dir = tempfile::tempdir().unwrap();
-    let (database, outbox) = outbox(dir.path()).await;
-    let vault = SqlVault::new(
-        database,
-        Arc::new(Keyring::default()),
-        Arc::new(SystemClock),
-    );
+    let database = sqlite_database(dir.path()).await;
+    let outbox = Outbox::new(database.clone());
     let mut ids = Vec::new();
     for n in 0..30 {
-        let event = Event::without_connection(
-            EventKind::InstallationCancelled,
-            AppId::parse(&format!("app{n}")).unwrap(),
-            ProviderId::parse("pipedrive").unwrap(),
-            SystemClock.now(),
-        );
-        ids.push(event.id.clone());
-        vault.publish(event).await.unwrap();
+        ids.push(publish_event(&database, &format!("app{n}")).await);
     }
 
     let hook_port = free_port();

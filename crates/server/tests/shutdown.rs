@@ -7,14 +7,13 @@
 mod common;
 
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Running, free_port, installgate, terminate, wait_for_200};
-use installgate_core::{
-    AppId, Clock as _, ConnectionVault as _, Event, EventKind, ProviderId, SystemClock,
+use common::{
+    Running, free_port, installgate, publish_event, sqlite_database, terminate, wait_for_200,
 };
-use installgate_store::{Database, DatabaseOptions, Keyring, Outbox, SqlVault};
+use installgate_core::{Clock as _, SystemClock};
+use installgate_store::Outbox;
 
 const SECRET: &str = "whsec_MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3BxcnN0dXY=";
 
@@ -34,28 +33,9 @@ async fn silent_receiver() -> u16 {
 #[tokio::test]
 async fn sigterm_reports_not_ready_at_once_then_stops_and_hands_back_held_events() {
     let dir = tempfile::tempdir().unwrap();
-    let database = Database::connect(&DatabaseOptions {
-        url: format!("sqlite://{}/data/installgate.db", dir.path().display()).into(),
-        max_connections: 2,
-        acquire_timeout: Duration::from_secs(5),
-    })
-    .await
-    .unwrap();
-    database.migrate().await.unwrap();
+    let database = sqlite_database(dir.path()).await;
     let outbox = Outbox::new(database.clone());
-    let vault = SqlVault::new(
-        database,
-        Arc::new(Keyring::default()),
-        Arc::new(SystemClock),
-    );
-    let event = Event::without_connection(
-        EventKind::InstallationCancelled,
-        AppId::parse("demo").unwrap(),
-        ProviderId::parse("pipedrive").unwrap(),
-        SystemClock.now(),
-    );
-    let id = event.id.clone();
-    vault.publish(event).await.unwrap();
+    let id = publish_event(&database, "demo").await;
 
     let hook_port = silent_receiver().await;
     let port = free_port();

@@ -99,3 +99,36 @@ pub async fn wait_for_200(url: &str) -> reqwest::Response {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The SQLite database `installgate serve` uses when run in `dir` on the embedded defaults,
+/// migrated.
+pub async fn sqlite_database(dir: &Path) -> installgate_store::Database {
+    let database = installgate_store::Database::connect(&installgate_store::DatabaseOptions {
+        url: format!("sqlite://{}/data/installgate.db", dir.display()).into(),
+        max_connections: 2,
+        acquire_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    database.migrate().await.unwrap();
+    database
+}
+
+/// Writes an `installation.cancelled` event of `app` to the outbox; returns its id.
+pub async fn publish_event(database: &installgate_store::Database, app: &str) -> String {
+    use installgate_core::{Clock as _, ConnectionVault as _};
+    let vault = installgate_store::SqlVault::new(
+        database.clone(),
+        Arc::new(installgate_store::Keyring::default()),
+        Arc::new(installgate_core::SystemClock),
+    );
+    let event = installgate_core::Event::without_connection(
+        installgate_core::EventKind::InstallationCancelled,
+        installgate_core::AppId::parse(app).unwrap(),
+        installgate_core::ProviderId::parse("pipedrive").unwrap(),
+        installgate_core::SystemClock.now(),
+    );
+    let id = event.id.clone();
+    vault.publish(event).await.unwrap();
+    id
+}
