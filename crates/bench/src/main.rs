@@ -127,7 +127,6 @@ impl Plan {
     }
 }
 
-/// Warm-up, `rounds` saturation rounds (the median counts), then the fixed arrival rate.
 /// Goes on installing (32 at a time) until `total` codes were exchanged since `since`, reading
 /// the gateway's resident memory after each batch: it should level off once caches are full.
 async fn install_until(
@@ -159,31 +158,54 @@ async fn install_until(
     }
 }
 
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+/// Warm-up, `rounds` saturation rounds (the median counts), then the fixed arrival rate. With
+/// a `reference`, each round of the scenario follows a round of the reference, and the ratio
+/// is the median of the rounds' ratios: a noisy minute then weighs on both sides of a ratio.
 pub(crate) async fn measure<R: Request>(
     name: &str,
     request: R,
     plan: &Plan,
     rate: u64,
-    reference_rps: Option<f64>,
+    reference: Option<&Arc<scenarios::Redirect>>,
 ) -> Scenario {
     let request = Arc::new(request);
     let mut next = 0;
     let (_, used) = saturate(request.clone(), plan.clients, plan.warmup, next).await;
     next += used;
     let mut rounds: Vec<Saturation> = Vec::new();
+    let mut ratios = Vec::new();
     for _ in 0..plan.rounds {
+        let paired = match reference {
+            Some(reference) => {
+                let (round, _) = saturate(reference.clone(), plan.clients, plan.round, 0).await;
+                Some(round.requests_per_second)
+            }
+            None => None,
+        };
         let (round, used) = saturate(request.clone(), plan.clients, plan.round, next).await;
         next += used;
+        if let Some(paired) = paired {
+            ratios.push(round.requests_per_second / paired);
+        }
         rounds.push(round);
     }
-    rounds.sort_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second));
-    let median = rounds[rounds.len() / 2].clone();
+    let requests_per_second = median(
+        rounds
+            .iter()
+            .map(|round| round.requests_per_second)
+            .collect(),
+    );
     let (fixed, _): (OpenLoop, u64) = open_loop(request, rate, plan.open, next, 10_000).await;
     let errors = rounds.iter().map(|round| round.errors).sum::<u64>() + fixed.errors;
     let scenario = Scenario {
         name: name.to_owned(),
-        requests_per_second: median.requests_per_second,
-        ratio_to_reference: reference_rps.map(|reference| median.requests_per_second / reference),
+        requests_per_second,
+        ratio_to_reference: (!ratios.is_empty()).then(|| median(ratios)),
         fixed_rate: fixed,
         errors,
     };
@@ -198,6 +220,11 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
     let cookie = rig.signed_in_cookie().await?;
     eprintln!("{}", report::header());
 
+    let bare = Arc::new(scenarios::Redirect {
+        client: rig.client.clone(),
+        url: rig.reference_url.clone(),
+        cookie: None,
+    });
     let reference = measure(
         "reference (bare 302)",
         scenarios::Redirect {
@@ -210,7 +237,7 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
         None,
     )
     .await;
-    let base = Some(reference.requests_per_second);
+    let base = Some(&bare);
     let reference = Scenario {
         ratio_to_reference: Some(1.0),
         ..reference
