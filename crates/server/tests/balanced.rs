@@ -14,14 +14,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Running, free_port, installgate, start_receiver};
-use installgate_core::{ConnectionFilter, ConnectionStatus, ConnectionVault as _, SystemClock};
+use common::{Running, free_port, installgate, start_receiver, wait_for_200};
+use installgate_core::{ConnectionFilter, ConnectionStatus, ConnectionVault as _};
 use installgate_sandbox::{HubSpotSimulator, SimulatedApp};
-use installgate_server::settings;
-use installgate_store::{Database, Outbox, SqlVault};
+use installgate_store::{Outbox, SqlVault};
 use installgate_tests::{
     Browser, FreshPostgres, TEST_SESSION_KEY, TEST_VAULT_KEY, hidden_input, location, redis_url,
-    test_sources, unique_prefix,
+    unique_prefix,
 };
 
 const CLIENT_ID: &str = "hs-balanced";
@@ -72,7 +71,6 @@ struct Deployment {
     balancer: String,
     replica_ports: [u16; 2],
     received: Arc<std::sync::Mutex<Vec<String>>>,
-    client: reqwest::Client,
 }
 
 impl Deployment {
@@ -152,7 +150,6 @@ impl Deployment {
             balancer,
             replica_ports: [free_port(), free_port()],
             received,
-            client: reqwest::Client::new(),
         }
     }
 
@@ -174,34 +171,12 @@ impl Deployment {
             .spawn()
             .unwrap();
         let running = Running(child);
-        let ready = format!("{}/readyz", self.replica_url(index));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !self
-            .client
-            .get(&ready)
-            .send()
-            .await
-            .is_ok_and(|response| response.status().is_success())
-        {
-            assert!(
-                Instant::now() < deadline,
-                "replica {index} did not get ready"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_for_200(&format!("{}/readyz", self.replica_url(index))).await;
         running
     }
 
     async fn vault(&self) -> SqlVault {
-        let vars: Vec<(&str, &str)> = self
-            .env
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-            .collect();
-        let settings = settings::load(&test_sources(&vars)).unwrap();
-        let database = Database::connect(&settings.database).await.unwrap();
-        let keys = installgate_server::vault_keys::keyring(&settings).unwrap();
-        SqlVault::new(database, Arc::new(keys), Arc::new(SystemClock))
+        common::vault_for(&self.env).await
     }
 }
 

@@ -6,19 +6,15 @@
 mod common;
 
 use std::process::{Child, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::installgate;
-use installgate_core::{
-    AccessToken, ConnectionId, ConnectionStatus, ConnectionVault as _, SystemClock,
-};
+use installgate_core::{AccessToken, ConnectionId, ConnectionStatus, ConnectionVault as _};
 use installgate_sandbox::{Failure, PipedriveSimulator, PipedriveUser, SimulatedApp};
-use installgate_server::settings;
-use installgate_store::{Database, Outbox, SqlVault};
+use installgate_store::{Outbox, SqlVault};
 use installgate_tests::{
     FreshPostgres, TEST_SESSION_KEY, TEST_VAULT_KEY, free_port, install_pipedrive, redis_url,
-    test_sources, unique_prefix,
+    unique_prefix,
 };
 
 const CLIENT_ID: &str = "pd-client";
@@ -120,32 +116,12 @@ impl Cluster {
             .spawn()
             .unwrap();
         let replica = Replica { child, url };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let ready = self
-                .client
-                .get(format!("{}/readyz", replica.url))
-                .send()
-                .await
-                .is_ok_and(|response| response.status().is_success());
-            if ready {
-                return replica;
-            }
-            assert!(Instant::now() < deadline, "the replica did not get ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        common::wait_for_200(&format!("{}/readyz", replica.url)).await;
+        replica
     }
 
     async fn vault(&self) -> SqlVault {
-        let vars: Vec<(&str, &str)> = self
-            .env
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-            .collect();
-        let settings = settings::load(&test_sources(&vars)).unwrap();
-        let database = Database::connect(&settings.database).await.unwrap();
-        let keys = installgate_server::vault_keys::keyring(&settings).unwrap();
-        SqlVault::new(database, Arc::new(keys), Arc::new(SystemClock))
+        common::vault_for(&self.env).await
     }
 
     /// An active connection whose simulator-issued access token expires in `expires_in`.

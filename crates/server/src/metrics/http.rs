@@ -63,7 +63,7 @@ pub async fn track(
         metrics.http_request(
             &route,
             method,
-            response.status().as_u16(),
+            response.status().as_str(),
             started.elapsed().as_secs_f64(),
         );
         if let Some(backend) = response.response().error().and_then(missing_backend) {

@@ -220,9 +220,9 @@ impl Metrics {
         })
     }
 
-    pub fn http_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    pub fn http_request(&self, route: &str, method: &str, status: &str, seconds: f64) {
         self.http_requests
-            .with_label_values(&[route, method, &status.to_string()])
+            .with_label_values(&[route, method, status])
             .inc();
         self.http_seconds
             .with_label_values(&[route, method])
@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn every_family_renders_with_its_labels() {
         let metrics = Metrics::new().unwrap();
-        metrics.http_request("/install/{provider}/{app}", "GET", 302, 0.002);
+        metrics.http_request("/install/{provider}/{app}", "GET", "302", 0.002);
         metrics.install("hubspot", "crm", Step::Finalize, Outcome::Failed("state"));
         metrics.token_call("hubspot", TokenCall::Exchange, "ok", 0.05);
         metrics.webhook_delivery("delivered");

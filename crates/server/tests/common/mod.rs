@@ -86,6 +86,26 @@ pub async fn terminate(child: &mut Child) -> ExitStatus {
     }
 }
 
+/// The vault of the gateways configured by `env` (`INSTALLGATE__…` pairs), opened as another
+/// process would: its own pool, the same keys.
+pub async fn vault_for(env: &[(String, String)]) -> installgate_store::SqlVault {
+    let vars: Vec<(&str, &str)> = env
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let settings =
+        installgate_server::settings::load(&installgate_tests::test_sources(&vars)).unwrap();
+    let database = installgate_store::Database::connect(&settings.database)
+        .await
+        .unwrap();
+    let keys = installgate_server::vault_keys::keyring(&settings).unwrap();
+    installgate_store::SqlVault::new(
+        database,
+        Arc::new(keys),
+        Arc::new(installgate_core::SystemClock),
+    )
+}
+
 /// Polls `url` until it answers 200 (30 s at most).
 pub async fn wait_for_200(url: &str) -> reqwest::Response {
     let deadline = Instant::now() + Duration::from_secs(30);
