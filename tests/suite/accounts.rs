@@ -229,6 +229,89 @@ async fn the_session_id_changes_at_sign_in_and_old_cookies_stop_working_with_red
     session_renewal_and_revocation(&app).await;
 }
 
+/// The one session record under `prefix`, and a connection to set or read its expiry.
+async fn session_record(prefix: &str) -> (String, redis::aio::MultiplexedConnection) {
+    let client = redis::Client::open(installgate_tests::redis_url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}session:*"))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1, "one browser, one session record: {keys:?}");
+    (keys[0].clone(), connection)
+}
+
+async fn expire_in(connection: &mut redis::aio::MultiplexedConnection, key: &str, ms: u64) {
+    let set: i64 = redis::cmd("PEXPIRE")
+        .arg(key)
+        .arg(ms)
+        .query_async(connection)
+        .await
+        .unwrap();
+    assert_eq!(set, 1);
+}
+
+#[tokio::test]
+async fn a_redis_session_lives_on_while_used_and_ends_when_left_idle() {
+    let prefix = installgate_tests::unique_prefix();
+    let app = spawn_app(&[
+        ("INSTALLGATE__STATE__BACKEND", "redis"),
+        (
+            "INSTALLGATE__STATE__REDIS_URL",
+            &installgate_tests::redis_url(),
+        ),
+        ("INSTALLGATE__STATE__KEY_PREFIX", &prefix),
+        ("INSTALLGATE__SESSION__KEY", TEST_SESSION_KEY),
+        ("INSTALLGATE__SESSION__IDLE_TIMEOUT_MINUTES", "1"),
+    ])
+    .await;
+    let browser = Browser::new(&app);
+    sign_up(&browser, "idle@example.com").await;
+    let lines = browser.set_cookie_lines.lock().unwrap().clone();
+    let signed_in = lines.last().expect("sign-up sets the session cookie");
+    let lower = signed_in.to_ascii_lowercase();
+    assert!(
+        !lower.contains("max-age") && !lower.contains("expires"),
+        "{signed_in}"
+    );
+    assert!(
+        lower.contains("partitioned") && lower.contains("samesite=none"),
+        "{signed_in}"
+    );
+
+    // The home page makes the session's CSRF token: the session changes, and so its record.
+    assert!(is_signed_in(&browser).await);
+    let (key, mut redis) = session_record(&prefix).await;
+
+    // Most of the idle timeout has gone by; a request that only reads the session resets it,
+    // in Redis alone: the browser-session cookie is not sent again.
+    expire_in(&mut redis, &key, 2_000).await;
+    let response = browser.get("/account/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .is_none(),
+        "an unchanged session sends no cookie"
+    );
+    let left: i64 = redis::cmd("PTTL")
+        .arg(&key)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(
+        left > 50_000,
+        "the read extends the session to the idle timeout: {left} ms"
+    );
+
+    // Left alone past the timeout, the session is gone and the cookie signs nobody in.
+    expire_in(&mut redis, &key, 1).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(!is_signed_in(&browser).await);
+}
+
 #[tokio::test]
 async fn the_session_cookie_has_the_attributes_frames_need_and_is_cleared_alike() {
     let app = spawn_app(&[]).await;

@@ -189,6 +189,16 @@ fn a_refresh_lock_shorter_than_a_provider_call_is_refused() {
 }
 
 #[test]
+fn the_sqlite_sync_mode_is_full_unless_normal_is_asked_for() {
+    let defaults = settings::load(&Sources::defaults_only()).unwrap();
+    assert!(defaults.database.sqlite_sync_each_commit);
+    let normal = load_file("[database]\nsqlite_synchronous = \"normal\"\n", &[]).unwrap();
+    assert!(!normal.database.sqlite_sync_each_commit);
+    let found = problems("[database]\nsqlite_synchronous = \"off\"\n");
+    assert!(found.mentions("database.sqlite_synchronous"), "{found}");
+}
+
+#[test]
 fn every_problem_is_reported_in_one_run() {
     let found = problems(
         r#"

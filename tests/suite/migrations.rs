@@ -11,13 +11,14 @@ fn options(url: &str) -> DatabaseOptions {
         url: url.into(),
         max_connections: 4,
         acquire_timeout: Duration::from_secs(5),
+        sqlite_sync_each_commit: true,
     }
 }
 
 async fn applied_versions(database: &Database) -> Vec<i64> {
     let query = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
     match database {
-        Database::Sqlite(pool) => {
+        Database::Sqlite(pool, _) => {
             let rows = sqlx::query(query).fetch_all(pool).await.unwrap();
             rows.iter().map(|row| row.get::<i64, _>(0)).collect()
         }

@@ -280,7 +280,7 @@ async fn cancel_at_pipedrive_shows_the_cancelled_page_and_stores_nothing() {
     assert_eq!(events(&setup.app, "installation.cancelled").await, 1);
     assert_eq!(setup.sim.token_calls(), 0);
     let (rows,): (i64,) = match vault(&setup.app).await.database() {
-        installgate_store::Database::Sqlite(pool) => {
+        installgate_store::Database::Sqlite(pool, _) => {
             sqlx::query_as("SELECT COUNT(*) FROM connections")
                 .fetch_one(pool)
                 .await
@@ -395,7 +395,7 @@ async fn uninstall_with_good_and_bad_credentials() {
     assert_eq!(gone.status, ConnectionStatus::Uninstalled);
     assert!(gone.tokens.is_none());
     let (tokens_left,): (i64,) = match &vault(&setup.app).await.database() {
-        installgate_store::Database::Sqlite(pool) => sqlx::query_as(
+        installgate_store::Database::Sqlite(pool, _) => sqlx::query_as(
             "SELECT COUNT(*) FROM connections WHERE access_token IS NOT NULL OR refresh_token IS NOT NULL",
         )
         .fetch_one(pool)

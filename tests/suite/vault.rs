@@ -463,7 +463,7 @@ async fn a_ciphertext_moved_to_another_row_does_not_decrypt(db: TestDatabase) {
     let copy = "UPDATE connections SET access_token = \
         (SELECT access_token FROM connections WHERE id = $1) WHERE id = $2";
     match &db.database {
-        Database::Sqlite(pool) => {
+        Database::Sqlite(pool, _) => {
             sqlx::query(copy)
                 .bind(a.id.to_string())
                 .bind(b.id.to_string())
@@ -562,7 +562,7 @@ where
         + Unpin,
 {
     match database {
-        Database::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
+        Database::Sqlite(pool, _) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
         Database::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await.unwrap(),
     }
 }

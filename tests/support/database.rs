@@ -19,6 +19,7 @@ fn options(url: &str) -> DatabaseOptions {
         url: url.into(),
         max_connections: 8,
         acquire_timeout: Duration::from_secs(10),
+        sqlite_sync_each_commit: true,
     }
 }
 

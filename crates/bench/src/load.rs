@@ -16,6 +16,13 @@ pub trait Request: Send + Sync + 'static {
     fn send(&self, n: u64) -> impl Future<Output = bool> + Send;
 }
 
+/// A shared request, for measuring the same one in several runs.
+impl<R: Request> Request for Arc<R> {
+    fn send(&self, n: u64) -> impl Future<Output = bool> + Send {
+        R::send(self, n)
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Saturation {
     pub requests_per_second: f64,

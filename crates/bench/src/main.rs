@@ -53,6 +53,10 @@ enum Command {
         /// Where to write the results as JSON.
         #[arg(long, default_value = "target/bench/results.json")]
         json: PathBuf,
+        /// A setting for the gateway, as `INSTALLGATE__SECTION__KEY=value` (repeatable), to
+        /// measure a configuration other than the defaults.
+        #[arg(long = "gateway-env", value_parser = parse_env)]
+        gateway_env: Vec<(String, String)>,
     },
     /// Token-request latency at each connection count in PostgreSQL (filled in bulk), with
     /// the token cache off: the table's size must not show.
@@ -80,6 +84,17 @@ enum Command {
         #[arg(long)]
         workers: usize,
     },
+}
+
+/// `KEY=value`, for `--gateway-env`: only the gateway's own settings.
+fn parse_env(pair: &str) -> Result<(String, String), String> {
+    let (key, value) = pair
+        .split_once('=')
+        .ok_or_else(|| format!("{pair:?} is not KEY=value"))?;
+    if !key.starts_with("INSTALLGATE__") {
+        return Err(format!("{key:?} is not a gateway setting (INSTALLGATE__…)"));
+    }
+    Ok((key.to_owned(), value.to_owned()))
 }
 
 /// How long and how hard each scenario runs.
@@ -158,7 +173,7 @@ async fn install_until(
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or_default()
 }
@@ -217,6 +232,8 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
     let plan = Plan::new(smoke);
     let rig = Rig::start(&options).await?;
     let idle = rig.gateway.resident_mib();
+    // For a profiler to attach to: `perf record -p PID`.
+    eprintln!("gateway pid {}", rig.gateway.child.id());
     let cookie = rig.signed_in_cookie().await?;
     eprintln!("{}", report::header());
 
@@ -350,24 +367,50 @@ async fn run_scale(
         plan.rate = 1_000;
     }
     eprintln!("{}", report::header());
-    let steps = scale::run(admin_url, options, counts, &plan).await?;
+    let outcome = scale::run(admin_url, options, counts, &plan).await?;
     println!("\n{}", report::header());
-    for step in &steps {
+    for step in &outcome.steps {
         println!("{}", report::row(&step.scenario));
     }
-    if let (Some(first), Some(last)) = (steps.first(), steps.last()) {
+    for step in &outcome.steps {
+        let rounds: Vec<String> = step
+            .p99_rounds_ms
+            .iter()
+            .map(|ms| format!("{ms:.2}"))
+            .collect();
         println!(
-            "\np99 at {} connections / p99 at {}: {:.2}",
-            last.connections,
-            first.connections,
-            last.scenario.fixed_rate.p99_ms / first.scenario.fixed_rate.p99_ms
+            "p99 of the paired rounds at {} connections: {} ms",
+            step.connections,
+            rounds.join(", ")
+        );
+    }
+    if let (Some(ratio), Some(first), Some(last)) = (
+        outcome.p99_ratio,
+        outcome.steps.first(),
+        outcome.steps.last(),
+    ) {
+        println!(
+            "\np99 at {} connections / p99 at {}: {ratio:.2} (median of the paired rounds)",
+            last.connections, first.connections
         );
     }
     if let Some(parent) = json.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    std::fs::write(&json, serde_json::to_string_pretty(&steps)?)?;
+    std::fs::write(&json, serde_json::to_string_pretty(&outcome)?)?;
     Ok(())
+}
+
+/// Runs `work` until it ends or the benchmark is interrupted (Ctrl-C, SIGTERM). Either way
+/// `work` is dropped before this returns, so the processes it started are stopped.
+async fn until_stopped(work: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::select! {
+        outcome = work => outcome,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        _ = terminate.recv() => Err(anyhow::anyhow!("terminated")),
+    }
 }
 
 #[tokio::main]
@@ -391,7 +434,7 @@ async fn main() -> ExitCode {
                 workers,
                 extra_env: Vec::new(),
             };
-            run_scale(&postgres, &options, &connections, smoke, json).await
+            until_stopped(run_scale(&postgres, &options, &connections, smoke, json)).await
         }
         Command::Run {
             smoke,
@@ -399,14 +442,15 @@ async fn main() -> ExitCode {
             postgres,
             workers,
             json,
+            gateway_env,
         } => {
             let options = Options {
                 redis_url: redis,
                 postgres_url: postgres,
                 workers,
-                extra_env: Vec::new(),
+                extra_env: gateway_env,
             };
-            run(smoke, options, json).await
+            until_stopped(run(smoke, options, json)).await
         }
     };
     match outcome {

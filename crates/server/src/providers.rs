@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use actix_web::http::header::HeaderValue;
 use installgate_core::{AppCredentials, AppDirectory, AppId, Provider, ProviderId};
 use installgate_provider_hubspot::HubSpot;
 use installgate_provider_pipedrive::Pipedrive;
@@ -82,6 +83,50 @@ pub fn credentials(settings: &Settings, app: &AppSettings) -> AppCredentials {
         token_url: app.token_url.clone(),
         api_base_url: app.api_base_url.clone(),
         return_hosts: app.return_hosts.clone(),
+    }
+}
+
+/// What the install routes need of an app on every request, worked out once at start-up.
+#[derive(Debug)]
+pub struct PreparedApp {
+    pub credentials: AppCredentials,
+    /// The `Content-Security-Policy` of the app's install pages: `frame-ancestors` with its
+    /// marketplace origins. `None` if the configured origins cannot make a header.
+    pub frame_policy: Option<HeaderValue>,
+}
+
+/// [`PreparedApp`] for every configured app whose provider this build knows.
+#[derive(Debug, Clone, Default)]
+pub struct PreparedApps(Arc<HashMap<AppId, PreparedApp>>);
+
+impl PreparedApps {
+    pub fn new(settings: &Settings, providers: &Providers) -> Self {
+        let prepared = settings
+            .apps
+            .values()
+            .filter_map(|app| {
+                let provider = providers.get(&app.provider)?;
+                let credentials = credentials(settings, app);
+                let origins = app
+                    .frame_ancestors
+                    .clone()
+                    .unwrap_or_else(|| provider.frame_ancestors(&credentials));
+                let policy = format!("frame-ancestors 'self' {}", origins.join(" "));
+                let frame_policy = HeaderValue::from_str(policy.trim_end()).ok();
+                Some((
+                    app.id.clone(),
+                    PreparedApp {
+                        credentials,
+                        frame_policy,
+                    },
+                ))
+            })
+            .collect();
+        Self(Arc::new(prepared))
+    }
+
+    pub fn get(&self, app: &AppId) -> Option<&PreparedApp> {
+        self.0.get(app)
     }
 }
 

@@ -57,7 +57,10 @@ pub fn build_server(
             )
             .wrap(session::middleware(
                 match &redis {
-                    Some(redis) => GatewaySessionStore::Redis(redis.clone()),
+                    Some(redis) => GatewaySessionStore::Redis {
+                        redis: redis.clone(),
+                        idle: session_settings.idle_timeout,
+                    },
                     None => session::cookie_store(),
                 },
                 session_key.clone(),
@@ -76,6 +79,21 @@ pub fn build_server(
                     config.service(web::resource("/metrics").get(metrics::serve));
                 }
             })
+            // Static prefixes first: a pattern with `{…}` costs a regex match to rule out.
+            .service(
+                web::scope("/api/v1")
+                    .service(web::resource("/openapi.json").get(api::openapi::document))
+                    .service(web::resource("/connections").get(api::connections::list))
+                    .service(
+                        web::resource("/connections/{id}")
+                            .get(api::connections::get)
+                            .delete(api::disconnect::disconnect),
+                    )
+                    .service(
+                        web::resource("/connections/{id}/access-token")
+                            .post(api::tokens::access_token),
+                    ),
+            )
             .service(
                 web::scope("/install/{provider}/{app}")
                     .wrap(from_fn(rate_limit::limit_by_client))
@@ -92,20 +110,6 @@ pub fn build_server(
                 web::resource("/connect/{provider}/{app}")
                     .wrap(from_fn(rate_limit::limit_by_client))
                     .get(install::connect),
-            )
-            .service(
-                web::scope("/api/v1")
-                    .service(web::resource("/openapi.json").get(api::openapi::document))
-                    .service(web::resource("/connections").get(api::connections::list))
-                    .service(
-                        web::resource("/connections/{id}")
-                            .get(api::connections::get)
-                            .delete(api::disconnect::disconnect),
-                    )
-                    .service(
-                        web::resource("/connections/{id}/access-token")
-                            .post(api::tokens::access_token),
-                    ),
             )
             .service(
                 web::scope("/account")

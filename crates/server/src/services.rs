@@ -8,7 +8,7 @@ use installgate_store::{Database, Outbox, SqlVault};
 
 use crate::accounts::{AssertionVerifier, SignIn};
 use crate::metrics::Metrics;
-use crate::providers::Providers;
+use crate::providers::{PreparedApps, Providers};
 use crate::rate_limit::ClientRateLimit;
 use crate::settings::Settings;
 use crate::tokens::Tokens;
@@ -31,6 +31,10 @@ pub struct Services {
     pub metrics: Metrics,
     pub lifecycle: Lifecycle,
     pub rate_limit: ClientRateLimit,
+    /// Each app's credentials and framing policy, worked out at start-up.
+    pub prepared: PreparedApps,
+    /// Whether sessions live in Redis (deleted at sign-out) rather than in the cookie.
+    pub sessions_in_redis: bool,
 }
 
 /// Whether the replica is shutting down: from SIGTERM on, `/readyz` says so while requests in

@@ -18,7 +18,7 @@ use secrecy::ExposeSecret as _;
 
 use crate::accounts::{AssertionVerifier, Passwords, SignIn};
 use crate::metrics::Metrics;
-use crate::providers::{ConfiguredApps, Providers};
+use crate::providers::{ConfiguredApps, PreparedApps, Providers};
 use crate::rate_limit::ClientRateLimit;
 use crate::server::{build_metrics_server, build_server};
 use crate::services::{Lifecycle, Services};
@@ -169,6 +169,8 @@ impl Application {
             settings.tokens,
         )));
         let rate_limit = ClientRateLimit::new(settings.clients.rate_limit);
+        let sessions_in_redis = backends.redis.is_some();
+        let prepared = PreparedApps::new(&settings, &providers);
         let services = Services {
             settings,
             state_store,
@@ -186,6 +188,8 @@ impl Application {
             metrics,
             lifecycle: Lifecycle::default(),
             rate_limit,
+            sessions_in_redis,
+            prepared,
         };
         tasks.push(tokio::spawn(crate::rate_limit::forget_idle_clients(
             services.rate_limit.clone(),

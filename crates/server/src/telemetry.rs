@@ -54,14 +54,13 @@ impl RootSpanBuilder for RequestSpan {
             .map(ToString::to_string)
             .unwrap_or_default();
         request.extensions_mut().insert(Started(Instant::now()));
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "(unmatched)".to_owned());
+        // The route is recorded by `metrics::track`, which finds the pattern anyway: matching
+        // it costs a walk over every route, so it is done once per request.
         tracing::info_span!(
             "request",
             request_id = %request_id,
             method = %request.method(),
-            route = %route,
+            route = tracing::field::Empty,
         )
     }
 

@@ -193,7 +193,7 @@ async fn accounts_create_reads_the_password_from_standard_input() {
     assert_eq!(code, 1, "{out}");
 
     let db = database(dir.path()).await;
-    let Database::Sqlite(pool) = &db else {
+    let Database::Sqlite(pool, _) = &db else {
         unreachable!()
     };
     let (hash,): (String,) =

@@ -1,6 +1,12 @@
 //! `Accounts` on SQLite and PostgreSQL.
+//!
+//! Accounts found are kept in memory for [`KNOWN_FOR`]: a signed-in user's every install step
+//! checks that the account still exists, and that need not cost a database read each time.
+//! Accounts are never deleted by the gateway; a row deleted by hand, or details changed by
+//! another replica, show here within that time.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use installgate_core::{Account, AccountError, AccountId, Accounts, Clock, Email};
@@ -8,10 +14,16 @@ use installgate_core::{Account, AccountError, AccountId, Accounts, Clock, Email}
 use crate::Database;
 use crate::database::on_pool;
 
+/// How long an account read stays in memory.
+pub const KNOWN_FOR: Duration = Duration::from_secs(30);
+/// How many accounts are kept in memory at most.
+const KNOWN_CAPACITY: u64 = 10_000;
+
 #[derive(Clone)]
 pub struct SqlAccounts {
     database: Database,
     clock: Arc<dyn Clock>,
+    known: moka::sync::Cache<AccountId, Account>,
 }
 
 impl std::fmt::Debug for SqlAccounts {
@@ -49,7 +61,15 @@ fn unavailable(error: sqlx::Error) -> AccountError {
 
 impl SqlAccounts {
     pub fn new(database: Database, clock: Arc<dyn Clock>) -> Self {
-        Self { database, clock }
+        let known = moka::sync::Cache::builder()
+            .max_capacity(KNOWN_CAPACITY)
+            .time_to_live(KNOWN_FOR)
+            .build();
+        Self {
+            database,
+            clock,
+            known,
+        }
     }
 }
 
@@ -102,6 +122,9 @@ impl Accounts for SqlAccounts {
     }
 
     async fn get(&self, id: &AccountId) -> Result<Option<Account>, AccountError> {
+        if let Some(account) = self.known.get(id) {
+            return Ok(Some(account));
+        }
         let row: Option<AccountRow> = on_pool!(&self.database, pool => {
             sqlx::query_as("SELECT id, email, name FROM accounts WHERE id = $1")
                 .bind(id.as_str())
@@ -109,7 +132,11 @@ impl Accounts for SqlAccounts {
                 .await
                 .map_err(unavailable)?
         });
-        row.map(AccountRow::into_account).transpose()
+        let account = row.map(AccountRow::into_account).transpose()?;
+        if let Some(account) = &account {
+            self.known.insert(account.id.clone(), account.clone());
+        }
+        Ok(account)
     }
 
     async fn remember_external(
@@ -134,10 +161,12 @@ impl Accounts for SqlAccounts {
             .map_err(unavailable)?
             .rows_affected()
         });
-        Ok(Account {
+        let account = Account {
             id: id.clone(),
             email: email.cloned(),
             name: name.map(str::to_owned),
-        })
+        };
+        self.known.insert(id.clone(), account.clone());
+        Ok(account)
     }
 }

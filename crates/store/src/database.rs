@@ -7,7 +7,9 @@ use std::time::Duration;
 use secrecy::{ExposeSecret as _, SecretString};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -21,6 +23,10 @@ pub struct DatabaseOptions {
     pub max_connections: u32,
     /// Upper bound for waiting on a connection, and for a readiness check.
     pub acquire_timeout: Duration,
+    /// SQLite: sync the disk at every commit (`synchronous = FULL`), or only at checkpoints
+    /// (`NORMAL`: still consistent, but commits since the last checkpoint can be lost to a power
+    /// cut or an OS crash).
+    pub sqlite_sync_each_commit: bool,
 }
 
 /// Which engine a [`Database`] runs on.
@@ -65,8 +71,25 @@ pub enum DatabaseError {
 /// A connection pool on one of the supported engines.
 #[derive(Debug, Clone)]
 pub enum Database {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, SqliteWriters),
     Postgres(PgPool),
+}
+
+/// The queue of this process's SQLite write transactions.
+///
+/// SQLite lets one connection write at a time; the others wait by sleeping and trying again
+/// (the busy timeout), in steps of a millisecond and more, so the lock stands idle between one
+/// commit and the next writer's wake-up, and under load most of the time goes to that. Write
+/// transactions therefore queue here first, in order, and reach SQLite one at a time; the busy
+/// timeout is left for other processes on the same file and for single-statement writes.
+#[derive(Debug, Clone, Default)]
+pub struct SqliteWriters(std::sync::Arc<tokio::sync::Mutex<()>>);
+
+impl SqliteWriters {
+    /// Waits for this process's turn to write.
+    pub async fn turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.0.lock().await
+    }
 }
 
 impl Database {
@@ -79,6 +102,11 @@ impl Database {
                     .map_err(|error| DatabaseError::InvalidUrl(error.to_string()))?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(if options.sqlite_sync_each_commit {
+                        SqliteSynchronous::Full
+                    } else {
+                        SqliteSynchronous::Normal
+                    })
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5));
                 create_parent_directory(connect.get_filename())?;
@@ -88,7 +116,7 @@ impl Database {
                     .connect_with(connect)
                     .await
                     .map_err(unavailable)?;
-                Ok(Self::Sqlite(pool))
+                Ok(Self::Sqlite(pool, SqliteWriters::default()))
             }
             Engine::Postgres => {
                 let connect = PgConnectOptions::from_str(url)
@@ -106,7 +134,7 @@ impl Database {
 
     pub fn engine(&self) -> Engine {
         match self {
-            Self::Sqlite(_) => Engine::Sqlite,
+            Self::Sqlite(..) => Engine::Sqlite,
             Self::Postgres(_) => Engine::Postgres,
         }
     }
@@ -115,7 +143,7 @@ impl Database {
     /// once on PostgreSQL (the migrator takes an advisory lock).
     pub async fn migrate(&self) -> Result<(), DatabaseError> {
         let result = match self {
-            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Self::Sqlite(pool, _) => SQLITE_MIGRATIONS.run(pool).await,
             Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         };
         result.map_err(|error| DatabaseError::Migration(error.to_string()))
@@ -124,7 +152,7 @@ impl Database {
     /// The versions of the migrations this binary carries for this engine.
     pub fn embedded_migrations(&self) -> Vec<i64> {
         let migrator = match self {
-            Self::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Self::Sqlite(..) => &SQLITE_MIGRATIONS,
             Self::Postgres(_) => &POSTGRES_MIGRATIONS,
         };
         migrator.iter().map(|migration| migration.version).collect()
@@ -133,7 +161,7 @@ impl Database {
     /// Answers when a connection can be had and runs a trivial query.
     pub async fn ping(&self) -> Result<(), DatabaseError> {
         let result = match self {
-            Self::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+            Self::Sqlite(pool, _) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
             Self::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
         };
         result.map_err(unavailable)
@@ -141,7 +169,7 @@ impl Database {
 
     pub async fn close(&self) {
         match self {
-            Self::Sqlite(pool) => pool.close().await,
+            Self::Sqlite(pool, _) => pool.close().await,
             Self::Postgres(pool) => pool.close().await,
         }
     }
@@ -174,19 +202,21 @@ fn unavailable(error: sqlx::Error) -> DatabaseError {
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::Database::Sqlite($pool) => $body,
+            $crate::Database::Sqlite($pool, _) => $body,
             $crate::Database::Postgres($pool) => $body,
         }
     };
 }
 
 /// Runs `$body` inside a transaction on `$db`, committing when it completes. An early return
-/// (`?`) drops the transaction, which rolls it back. SQLite transactions take the write lock at
-/// once (`BEGIN IMMEDIATE`), so a read-then-write never fails half-way on a busy snapshot.
+/// (`?`) drops the transaction, which rolls it back. SQLite transactions wait for their turn
+/// among this process's writers ([`SqliteWriters`]), then take the write lock at once
+/// (`BEGIN IMMEDIATE`), so a read-then-write never fails half-way on a busy snapshot.
 macro_rules! in_transaction {
     ($db:expr, $tx:ident => $body:expr) => {
         match $db {
-            $crate::Database::Sqlite(pool) => {
+            $crate::Database::Sqlite(pool, writers) => {
+                let _turn = writers.turn().await;
                 let mut $tx = pool
                     .begin_with("BEGIN IMMEDIATE")
                     .await

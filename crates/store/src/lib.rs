@@ -17,7 +17,7 @@ mod token_news;
 mod vault;
 
 pub use accounts::SqlAccounts;
-pub use database::{Database, DatabaseError, DatabaseOptions, Engine, sqlite_file};
+pub use database::{Database, DatabaseError, DatabaseOptions, Engine, SqliteWriters, sqlite_file};
 pub use memory_state::MemoryStateStore;
 pub use outbox::{EventRecord, Outbox, PendingEvent};
 pub use redis_state::{RedisOptions, RedisStateStore, RedisTarget};

@@ -216,10 +216,18 @@ impl RedisStateStore {
         format!("{}session:{key}", self.key_prefix)
     }
 
-    /// Reads a session record.
-    pub async fn session_get(&self, key: &str) -> Result<Option<String>, StateStoreError> {
-        let mut command = redis::cmd("GET");
-        command.arg(self.session_key(key));
+    /// Reads a session record and extends its life to `ttl` in the same command (`GETEX`, so
+    /// Redis 6.2 or later): a session read is a session used.
+    pub async fn session_get(
+        &self,
+        key: &str,
+        ttl: Duration,
+    ) -> Result<Option<String>, StateStoreError> {
+        let mut command = redis::cmd("GETEX");
+        command
+            .arg(self.session_key(key))
+            .arg("PX")
+            .arg(ttl.as_millis().max(1) as u64);
         self.run(command).await
     }
 
@@ -243,14 +251,6 @@ impl RedisStateStore {
         }
         let reply: Option<String> = self.run(command).await?;
         Ok(reply.is_some())
-    }
-
-    pub async fn session_touch(&self, key: &str, ttl: Duration) -> Result<(), StateStoreError> {
-        let mut command = redis::cmd("PEXPIRE");
-        command
-            .arg(self.session_key(key))
-            .arg(ttl.as_millis().max(1) as u64);
-        self.run::<i64>(command).await.map(drop)
     }
 
     pub async fn session_delete(&self, key: &str) -> Result<(), StateStoreError> {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use installgate_core::{Account, AccountError, Accounts, Email, StateKind, StateStore, Throttle};
+use installgate_core::{Account, AccountError, Accounts, Email, StateKind, Throttle};
 use secrecy::SecretString;
 use sha2::{Digest as _, Sha256};
 
@@ -19,6 +19,7 @@ pub use jwks::JwksError;
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Passwords};
 
 use crate::errors::AppError;
+use crate::services::Services;
 use crate::session::GatewaySession;
 use crate::settings::AccountSettings;
 
@@ -120,25 +121,32 @@ impl SignIn {
 }
 
 /// The signed-in account of this session, if any: within the absolute timeout, not signed out
-/// elsewhere (the session id is checked against the revoked ones), and still existing.
+/// elsewhere, and still existing.
+///
+/// Signing out deletes a session kept in Redis, so a copy of its cookie finds nothing. A
+/// session kept in the cookie itself cannot be deleted: its id is checked against the revoked
+/// ones instead.
 pub async fn current_account(
+    services: &Services,
     session: &GatewaySession,
-    accounts: &dyn Accounts,
-    state_store: &dyn StateStore,
-    absolute_timeout: std::time::Duration,
-    now: installgate_core::Timestamp,
 ) -> Result<Option<Account>, AppError> {
     let Some(signed_in) = session.signed_in() else {
         return Ok(None);
     };
-    let expired = now.since(signed_in.signed_in_at()) >= absolute_timeout;
+    let now = services.clock.now();
+    let expired = now.since(signed_in.signed_in_at()) >= services.settings.session.absolute_timeout;
     let (Some(account_id), Some(sid)) = (signed_in.account_id(), signed_in.sid_token()) else {
         session.clear();
         return Ok(None);
     };
-    if expired || state_store.exists(StateKind::RevokedSession, &sid).await? {
+    let revoked = !services.sessions_in_redis
+        && services
+            .state_store
+            .exists(StateKind::RevokedSession, &sid)
+            .await?;
+    if expired || revoked {
         session.clear();
         return Ok(None);
     }
-    Ok(accounts.get(&account_id).await?)
+    Ok(services.accounts.get(&account_id).await?)
 }

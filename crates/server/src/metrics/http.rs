@@ -45,6 +45,7 @@ fn missing_backend(error: &actix_web::Error) -> Option<&'static str> {
 }
 
 /// Counts and times every response; the route is the pattern that matched, never the path.
+/// It also records that pattern in the request's span.
 pub async fn track(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -54,12 +55,13 @@ pub async fn track(
         .app_data::<web::Data<Services>>()
         .map(|services| services.metrics.clone());
     let method = method_label(request.method());
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    // The request span (see `telemetry`) carries the same pattern.
+    tracing::Span::current().record("route", route.as_str());
     let response = next.call(request).await?;
     if let Some(metrics) = metrics {
-        let route = response
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "(unmatched)".to_owned());
         metrics.http_request(
             &route,
             method,

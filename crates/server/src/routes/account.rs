@@ -465,15 +465,7 @@ pub async fn home(
     session: GatewaySession,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let settings = &services.settings;
-    let account = current_account(
-        &session,
-        services.accounts.as_ref(),
-        services.state_store.as_ref(),
-        settings.session.absolute_timeout,
-        services.clock.now(),
-    )
-    .await?;
+    let account = current_account(&services, &session).await?;
     let Some(account) = account else {
         return Ok(sign_in_first(&services, &request, None).await?);
     };

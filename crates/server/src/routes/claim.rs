@@ -31,14 +31,7 @@ async fn signed_in(
     services: &Services,
     session: &GatewaySession,
 ) -> Result<Option<Account>, AppError> {
-    current_account(
-        session,
-        services.accounts.as_ref(),
-        services.state_store.as_ref(),
-        services.settings.session.absolute_timeout,
-        services.clock.now(),
-    )
-    .await
+    current_account(services, session).await
 }
 
 /// The callback with a code and no state: exchange now, hold the tokens, then ask who claims it.

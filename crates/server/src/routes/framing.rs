@@ -9,7 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::web;
 use serde::Deserialize;
 
-use crate::providers::{credentials, resolve};
+use crate::providers::resolve;
 use crate::services::Services;
 
 /// The install a page belongs to, as its query names it (`/account/…?app=…&provider=…`).
@@ -32,20 +32,15 @@ fn install_of(request: &ServiceRequest) -> Option<(String, String)> {
 
 /// `frame-ancestors` for a request: the app's marketplace origins when it belongs to the install
 /// of a configured app, `'none'` otherwise.
-fn policy(request: &ServiceRequest) -> String {
+fn policy(request: &ServiceRequest) -> HeaderValue {
     let services = request.app_data::<web::Data<Services>>();
     services
         .zip(install_of(request))
         .and_then(|(services, (provider, app))| {
-            let (app, provider) =
-                resolve(&services.settings, &services.providers, &provider, &app)?;
-            let origins = app
-                .frame_ancestors
-                .clone()
-                .unwrap_or_else(|| provider.frame_ancestors(&credentials(&services.settings, app)));
-            Some(format!("frame-ancestors 'self' {}", origins.join(" ")))
+            let (app, _) = resolve(&services.settings, &services.providers, &provider, &app)?;
+            services.prepared.get(&app.id)?.frame_policy.clone()
         })
-        .unwrap_or_else(|| "frame-ancestors 'none'".to_owned())
+        .unwrap_or_else(|| HeaderValue::from_static("frame-ancestors 'none'"))
 }
 
 /// Every response of the wrapped routes, errors included, gets the policy of the install it
@@ -56,10 +51,8 @@ pub async fn frame_ancestors(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let policy = policy(&request);
     let mut response = next.call(request).await?;
-    if let Ok(value) = HeaderValue::from_str(policy.trim_end()) {
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-        headers.remove(header::X_FRAME_OPTIONS);
-    }
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    headers.remove(header::X_FRAME_OPTIONS);
     Ok(response)
 }

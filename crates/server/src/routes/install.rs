@@ -13,7 +13,7 @@ use crate::accounts::current_account;
 use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
 use crate::pages;
-use crate::providers::{credentials, resolve};
+use crate::providers::resolve;
 use crate::routes::account::sign_in_first;
 use crate::routes::claim;
 use crate::routes::respond::{found, html, install_failure, to_setup};
@@ -36,7 +36,7 @@ struct Install<'a> {
     services: &'a Services,
     app: &'a AppSettings,
     provider: Arc<dyn Provider>,
-    credentials: AppCredentials,
+    credentials: &'a AppCredentials,
 }
 
 impl<'a> Install<'a> {
@@ -47,7 +47,11 @@ impl<'a> Install<'a> {
         Ok(Self {
             services,
             app,
-            credentials: credentials(&services.settings, app),
+            credentials: &services
+                .prepared
+                .get(&app.id)
+                .ok_or(AppError::NotFound)?
+                .credentials,
             provider,
         })
     }
@@ -63,7 +67,7 @@ impl<'a> Install<'a> {
     }
 
     fn return_url(&self, raw: &str) -> Result<ReturnUrl, AppError> {
-        let hosts = self.provider.return_hosts(&self.credentials);
+        let hosts = self.provider.return_hosts(self.credentials);
         let parsed = if self.app.allow_loopback_return_urls {
             ReturnUrl::parse_allowing_loopback(raw, &hosts)
         } else {
@@ -73,14 +77,7 @@ impl<'a> Install<'a> {
     }
 
     async fn account(&self, session: &GatewaySession) -> Result<Option<Account>, AppError> {
-        current_account(
-            session,
-            self.services.accounts.as_ref(),
-            self.services.state_store.as_ref(),
-            self.services.settings.session.absolute_timeout,
-            self.services.clock.now(),
-        )
-        .await
+        current_account(self.services, session).await
     }
 
     /// `step=authorize`: sign in if needed, then send the user back with a fresh state.
@@ -157,7 +154,7 @@ impl<'a> Install<'a> {
         match self
             .services
             .flow
-            .install(self.provider.as_ref(), &self.credentials, code, target)
+            .install(self.provider.as_ref(), self.credentials, code, target)
             .await
         {
             Ok(connection) => {
@@ -198,7 +195,7 @@ impl<'a> Install<'a> {
         let connection = self
             .services
             .flow
-            .install(self.provider.as_ref(), &self.credentials, code, target)
+            .install(self.provider.as_ref(), self.credentials, code, target)
             .await
             .map_err(install_failure(&self.app.id, self.provider.display_name()))?;
         self.count(Step::Callback, Outcome::Finalized);
@@ -357,7 +354,7 @@ pub async fn connect(
     Ok(found(
         install
             .provider
-            .authorize_url(&install.credentials, &state)
+            .authorize_url(install.credentials, &state)
             .as_str(),
     ))
 }

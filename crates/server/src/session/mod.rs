@@ -7,7 +7,9 @@ mod store;
 mod typed;
 
 use actix_session::SessionMiddleware;
-use actix_session::config::{PersistentSession, TtlExtensionPolicy};
+use actix_session::config::{
+    BrowserSession, PersistentSession, SessionLifecycle, TtlExtensionPolicy,
+};
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use secrecy::ExposeSecret as _;
@@ -30,6 +32,12 @@ pub fn cookie_key(settings: &SessionSettings) -> Key {
     }
 }
 
+/// The session middleware over `store`.
+///
+/// A session in the cookie itself lasts as long as the cookie: its `Max-Age` is the idle
+/// timeout, sent again with every response. A session in Redis expires in Redis, each read
+/// extending it (see `store`), so its cookie is a browser-session cookie that is set when the
+/// session changes, and a request that only reads the session carries no `Set-Cookie`.
 pub fn middleware(
     store: GatewaySessionStore,
     key: Key,
@@ -38,6 +46,16 @@ pub fn middleware(
     let idle = actix_web::cookie::time::Duration::seconds(
         i64::try_from(settings.idle_timeout.as_secs()).unwrap_or(3600),
     );
+    let lifecycle: SessionLifecycle = match store {
+        GatewaySessionStore::Cookie(_) => PersistentSession::default()
+            .session_ttl(idle)
+            .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest)
+            .into(),
+        GatewaySessionStore::Redis { .. } => BrowserSession::default()
+            .state_ttl(idle)
+            .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest)
+            .into(),
+    };
     SessionMiddleware::builder(store, key)
         .cookie_name(COOKIE_NAME.to_owned())
         .cookie_secure(true)
@@ -45,11 +63,7 @@ pub fn middleware(
         .cookie_same_site(SameSite::None)
         .cookie_path("/".to_owned())
         .cookie_domain(None)
-        .session_lifecycle(
-            PersistentSession::default()
-                .session_ttl(idle)
-                .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
-        )
+        .session_lifecycle(lifecycle)
         .build()
 }
 

@@ -1,5 +1,8 @@
 //! Where session state lives: in Redis (over the gateway's own Redis connection, with its
 //! timeouts) when the state backend is Redis, otherwise in an encrypted cookie.
+//!
+//! A Redis session's idle timeout is extended by the read that loads it (`GETEX`), so a request
+//! that leaves the session unchanged costs one round trip, not a read and then a `PEXPIRE`.
 
 use std::collections::HashMap;
 
@@ -14,7 +17,11 @@ type SessionState = HashMap<String, String>;
 
 pub enum GatewaySessionStore {
     Cookie(CookieSessionStore),
-    Redis(RedisStateStore),
+    Redis {
+        redis: RedisStateStore,
+        /// The idle timeout, which every load extends the record's life to.
+        idle: std::time::Duration,
+    },
 }
 
 fn ttl(duration: &Duration) -> std::time::Duration {
@@ -30,7 +37,7 @@ impl std::fmt::Debug for GatewaySessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Cookie(_) => "GatewaySessionStore::Cookie",
-            Self::Redis(_) => "GatewaySessionStore::Redis",
+            Self::Redis { .. } => "GatewaySessionStore::Redis",
         })
     }
 }
@@ -39,9 +46,9 @@ impl SessionStore for GatewaySessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
         match self {
             Self::Cookie(store) => store.load(key).await,
-            Self::Redis(redis) => {
+            Self::Redis { redis, idle } => {
                 let value = redis
-                    .session_get(key.as_ref())
+                    .session_get(key.as_ref(), *idle)
                     .await
                     .map_err(|error| LoadError::Other(error.into()))?;
                 match value {
@@ -61,7 +68,7 @@ impl SessionStore for GatewaySessionStore {
     ) -> Result<SessionKey, SaveError> {
         match self {
             Self::Cookie(store) => store.save(state, duration).await,
-            Self::Redis(redis) => {
+            Self::Redis { redis, .. } => {
                 let json = serde_json::to_string(&state)
                     .map_err(|error| SaveError::Serialization(error.into()))?;
                 let key = new_key().map_err(SaveError::Other)?;
@@ -86,7 +93,7 @@ impl SessionStore for GatewaySessionStore {
     ) -> Result<SessionKey, UpdateError> {
         match self {
             Self::Cookie(store) => store.update(key, state, duration).await,
-            Self::Redis(redis) => {
+            Self::Redis { redis, .. } => {
                 let json = serde_json::to_string(&state)
                     .map_err(|error| UpdateError::Serialization(error.into()))?;
                 redis
@@ -101,14 +108,15 @@ impl SessionStore for GatewaySessionStore {
     async fn update_ttl(&self, key: &SessionKey, duration: &Duration) -> Result<(), anyhow::Error> {
         match self {
             Self::Cookie(store) => store.update_ttl(key, duration).await,
-            Self::Redis(redis) => Ok(redis.session_touch(key.as_ref(), ttl(duration)).await?),
+            // `load` extended it already, to the same idle timeout.
+            Self::Redis { .. } => Ok(()),
         }
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         match self {
             Self::Cookie(store) => store.delete(key).await,
-            Self::Redis(redis) => Ok(redis.session_delete(key.as_ref()).await?),
+            Self::Redis { redis, .. } => Ok(redis.session_delete(key.as_ref()).await?),
         }
     }
 }

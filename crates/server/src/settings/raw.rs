@@ -69,6 +69,7 @@ pub(super) struct RawDatabase {
     pub url: SecretString,
     pub max_connections: u32,
     pub acquire_timeout_ms: u64,
+    pub sqlite_synchronous: String,
 }
 
 #[derive(Debug, Default, Deserialize)]

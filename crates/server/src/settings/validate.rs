@@ -441,10 +441,23 @@ fn database(report: &mut Report, raw: RawDatabase) -> Option<DatabaseOptions> {
             false
         }
     };
+    let sqlite_durable = match raw.sqlite_synchronous.as_str() {
+        "full" => Some(true),
+        "normal" => Some(false),
+        _ => {
+            report.add(
+                "database.sqlite_synchronous",
+                "must be \"full\" or \"normal\"",
+            );
+            None
+        }
+    };
+    let sqlite_sync_each_commit = sqlite_durable?;
     url_ok.then(|| DatabaseOptions {
         url: raw.url,
         max_connections,
         acquire_timeout: Duration::from_millis(acquire),
+        sqlite_sync_each_commit,
     })
 }
 

@@ -127,6 +127,7 @@ pub async fn sqlite_database(dir: &Path) -> installgate_store::Database {
         url: format!("sqlite://{}/data/installgate.db", dir.display()).into(),
         max_connections: 2,
         acquire_timeout: Duration::from_secs(5),
+        sqlite_sync_each_commit: true,
     })
     .await
     .unwrap();
