@@ -6,11 +6,6 @@ use installgate_server::commands;
 use installgate_server::sandbox::SandboxOptions;
 use installgate_server::settings::Sources;
 
-// Requests allocate and free many small buffers across threads; mimalloc does that with less
-// work than the system allocator (see docs/PERFORMANCE.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
