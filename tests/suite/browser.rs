@@ -24,6 +24,11 @@ async fn sign_up(chrome: &Chrome, email: &str) {
         .click()
         .await
         .unwrap();
+    // Wait for the sign-up form itself: the sign-in form's fields look the same, and typing into
+    // them while the next page loads loses the text.
+    chrome
+        .wait_for("input#password[autocomplete=new-password]")
+        .await;
     chrome.fill("input#email", email).await;
     chrome.fill("input#password", PASSWORD).await;
     chrome.click("button[type=submit]").await;
