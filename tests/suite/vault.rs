@@ -49,6 +49,8 @@ on_both_engines!(
     an_install_round_trips_its_tokens,
     a_reinstall_updates_the_same_connection,
     concurrent_first_installs_make_one_connection,
+    concurrent_installs_of_many_keys_each_store_their_own_tokens_and_event,
+    an_install_the_database_refuses_fails_alone,
     attaching_makes_a_connection_active_for_its_account,
     uninstalling_deletes_the_tokens_and_a_reinstall_reactivates,
     token_swaps_compare_revisions,
@@ -127,6 +129,129 @@ async fn concurrent_first_installs_make_one_connection(db: TestDatabase) {
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "{ids:?}");
+}
+
+/// Installs at once over 150 keys, 50 of them twice: each call gets back its own key's
+/// connection with its own tokens, each key has one connection, and each call wrote one event.
+async fn concurrent_installs_of_many_keys_each_store_their_own_tokens_and_event(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let calls: Vec<_> = (0..200)
+        .map(|n| {
+            let vault = vault.clone();
+            let key = format!("9:{}", n % 150);
+            let access = format!("access-{n}");
+            tokio::spawn(async move {
+                let connection = vault
+                    .upsert_install(
+                        install(&key, &access, "r"),
+                        Some(EventKind::InstallationCompleted),
+                    )
+                    .await
+                    .unwrap();
+                (key, access, connection)
+            })
+        })
+        .collect();
+    let mut ids = BTreeMap::new();
+    for call in calls {
+        let (key, access, connection) = call.await.unwrap();
+        assert_eq!(connection.marketplace_key.as_str(), key);
+        assert_eq!(connection.tokens.unwrap().access_token.expose(), access);
+        assert_eq!(*ids.entry(key).or_insert(connection.id), connection.id);
+    }
+    assert_eq!(ids.len(), 150);
+    let (rows, events) = rows_and_events(&db).await;
+    assert_eq!(rows, 150);
+    assert_eq!(events.len(), 200);
+    for (key, id) in &ids {
+        let stored = vault.get(*id).await.unwrap().unwrap();
+        assert_eq!(stored.marketplace_key.as_str(), key);
+        let expected = if key.trim_start_matches("9:").parse::<u32>().unwrap() < 50 {
+            2
+        } else {
+            1
+        };
+        let about = events
+            .iter()
+            .filter(|e| e.ordering_key == id.to_string())
+            .count();
+        assert_eq!(about, expected, "events about {key}");
+    }
+}
+
+/// The database refuses one install of many made at once (a trigger): that call fails, with
+/// nothing of it stored, and every other install is written with its event.
+async fn an_install_the_database_refuses_fails_alone(db: TestDatabase) {
+    match &db.database {
+        Database::Sqlite(pool, _) => {
+            sqlx::query(
+                "CREATE TRIGGER refuse_bad BEFORE INSERT ON connections \
+                 WHEN NEW.marketplace_key = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        Database::Postgres(pool) => {
+            sqlx::query(
+                "CREATE FUNCTION refuse_bad() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN IF NEW.marketplace_key = 'bad' THEN RAISE EXCEPTION 'refused'; END IF; \
+                 RETURN NEW; END $$",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+            sqlx::query(
+                "CREATE TRIGGER refuse_bad BEFORE INSERT ON connections \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_bad()",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+    }
+    let vault = db.vault("k1", KEYS);
+    let calls: Vec<_> = (0..40)
+        .map(|n| {
+            let vault = vault.clone();
+            let key = if n == 20 {
+                "bad".to_owned()
+            } else {
+                format!("5:{n}")
+            };
+            tokio::spawn(async move {
+                let result = vault
+                    .upsert_install(
+                        install(&key, "a", "r"),
+                        Some(EventKind::InstallationCompleted),
+                    )
+                    .await;
+                (key, result)
+            })
+        })
+        .collect();
+    for call in calls {
+        match call.await.unwrap() {
+            (key, Err(error)) => {
+                assert_eq!(key, "bad");
+                assert!(matches!(error, VaultError::Unavailable(_)), "{error:?}");
+            }
+            (key, Ok(connection)) => assert_eq!(connection.marketplace_key.as_str(), key),
+        }
+    }
+    let (rows, events) = rows_and_events(&db).await;
+    assert_eq!(rows, 39);
+    assert_eq!(events.len(), 39);
+}
+
+/// How many connections are stored, and the events written.
+async fn rows_and_events(db: &TestDatabase) -> (i64, Vec<installgate_store::EventRecord>) {
+    let (rows,): (i64,) = on_database(&db.database, "SELECT COUNT(*) FROM connections").await;
+    let events = Outbox::new(db.database.clone())
+        .list(false, 1000)
+        .await
+        .unwrap();
+    (rows, events)
 }
 
 async fn attaching_makes_a_connection_active_for_its_account(db: TestDatabase) {

@@ -14,12 +14,22 @@ use tokio::sync::Mutex;
 /// What one request does; `n` numbers the requests of a phase, from 0.
 pub trait Request: Send + Sync + 'static {
     fn send(&self, n: u64) -> impl Future<Output = bool> + Send;
+
+    /// How many requests there are in all when each is single use (a finalize's state and
+    /// code); `None` when a request can be sent any number of times.
+    fn limit(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A shared request, for measuring the same one in several runs.
 impl<R: Request> Request for Arc<R> {
     fn send(&self, n: u64) -> impl Future<Output = bool> + Send {
         R::send(self, n)
+    }
+
+    fn limit(&self) -> Option<u64> {
+        R::limit(self)
     }
 }
 
@@ -46,41 +56,58 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
 }
 
-/// `clients` loops of requests for `duration`, numbered from `first`. Returns the phase's
-/// throughput and how many requests it numbered.
+/// `clients` loops of requests for `duration`, numbered from `first`, and never numbered
+/// `stop` or past it (the round then ends early). Returns the phase's throughput, counting only
+/// the requests answered as expected, and how many requests it numbered.
 pub async fn saturate<R: Request>(
     request: Arc<R>,
     clients: usize,
     duration: Duration,
     first: u64,
+    stop: Option<u64>,
 ) -> (Saturation, u64) {
     let next = Arc::new(AtomicU64::new(first));
     let errors = Arc::new(AtomicU64::new(0));
-    let done = Arc::new(AtomicU64::new(0));
+    let answered = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + duration;
     let loops = (0..clients).map(|_| {
-        let (request, next, errors, done) =
-            (request.clone(), next.clone(), errors.clone(), done.clone());
+        let (request, next, errors, answered) = (
+            request.clone(),
+            next.clone(),
+            errors.clone(),
+            answered.clone(),
+        );
         tokio::spawn(async move {
             while Instant::now() < deadline {
                 let n = next.fetch_add(1, Ordering::Relaxed);
-                if !request.send(n).await {
+                if stop.is_some_and(|stop| n >= stop) {
+                    break;
+                }
+                if request.send(n).await {
+                    answered.fetch_add(1, Ordering::Relaxed);
+                } else {
                     errors.fetch_add(1, Ordering::Relaxed);
                 }
-                done.fetch_add(1, Ordering::Relaxed);
             }
         })
     });
     futures_util::future::join_all(loops).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    let completed = done.load(Ordering::Relaxed);
+    let elapsed = started.elapsed();
+    if elapsed + Duration::from_millis(100) < duration {
+        eprintln!(
+            "  (the prepared requests ran out after {:.1} s of a {:.1} s round)",
+            elapsed.as_secs_f64(),
+            duration.as_secs_f64()
+        );
+    }
+    let numbered = next.load(Ordering::Relaxed) - first;
     (
         Saturation {
-            requests_per_second: completed as f64 / elapsed,
+            requests_per_second: answered.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64(),
             errors: errors.load(Ordering::Relaxed),
         },
-        next.load(Ordering::Relaxed) - first,
+        stop.map_or(numbered, |stop| numbered.min(stop.saturating_sub(first))),
     )
 }
 

@@ -108,8 +108,10 @@ pub(crate) struct Plan {
     rate: u64,
     slow_rate: u64,
     finalize_pool: usize,
-    /// Installs to reach in all before the last memory reading.
+    /// Installs to reach in all before the last memory reading, and at least this many more
+    /// after the finalize scenario's, so that the memory curve has readings to compare.
     installs: usize,
+    installs_after: usize,
 }
 
 impl Plan {
@@ -125,6 +127,7 @@ impl Plan {
                 slow_rate: 50,
                 finalize_pool: 1_500,
                 installs: 2_000,
+                installs_after: 500,
             }
         } else {
             Self {
@@ -135,8 +138,9 @@ impl Plan {
                 clients: 64,
                 rate: 2_000,
                 slow_rate: 100,
-                finalize_pool: 30_000,
+                finalize_pool: 150_000,
                 installs: 100_000,
+                installs_after: 40_000,
             }
         }
     }
@@ -189,20 +193,25 @@ pub(crate) async fn measure<R: Request>(
     reference: Option<&Arc<scenarios::Redirect>>,
 ) -> Scenario {
     let request = Arc::new(request);
+    // Single-use requests: the saturation rounds leave enough for the fixed-rate phase.
+    let stop = request
+        .limit()
+        .map(|limit| limit.saturating_sub(rate * plan.open.as_secs()));
     let mut next = 0;
-    let (_, used) = saturate(request.clone(), plan.clients, plan.warmup, next).await;
+    let (_, used) = saturate(request.clone(), plan.clients, plan.warmup, next, stop).await;
     next += used;
     let mut rounds: Vec<Saturation> = Vec::new();
     let mut ratios = Vec::new();
     for _ in 0..plan.rounds {
         let paired = match reference {
             Some(reference) => {
-                let (round, _) = saturate(reference.clone(), plan.clients, plan.round, 0).await;
+                let (round, _) =
+                    saturate(reference.clone(), plan.clients, plan.round, 0, None).await;
                 Some(round.requests_per_second)
             }
             None => None,
         };
-        let (round, used) = saturate(request.clone(), plan.clients, plan.round, next).await;
+        let (round, used) = saturate(request.clone(), plan.clients, plan.round, next, stop).await;
         next += used;
         if let Some(paired) = paired {
             ratios.push(round.requests_per_second / paired);
@@ -326,7 +335,8 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
         base,
     )
     .await;
-    let curve = install_until(&rig, &cookie, plan.installs, exchanges_before).await?;
+    let total = plan.installs.max(installs + plan.installs_after);
+    let curve = install_until(&rig, &cookie, total, exchanges_before).await?;
     let results = Results {
         smoke,
         workers: options.workers,
@@ -352,6 +362,8 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
     }
     std::fs::write(&json, serde_json::to_string_pretty(&results)?)?;
     println!("results written to {}", json.display());
+    let removed = rig.forget_keys().await?;
+    println!("{removed} keys of the run removed from Redis");
     Ok(())
 }
 

@@ -96,6 +96,9 @@ pub struct Rig {
     pub reference_url: String,
     pub api_key: String,
     pub client: reqwest::Client,
+    redis_url: String,
+    /// The prefix of the gateway's keys in Redis.
+    key_prefix: String,
     _dir: tempfile::TempDir,
 }
 
@@ -104,6 +107,7 @@ impl Rig {
         let dir = tempfile::tempdir()?;
         let gateway_port = free_port()?;
         let gateway_url = format!("http://127.0.0.1:{gateway_port}");
+        let key_prefix = format!("bench-{gateway_port}:");
         let sim = HubSpotSimulator::start(
             vec![SimulatedApp {
                 name: "Bench CRM".into(),
@@ -133,10 +137,7 @@ impl Rig {
             ("INSTALLGATE__LOG__FILTER", "warn".into()),
             ("INSTALLGATE__STATE__BACKEND", "redis".into()),
             ("INSTALLGATE__STATE__REDIS_URL", options.redis_url.clone()),
-            (
-                "INSTALLGATE__STATE__KEY_PREFIX",
-                format!("bench-{gateway_port}:"),
-            ),
+            ("INSTALLGATE__STATE__KEY_PREFIX", key_prefix.clone()),
             ("INSTALLGATE__SESSION__KEY", SESSION_KEY.into()),
             ("INSTALLGATE__DATABASE__URL", database),
             ("INSTALLGATE__DATABASE__MAX_CONNECTIONS", "16".into()),
@@ -187,8 +188,41 @@ impl Rig {
             reference_url,
             api_key,
             client,
+            redis_url: options.redis_url.clone(),
+            key_prefix,
             _dir: dir,
         })
+    }
+
+    /// Deletes the gateway's keys from Redis: a full run leaves several hundred thousand
+    /// states that no finalize took, which would otherwise hold Redis' memory until they expire.
+    /// Returns how many went.
+    pub async fn forget_keys(&self) -> anyhow::Result<u64> {
+        let client = redis::Client::open(self.redis_url.as_str())?;
+        let mut connection = client.get_multiplexed_async_connection().await?;
+        let pattern = format!("{}*", self.key_prefix);
+        let mut cursor: u64 = 0;
+        let mut removed = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(10_000)
+                .query_async(&mut connection)
+                .await?;
+            if !keys.is_empty() {
+                removed += redis::cmd("UNLINK")
+                    .arg(&keys)
+                    .query_async::<u64>(&mut connection)
+                    .await?;
+            }
+            if next == 0 {
+                return Ok(removed);
+            }
+            cursor = next;
+        }
     }
 
     /// Signs up a vendor account and returns its session cookie (`name=value`).

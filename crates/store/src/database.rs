@@ -86,9 +86,9 @@ pub enum Database {
 pub struct SqliteWriters(std::sync::Arc<tokio::sync::Mutex<()>>);
 
 impl SqliteWriters {
-    /// Waits for this process's turn to write.
-    pub async fn turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.0.lock().await
+    /// Waits for this process's turn to write; the turn passes on when the guard is dropped.
+    pub async fn turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.0.clone().lock_owned().await
     }
 }
 

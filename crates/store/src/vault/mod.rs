@@ -1,5 +1,6 @@
 //! The connection vault on SQL: encrypted tokens, the event outbox, and key rotation.
 
+mod group;
 mod keyring;
 mod rotate;
 mod row;

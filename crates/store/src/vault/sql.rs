@@ -9,6 +9,7 @@ use installgate_core::{
     VaultError,
 };
 
+use super::group::InstallQueue;
 use super::keyring::Keyring;
 use super::row::{COLUMNS, SealedTokens, StoredRow, seal};
 use crate::Database;
@@ -20,6 +21,8 @@ pub struct SqlVault {
     database: Database,
     keys: Arc<Keyring>,
     clock: Arc<dyn Clock>,
+    /// New installs waiting to be written together (SQLite).
+    installs: Arc<InstallQueue>,
 }
 
 impl std::fmt::Debug for SqlVault {
@@ -45,6 +48,7 @@ impl SqlVault {
             database,
             keys,
             clock,
+            installs: Arc::default(),
         }
     }
 
@@ -54,6 +58,14 @@ impl SqlVault {
 
     pub fn keys(&self) -> &Keyring {
         &self.keys
+    }
+
+    pub(super) fn installs(&self) -> &InstallQueue {
+        &self.installs
+    }
+
+    pub(super) fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     fn decode(&self, row: StoredRow) -> Result<Connection, VaultError> {
@@ -130,17 +142,24 @@ macro_rules! update_and_emit {
     }};
 }
 
-#[async_trait]
-impl ConnectionVault for SqlVault {
-    async fn upsert_install(
+/// The `scopes` and `metadata` columns of an install, as JSON.
+fn install_columns(install: &NewInstall) -> Result<(String, String), VaultError> {
+    let corrupt = |e: serde_json::Error| VaultError::Corrupt(e.to_string());
+    Ok((
+        serde_json::to_string(&install.scopes).map_err(corrupt)?,
+        serde_json::to_string(&install.metadata).map_err(corrupt)?,
+    ))
+}
+
+impl SqlVault {
+    /// Writes one install in a transaction of its own: the connection of its key updated when
+    /// it exists, inserted otherwise, and `event` about it.
+    pub(super) async fn upsert_one(
         &self,
         install: NewInstall,
         event: Option<EventKind>,
     ) -> Result<Connection, VaultError> {
-        let scopes = serde_json::to_string(&install.scopes)
-            .map_err(|e| VaultError::Corrupt(e.to_string()))?;
-        let metadata = serde_json::to_string(&install.metadata)
-            .map_err(|e| VaultError::Corrupt(e.to_string()))?;
+        let (scopes, metadata) = install_columns(&install)?;
         let account = install.account.as_ref().map(AccountId::as_str);
         // A concurrent first install of the same account can win the insert; the loser then
         // finds the row and updates it.
@@ -223,6 +242,21 @@ impl ConnectionVault for SqlVault {
         Err(VaultError::Unavailable(
             "the install kept conflicting with concurrent installs".into(),
         ))
+    }
+}
+
+#[async_trait]
+impl ConnectionVault for SqlVault {
+    async fn upsert_install(
+        &self,
+        install: NewInstall,
+        event: Option<EventKind>,
+    ) -> Result<Connection, VaultError> {
+        let (scopes, metadata) = install_columns(&install)?;
+        match self.database {
+            Database::Sqlite(..) => self.upsert_grouped(install, event, scopes, metadata).await,
+            Database::Postgres(_) => self.upsert_one(install, event).await,
+        }
     }
 
     async fn attach(
