@@ -232,12 +232,8 @@ async fn the_session_id_changes_at_sign_in_and_old_cookies_stop_working_with_red
 /// The one session record under `prefix`, and a connection to set or read its expiry.
 async fn session_record(prefix: &str) -> (String, redis::aio::MultiplexedConnection) {
     let client = redis::Client::open(installgate_tests::redis_url()).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}session:*"))
-        .query_async(&mut connection)
-        .await
-        .unwrap();
+    let connection = client.get_multiplexed_async_connection().await.unwrap();
+    let keys = installgate_tests::redis_keys(&format!("{prefix}session:*")).await;
     assert_eq!(keys.len(), 1, "one browser, one session record: {keys:?}");
     (keys[0].clone(), connection)
 }

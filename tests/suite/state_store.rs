@@ -278,13 +278,7 @@ async fn a_put_replaces_the_record(store: Arc<dyn Backend>) {
 }
 
 async fn keys_under(prefix: &str) -> Vec<String> {
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-    redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(&mut connection)
-        .await
-        .unwrap()
+    installgate_tests::redis_keys(&format!("{prefix}*")).await
 }
 
 #[test]

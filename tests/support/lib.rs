@@ -46,6 +46,34 @@ pub fn redis_url() -> String {
     std::env::var("INSTALLGATE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
+/// The keys of the shared Redis that match `pattern` (`prefix*`). Walks the key space with
+/// `SCAN`, a slice per call, so that a Redis holding millions of other keys (a benchmark's,
+/// say) answers each call quickly, where one `KEYS` would block it past the client's timeout.
+pub async fn redis_keys(pattern: &str) -> Vec<String> {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let mut keys = Vec::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, mut found): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(10_000)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        keys.append(&mut found);
+        if next == 0 {
+            keys.sort();
+            keys.dedup();
+            return keys;
+        }
+        cursor = next;
+    }
+}
+
 /// Polls `condition` every 25 ms until it holds, failing the test after `seconds`.
 pub async fn eventually(seconds: u64, what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);

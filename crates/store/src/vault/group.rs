@@ -1,12 +1,13 @@
-//! Group commit of new installs on SQLite.
+//! Group commit of new installs.
 //!
-//! SQLite runs one write transaction at a time, and under load each statement's round trip to
-//! sqlx's connection thread costs more than the statement itself: an install written alone
-//! (`BEGIN`, the lookup, the insert, the reload, the event, `COMMIT`) holds the write lock for
-//! six of them. So installs queue here, and whichever of them gets the write turn first takes the
-//! whole queue and writes it in one transaction of four statements: one multi-row insert of the
-//! new connections (`ON CONFLICT … DO NOTHING RETURNING` the rows written), one multi-row insert
-//! of their events, and the `BEGIN` and `COMMIT` they share. The others find their answer ready.
+//! An install written alone takes six statements (`BEGIN`, the lookup, the insert, the reload,
+//! the event, `COMMIT`), each a round trip to the database, and a commit of its own. On SQLite,
+//! which runs one write transaction at a time, those round trips are what bounds installs a
+//! second; on PostgreSQL, the statements and the commit's WAL flush are the server's work. So
+//! installs queue here, and whichever of them gets the queue's turn first takes the whole queue
+//! and writes it in one transaction of four statements: one multi-row insert of the new
+//! connections (`ON CONFLICT … DO NOTHING RETURNING` the rows written), one multi-row insert of
+//! their events, and the `BEGIN` and `COMMIT` they share. The others find their answer ready.
 //!
 //! An install whose connection exists already (a reinstall, or a second install of the same key
 //! in one batch) is not written by the batch; it is then written alone, by the usual path, as is
@@ -14,26 +15,29 @@
 //! that goes away does not cancel the writes of the others queued with it.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use installgate_core::{
     Connection, ConnectionId, Event, EventKind, NewInstall, Timestamp, VaultError,
 };
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::QueryBuilder;
 use tokio::sync::{OwnedMutexGuard, oneshot};
 
 use super::row::{COLUMNS, SealedTokens, StoredRow, seal};
 use super::sql::SqlVault;
-use crate::Database;
-use crate::database::sql_error;
+use crate::database::{in_transaction, sql_error};
 
-/// At most this many installs go into one transaction (15 parameters each: far below SQLite's
-/// limit of 32,766).
+/// At most this many installs go into one transaction (15 parameters each: far below the
+/// engines' limits of 32,766 and 65,535).
 const MAX_BATCH: usize = 64;
 
-/// The installs waiting for the write turn, in arrival order.
+/// The installs waiting to be written, in arrival order, and the turn to write them: one batch
+/// at a time in this process.
 #[derive(Default)]
-pub(crate) struct InstallQueue(Mutex<Vec<Queued>>);
+pub(crate) struct InstallQueue {
+    waiting: Mutex<Vec<Queued>>,
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
 
 /// One install ready to be written as a new row: its id chosen and its tokens sealed with it.
 pub(crate) struct Queued {
@@ -49,7 +53,7 @@ pub(crate) struct Queued {
 
 impl InstallQueue {
     fn push(&self, queued: Queued) {
-        self.0
+        self.waiting
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(queued);
@@ -57,7 +61,7 @@ impl InstallQueue {
 
     /// The oldest installs waiting, up to [`MAX_BATCH`].
     fn take(&self) -> Vec<Queued> {
-        let mut queue = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queue = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
         let count = queue.len().min(MAX_BATCH);
         queue.drain(..count).collect()
     }
@@ -68,7 +72,7 @@ fn interrupted() -> VaultError {
 }
 
 impl SqlVault {
-    /// Writes `install` with the installs queued beside it (SQLite only).
+    /// Writes `install` with the installs queued beside it.
     pub(super) async fn upsert_grouped(
         &self,
         install: NewInstall,
@@ -76,9 +80,6 @@ impl SqlVault {
         scopes: String,
         metadata: String,
     ) -> Result<Connection, VaultError> {
-        let Database::Sqlite(_, writers) = self.database() else {
-            unreachable!("installs are grouped on SQLite only")
-        };
         let id = ConnectionId::generate();
         let (reply, mut answer) = oneshot::channel();
         self.installs().push(Queued {
@@ -95,7 +96,7 @@ impl SqlVault {
             biased;
             // Written by the batch of another install that had the turn first.
             answer = &mut answer => return answer.unwrap_or_else(|_| Err(interrupted())),
-            turn = writers.turn() => {
+            turn = self.installs().turn.clone().lock_owned() => {
                 let batch = self.installs().take();
                 // An empty queue: this install went out with the batch that held the turn.
                 if !batch.is_empty() {
@@ -109,7 +110,11 @@ impl SqlVault {
 
     async fn write_batch(self, turn: OwnedMutexGuard<()>, batch: Vec<Queued>) {
         let mut written = self.insert_new(&batch).await.unwrap_or_else(|error| {
-            tracing::warn!(%error, installs = batch.len(), "a batch of installs failed; writing them one at a time");
+            tracing::warn!(
+                %error,
+                installs = batch.len(),
+                "a batch of installs failed; writing them one at a time"
+            );
             HashMap::new()
         });
         let mut alone = Vec::new();
@@ -121,9 +126,13 @@ impl SqlVault {
             }
         }
         drop(turn);
+        // Each on its own, at once: should the database be down, they all fail within one wait.
         for queued in alone {
-            let result = self.upsert_one(queued.install, queued.event).await;
-            drop(queued.reply.send(result));
+            let vault = self.clone();
+            tokio::spawn(async move {
+                let result = vault.upsert_one(queued.install, queued.event).await;
+                drop(queued.reply.send(result));
+            });
         }
     }
 
@@ -133,75 +142,69 @@ impl SqlVault {
         &self,
         batch: &[Queued],
     ) -> Result<HashMap<ConnectionId, Connection>, VaultError> {
-        let Database::Sqlite(pool, _) = self.database() else {
-            unreachable!("installs are grouped on SQLite only")
-        };
-        let mut tx = pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(sql_error)?;
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO connections (id, app, provider, marketplace_key, account, status, \
-             scopes, metadata, token_key_id, access_token, refresh_token, expires_at, revision, \
-             created_at, updated_at) ",
-        );
-        insert.push_values(batch, |mut row, queued| {
-            let install = &queued.install;
-            row.push_bind(queued.id.to_string())
-                .push_bind(install.app.as_str())
-                .push_bind(install.provider.as_str())
-                .push_bind(install.marketplace_key.as_str())
-                .push_bind(install.account.as_ref().map(|account| account.as_str()))
-                .push_bind(install.status.as_str())
-                .push_bind(&queued.scopes)
-                .push_bind(&queued.metadata)
-                .push_bind(&queued.sealed.key_id)
-                .push_bind(&queued.sealed.access)
-                .push_bind(queued.sealed.refresh.as_deref())
-                .push_bind(queued.sealed.expires_at)
-                .push_bind(1_i64)
-                .push_bind(queued.now)
-                .push_bind(queued.now);
-        });
-        insert.push(" ON CONFLICT (app, provider, marketplace_key) DO NOTHING RETURNING ");
-        insert.push(COLUMNS);
-        let rows: Vec<StoredRow> = insert
-            .build_query_as()
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(sql_error)?;
-        let mut written = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let connection = row.into_connection(self.keys())?;
-            written.insert(connection.id, connection);
-        }
-        let events: Vec<Event> = batch
-            .iter()
-            .filter_map(|queued| {
-                let connection = written.get(&queued.id)?;
-                Some(Event::about(
-                    queued.event?,
-                    connection,
-                    Timestamp::from_millis(queued.now),
-                ))
-            })
-            .collect();
-        if !events.is_empty() {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO events (id, event_type, ordering_key, payload, created_at, \
-                 next_attempt_at) ",
+        in_transaction!(self.database(), tx => {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO connections (id, app, provider, marketplace_key, account, status, \
+                 scopes, metadata, token_key_id, access_token, refresh_token, expires_at, revision, \
+                 created_at, updated_at) ",
             );
-            insert.push_values(&events, |mut row, event| {
-                row.push_bind(&event.id)
-                    .push_bind(event.kind.as_str())
-                    .push_bind(&event.ordering_key)
-                    .push_bind(event.payload())
-                    .push_bind(event.occurred_at.as_millis())
-                    .push_bind(event.occurred_at.as_millis());
+            insert.push_values(batch, |mut row, queued| {
+                let install = &queued.install;
+                row.push_bind(queued.id.to_string())
+                    .push_bind(install.app.as_str())
+                    .push_bind(install.provider.as_str())
+                    .push_bind(install.marketplace_key.as_str())
+                    .push_bind(install.account.as_ref().map(|account| account.as_str()))
+                    .push_bind(install.status.as_str())
+                    .push_bind(&queued.scopes)
+                    .push_bind(&queued.metadata)
+                    .push_bind(&queued.sealed.key_id)
+                    .push_bind(&queued.sealed.access)
+                    .push_bind(queued.sealed.refresh.as_deref())
+                    .push_bind(queued.sealed.expires_at)
+                    .push_bind(1_i64)
+                    .push_bind(queued.now)
+                    .push_bind(queued.now);
             });
-            insert.build().execute(&mut *tx).await.map_err(sql_error)?;
-        }
-        tx.commit().await.map_err(sql_error)?;
-        Ok(written)
+            insert.push(" ON CONFLICT (app, provider, marketplace_key) DO NOTHING RETURNING ");
+            insert.push(COLUMNS);
+            let rows: Vec<StoredRow> = insert
+                .build_query_as()
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(sql_error)?;
+            let mut written = HashMap::with_capacity(rows.len());
+            for row in rows {
+                let connection = row.into_connection(self.keys())?;
+                written.insert(connection.id, connection);
+            }
+            let events: Vec<Event> = batch
+                .iter()
+                .filter_map(|queued| {
+                    let connection = written.get(&queued.id)?;
+                    Some(Event::about(
+                        queued.event?,
+                        connection,
+                        Timestamp::from_millis(queued.now),
+                    ))
+                })
+                .collect();
+            if !events.is_empty() {
+                let mut insert = QueryBuilder::new(
+                    "INSERT INTO events (id, event_type, ordering_key, payload, created_at, \
+                     next_attempt_at) ",
+                );
+                insert.push_values(&events, |mut row, event| {
+                    row.push_bind(&event.id)
+                        .push_bind(event.kind.as_str())
+                        .push_bind(&event.ordering_key)
+                        .push_bind(event.payload())
+                        .push_bind(event.occurred_at.as_millis())
+                        .push_bind(event.occurred_at.as_millis());
+                });
+                insert.build().execute(&mut *tx).await.map_err(sql_error)?;
+            }
+            Ok(written)
+        })
     }
 }

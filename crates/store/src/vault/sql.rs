@@ -21,7 +21,7 @@ pub struct SqlVault {
     database: Database,
     keys: Arc<Keyring>,
     clock: Arc<dyn Clock>,
-    /// New installs waiting to be written together (SQLite).
+    /// New installs waiting to be written together.
     installs: Arc<InstallQueue>,
 }
 
@@ -253,10 +253,7 @@ impl ConnectionVault for SqlVault {
         event: Option<EventKind>,
     ) -> Result<Connection, VaultError> {
         let (scopes, metadata) = install_columns(&install)?;
-        match self.database {
-            Database::Sqlite(..) => self.upsert_grouped(install, event, scopes, metadata).await,
-            Database::Postgres(_) => self.upsert_one(install, event).await,
-        }
+        self.upsert_grouped(install, event, scopes, metadata).await
     }
 
     async fn attach(
