@@ -51,6 +51,7 @@ on_both_engines!(
     concurrent_first_installs_make_one_connection,
     concurrent_installs_of_many_keys_each_store_their_own_tokens_and_event,
     an_install_the_database_refuses_fails_alone,
+    an_insert_of_new_installs_leaves_existing_connections_alone,
     attaching_makes_a_connection_active_for_its_account,
     uninstalling_deletes_the_tokens_and_a_reinstall_reactivates,
     token_swaps_compare_revisions,
@@ -242,6 +243,44 @@ async fn an_install_the_database_refuses_fails_alone(db: TestDatabase) {
     let (rows, events) = rows_and_events(&db).await;
     assert_eq!(rows, 39);
     assert_eq!(events.len(), 39);
+}
+
+/// `insert_install` writes a key's first install only: 20 at once of one key make one
+/// connection and one event, and a later one changes nothing.
+async fn an_insert_of_new_installs_leaves_existing_connections_alone(db: TestDatabase) {
+    let vault = db.vault("k1", KEYS);
+    let calls: Vec<_> = (0..20)
+        .map(|n| {
+            let vault = vault.clone();
+            tokio::spawn(async move {
+                vault
+                    .insert_install(
+                        install("3:3", &format!("access-{n}"), "r"),
+                        Some(EventKind::InstallationCompleted),
+                    )
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut inserted = Vec::new();
+    for call in calls {
+        inserted.extend(call.await.unwrap());
+    }
+    assert_eq!(inserted.len(), 1, "one of the 20 was written");
+    let first = &inserted[0];
+    let again = vault
+        .insert_install(
+            install("3:3", "access-later", "r"),
+            Some(EventKind::InstallationCompleted),
+        )
+        .await
+        .unwrap();
+    assert!(again.is_none());
+    let stored = vault.get(first.id).await.unwrap().unwrap();
+    assert_eq!(&stored, first);
+    let (rows, events) = rows_and_events(&db).await;
+    assert_eq!((rows, events.len()), (1, 1));
 }
 
 /// How many connections are stored, and the events written.

@@ -175,9 +175,27 @@ impl InstallFlow {
             .expires_in
             .map(|lifetime| self.clock.now().plus(lifetime));
         let identity = provider.identify(app, &grant).await?;
+        let mut metadata = grant.metadata;
+        metadata.extend(identity.metadata);
+        let mut install = NewInstall {
+            app: app.app.clone(),
+            provider: provider.id().clone(),
+            marketplace_key: identity.marketplace_key,
+            account: target.account,
+            status: target.status,
+            scopes: grant.scopes,
+            metadata,
+            tokens: grant.tokens,
+        };
+        // Most installs are first installs: written at once, without a lookup first.
+        let first =
+            (target.status == ConnectionStatus::Active).then_some(EventKind::InstallationCompleted);
+        if let Some(connection) = self.vault.insert_install(install.clone(), first).await? {
+            return Ok(connection);
+        }
         let existing = match self
             .vault
-            .find_by_key(&app.app, provider.id(), &identity.marketplace_key)
+            .find_by_key(&app.app, provider.id(), &install.marketplace_key)
             .await
         {
             Ok(existing) => existing,
@@ -198,24 +216,13 @@ impl InstallFlow {
         let claims = existing
             .as_ref()
             .is_some_and(|connection| connection.account.is_none())
-            && target.account.is_some();
+            && install.account.is_some();
         let event = match status {
             ConnectionStatus::Active if claims => Some(EventKind::ConnectionClaimed),
             ConnectionStatus::Active => Some(EventKind::InstallationCompleted),
             _ => None,
         };
-        let mut metadata = grant.metadata;
-        metadata.extend(identity.metadata);
-        let install = NewInstall {
-            app: app.app.clone(),
-            provider: provider.id().clone(),
-            marketplace_key: identity.marketplace_key,
-            account: target.account,
-            status,
-            scopes: grant.scopes,
-            metadata,
-            tokens: grant.tokens,
-        };
+        install.status = status;
         Ok(self.vault.upsert_install(install, event).await?)
     }
 

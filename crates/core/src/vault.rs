@@ -57,6 +57,15 @@ pub trait ConnectionVault: Send + Sync + 'static {
         event: Option<EventKind>,
     ) -> Result<Connection, VaultError>;
 
+    /// Creates the connection of `install.marketplace_key` only when that key has none yet,
+    /// writing `event` about it in the same transaction; `Ok(None)`, with nothing written, when
+    /// the key has a connection already.
+    async fn insert_install(
+        &self,
+        install: NewInstall,
+        event: Option<EventKind>,
+    ) -> Result<Option<Connection>, VaultError>;
+
     /// Attaches a connection to a vendor account and makes it active.
     async fn attach(
         &self,

@@ -10,8 +10,9 @@
 //! their events, and the `BEGIN` and `COMMIT` they share. The others find their answer ready.
 //!
 //! An install whose connection exists already (a reinstall, or a second install of the same key
-//! in one batch) is not written by the batch; it is then written alone, by the usual path, as is
-//! every install of a batch that failed. The batch runs in a task of its own, so a request
+//! in one batch) is not written by the batch: an upsert is then written alone, by the usual path,
+//! and an insert of new connections only is answered "exists". Every install of a batch that
+//! failed is written alone. The batch runs in a task of its own, so a request
 //! that goes away does not cancel the writes of the others queued with it.
 
 use std::collections::HashMap;
@@ -39,6 +40,15 @@ pub(crate) struct InstallQueue {
     turn: Arc<tokio::sync::Mutex<()>>,
 }
 
+/// What becomes of an install whose key has a connection already.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum WhenExists {
+    /// The connection is updated (a reinstall).
+    Update,
+    /// Nothing is written, and the answer is `None`.
+    Skip,
+}
+
 /// One install ready to be written as a new row: its id chosen and its tokens sealed with it.
 pub(crate) struct Queued {
     id: ConnectionId,
@@ -48,7 +58,8 @@ pub(crate) struct Queued {
     now: i64,
     install: NewInstall,
     event: Option<EventKind>,
-    reply: oneshot::Sender<Result<Connection, VaultError>>,
+    when_exists: WhenExists,
+    reply: oneshot::Sender<Result<Option<Connection>, VaultError>>,
 }
 
 impl InstallQueue {
@@ -73,13 +84,13 @@ fn interrupted() -> VaultError {
 
 impl SqlVault {
     /// Writes `install` with the installs queued beside it.
-    pub(super) async fn upsert_grouped(
+    pub(super) async fn write_grouped(
         &self,
         install: NewInstall,
         event: Option<EventKind>,
-        scopes: String,
-        metadata: String,
-    ) -> Result<Connection, VaultError> {
+        (scopes, metadata): (String, String),
+        when_exists: WhenExists,
+    ) -> Result<Option<Connection>, VaultError> {
         let id = ConnectionId::generate();
         let (reply, mut answer) = oneshot::channel();
         self.installs().push(Queued {
@@ -90,6 +101,7 @@ impl SqlVault {
             now: self.now().as_millis(),
             install,
             event,
+            when_exists,
             reply,
         });
         tokio::select! {
@@ -109,7 +121,9 @@ impl SqlVault {
     }
 
     async fn write_batch(self, turn: OwnedMutexGuard<()>, batch: Vec<Queued>) {
-        let mut written = self.insert_new(&batch).await.unwrap_or_else(|error| {
+        let outcome = self.insert_new(&batch).await;
+        let failed = outcome.is_err();
+        let mut written = outcome.unwrap_or_else(|error| {
             tracing::warn!(
                 %error,
                 installs = batch.len(),
@@ -119,10 +133,11 @@ impl SqlVault {
         });
         let mut alone = Vec::new();
         for queued in batch {
-            match written.remove(&queued.id) {
-                // The install's request may be gone; its connection is written all the same.
-                Some(connection) => drop(queued.reply.send(Ok(connection))),
-                None => alone.push(queued),
+            // The install's request may be gone; its connection is written all the same.
+            match (written.remove(&queued.id), queued.when_exists) {
+                (Some(connection), _) => drop(queued.reply.send(Ok(Some(connection)))),
+                (None, WhenExists::Skip) if !failed => drop(queued.reply.send(Ok(None))),
+                (None, _) => alone.push(queued),
             }
         }
         drop(turn);
@@ -130,7 +145,16 @@ impl SqlVault {
         for queued in alone {
             let vault = self.clone();
             tokio::spawn(async move {
-                let result = vault.upsert_one(queued.install, queued.event).await;
+                let result = match queued.when_exists {
+                    WhenExists::Update => vault
+                        .upsert_one(queued.install, queued.event)
+                        .await
+                        .map(Some),
+                    WhenExists::Skip => vault
+                        .insert_new(std::slice::from_ref(&queued))
+                        .await
+                        .map(|mut written| written.remove(&queued.id)),
+                };
                 drop(queued.reply.send(result));
             });
         }

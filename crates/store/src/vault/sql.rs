@@ -9,7 +9,7 @@ use installgate_core::{
     VaultError,
 };
 
-use super::group::InstallQueue;
+use super::group::{InstallQueue, WhenExists};
 use super::keyring::Keyring;
 use super::row::{COLUMNS, SealedTokens, StoredRow, seal};
 use crate::Database;
@@ -252,8 +252,20 @@ impl ConnectionVault for SqlVault {
         install: NewInstall,
         event: Option<EventKind>,
     ) -> Result<Connection, VaultError> {
-        let (scopes, metadata) = install_columns(&install)?;
-        self.upsert_grouped(install, event, scopes, metadata).await
+        let columns = install_columns(&install)?;
+        self.write_grouped(install, event, columns, WhenExists::Update)
+            .await?
+            .ok_or_else(|| VaultError::Unavailable("the install was not written".into()))
+    }
+
+    async fn insert_install(
+        &self,
+        install: NewInstall,
+        event: Option<EventKind>,
+    ) -> Result<Option<Connection>, VaultError> {
+        let columns = install_columns(&install)?;
+        self.write_grouped(install, event, columns, WhenExists::Skip)
+            .await
     }
 
     async fn attach(
