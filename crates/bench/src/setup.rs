@@ -140,7 +140,6 @@ impl Rig {
             ("INSTALLGATE__STATE__KEY_PREFIX", key_prefix.clone()),
             ("INSTALLGATE__SESSION__KEY", SESSION_KEY.into()),
             ("INSTALLGATE__DATABASE__URL", database),
-            ("INSTALLGATE__DATABASE__MAX_CONNECTIONS", "16".into()),
             ("INSTALLGATE__VAULT__ACTIVE_KEY", "k1".into()),
             ("INSTALLGATE__VAULT__KEYS__K1", VAULT_KEY.into()),
             ("INSTALLGATE__CLIENTS__RATE_LIMIT_PER_MINUTE", "0".into()),
