@@ -8,6 +8,7 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -29,8 +30,21 @@ const SETUP_URL: &str = "https://app.example.com/hubspot/setup";
 const RETURN_URL: &str = "https://app.hubspot.com/marketplace/1/install-return?flow=balanced";
 const PASSWORD: &str = "correct horse battery";
 
-/// nginx on a loopback port in front of the given replica ports, in `dir`.
-fn start_nginx(dir: &Path, port: u16, upstreams: &[u16]) -> Running {
+/// nginx, stopped with its worker when dropped: killing the master alone would leave the worker
+/// running, and listening.
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
+/// nginx on a loopback port in front of the given replica ports, in `dir`, in a process group
+/// of its own.
+fn start_nginx(dir: &Path, port: u16, upstreams: &[u16]) -> Nginx {
     let servers: String = upstreams
         .iter()
         .map(|upstream| format!("    server 127.0.0.1:{upstream} max_fails=1 fail_timeout=1s;\n"))
@@ -55,11 +69,12 @@ fn start_nginx(dir: &Path, port: u16, upstreams: &[u16]) -> Running {
         .arg(&path)
         .arg("-p")
         .arg(dir)
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("nginx must be installed (Debian: nginx-light)");
-    Running(child)
+    Nginx(child)
 }
 
 struct Deployment {

@@ -19,7 +19,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use installgate_core::{
-    Connection, ConnectionId, Event, EventKind, NewInstall, Timestamp, VaultError,
+    Connection, ConnectionId, ConnectionVault as _, Event, EventKind, NewInstall, Timestamp,
+    VaultError,
 };
 use sqlx::QueryBuilder;
 use tokio::sync::{OwnedMutexGuard, oneshot};
@@ -92,8 +93,8 @@ impl SqlVault {
         when_exists: WhenExists,
     ) -> Result<Option<Connection>, VaultError> {
         let id = ConnectionId::generate();
-        let (reply, mut answer) = oneshot::channel();
-        self.installs().push(Queued {
+        let (reply, answer) = oneshot::channel();
+        let queued = Queued {
             id,
             sealed: seal(self.keys(), id, &install.tokens)?,
             scopes,
@@ -103,21 +104,39 @@ impl SqlVault {
             event,
             when_exists,
             reply,
-        });
-        tokio::select! {
-            biased;
-            // Written by the batch of another install that had the turn first.
-            answer = &mut answer => return answer.unwrap_or_else(|_| Err(interrupted())),
-            turn = self.installs().turn.clone().lock_owned() => {
-                let batch = self.installs().take();
-                // An empty queue: this install went out with the batch that held the turn.
-                if !batch.is_empty() {
+        };
+        // In a task of its own, so that a request that goes away leaves no install queued
+        // without anyone to write it: once queued, an install is written.
+        let vault = self.clone();
+        tokio::spawn(async move { vault.queue_and_wait(queued, answer).await })
+            .await
+            .unwrap_or_else(|_| Err(interrupted()))
+    }
+
+    async fn queue_and_wait(
+        self,
+        queued: Queued,
+        mut answer: oneshot::Receiver<Result<Option<Connection>, VaultError>>,
+    ) -> Result<Option<Connection>, VaultError> {
+        self.installs().push(queued);
+        loop {
+            tokio::select! {
+                biased;
+                answer = &mut answer => return answer.unwrap_or_else(|_| Err(interrupted())),
+                turn = self.installs().turn.clone().lock_owned() => {
+                    let batch = self.installs().take();
+                    if batch.is_empty() {
+                        // This install went out with a batch that held the turn before.
+                        drop(turn);
+                        return answer.await.unwrap_or_else(|_| Err(interrupted()));
+                    }
+                    // This install may be in the batch or still queued behind it (a batch takes
+                    // at most MAX_BATCH): either way, wait for the answer or the next turn.
                     let vault = self.clone();
                     tokio::spawn(async move { vault.write_batch(turn, batch).await });
                 }
             }
         }
-        answer.await.unwrap_or_else(|_| Err(interrupted()))
     }
 
     async fn write_batch(self, turn: OwnedMutexGuard<()>, batch: Vec<Queued>) {
@@ -141,10 +160,17 @@ impl SqlVault {
             }
         }
         drop(turn);
-        // Each on its own, at once: should the database be down, they all fail within one wait.
+        // Each on its own task, so that none waits for another's answer.
         for queued in alone {
             let vault = self.clone();
             tokio::spawn(async move {
+                // A batch whose commit failed may have been committed all the same (the
+                // connection dropped after the server committed): what exists is not written
+                // again, so that its event is not sent twice.
+                if failed && let Ok(Some(connection)) = vault.get(queued.id).await {
+                    drop(queued.reply.send(Ok(Some(connection))));
+                    return;
+                }
                 let result = match queued.when_exists {
                     WhenExists::Update => vault
                         .upsert_one(queued.install, queued.event)
@@ -172,7 +198,14 @@ impl SqlVault {
                  scopes, metadata, token_key_id, access_token, refresh_token, expires_at, revision, \
                  created_at, updated_at) ",
             );
-            insert.push_values(batch, |mut row, queued| {
+            // In key order: two replicas writing overlapping batches on PostgreSQL then take the
+            // rows' locks in the same order, and cannot deadlock.
+            let mut ordered: Vec<&Queued> = batch.iter().collect();
+            ordered.sort_by_key(|queued| {
+                let install = &queued.install;
+                (install.app.as_str(), install.provider.as_str(), install.marketplace_key.as_str())
+            });
+            insert.push_values(ordered, |mut row, queued| {
                 let install = &queued.install;
                 row.push_bind(queued.id.to_string())
                     .push_bind(install.app.as_str())
