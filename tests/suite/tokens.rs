@@ -14,7 +14,7 @@ use installgate_core::{
 use installgate_sandbox::{
     Failure, HubSpotSimulator, PipedriveSimulator, PipedriveUser, SimulatedApp,
 };
-use installgate_server::providers::{ConfiguredApps, Providers};
+use installgate_server::providers::{PreparedApps, Providers};
 use installgate_store::MemoryRefreshLock;
 use installgate_tests::{
     FreshPostgres, RedisCluster, TEST_SESSION_KEY, TEST_VAULT_KEY, TestApp, free_port,
@@ -265,15 +265,13 @@ async fn a_refused_refresh_token_that_changed_meanwhile_is_a_lost_race_not_a_rev
     else {
         panic!("the swap must apply");
     };
-    let settings = Arc::new(gateway.app.settings.clone());
-    let apps = ConfiguredApps {
-        providers: Providers::all(
-            &settings.providers,
-            &installgate_server::metrics::Metrics::new().unwrap(),
-        )
-        .unwrap(),
-        settings,
-    };
+    let settings = &gateway.app.settings;
+    let providers = Providers::all(
+        &settings.providers,
+        &installgate_server::metrics::Metrics::new().unwrap(),
+    )
+    .unwrap();
+    let apps = PreparedApps::new(settings, &providers);
     let refresher = Refresher::new(
         Arc::new(vault.clone()),
         Arc::new(MemoryRefreshLock::default()),

@@ -2,9 +2,8 @@
 
 use std::sync::Arc;
 
-use installgate_core::{Clock, ConnectionVault};
+use installgate_core::{AppDirectory, Clock, ConnectionVault};
 
-use crate::providers::{Providers, credentials};
 use crate::settings::Settings;
 
 /// Revokes every pending connection older than the configured time, at the marketplace and
@@ -12,7 +11,7 @@ use crate::settings::Settings;
 pub async fn sweep(
     settings: &Settings,
     vault: &dyn ConnectionVault,
-    providers: &Providers,
+    apps: &dyn AppDirectory,
     clock: &dyn Clock,
 ) -> Result<usize, installgate_core::VaultError> {
     let before = clock.now().minus(settings.install.pending_ttl);
@@ -22,10 +21,9 @@ pub async fn sweep(
             continue; // Claimed meanwhile.
         };
         revoked += 1;
-        let app = settings.apps.get(&expired.app);
-        let provider = providers.get(&expired.provider);
-        if let (Some(app), Some(provider), Some(tokens)) = (app, provider, &connection.tokens)
-            && let Err(error) = provider.revoke(&credentials(settings, app), tokens).await
+        if let (Some((credentials, provider)), Some(tokens)) =
+            (apps.lookup(&expired.app), &connection.tokens)
+            && let Err(error) = provider.revoke(&credentials, tokens).await
         {
             tracing::warn!(connection = %expired.id, %error, "revoking an expired pending install failed");
         }
@@ -38,12 +36,12 @@ pub async fn sweep(
 pub async fn run(
     settings: Arc<Settings>,
     vault: Arc<dyn ConnectionVault>,
-    providers: Providers,
+    apps: Arc<dyn AppDirectory>,
     clock: Arc<dyn Clock>,
 ) {
     loop {
         tokio::time::sleep(settings.install.sweep_interval).await;
-        if let Err(error) = sweep(&settings, vault.as_ref(), &providers, clock.as_ref()).await {
+        if let Err(error) = sweep(&settings, vault.as_ref(), apps.as_ref(), clock.as_ref()).await {
             tracing::warn!(%error, "checking pending installs failed");
         }
     }

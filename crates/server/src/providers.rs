@@ -86,13 +86,22 @@ pub fn credentials(settings: &Settings, app: &AppSettings) -> AppCredentials {
     }
 }
 
-/// What the install routes need of an app on every request, worked out once at start-up.
-#[derive(Debug)]
+/// What the gateway needs of an app, worked out once at start-up.
 pub struct PreparedApp {
     pub credentials: AppCredentials,
+    pub provider: Arc<dyn Provider>,
     /// The `Content-Security-Policy` of the app's install pages: `frame-ancestors` with its
     /// marketplace origins. `None` if the configured origins cannot make a header.
     pub frame_policy: Option<HeaderValue>,
+}
+
+impl std::fmt::Debug for PreparedApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedApp")
+            .field("credentials", &self.credentials)
+            .field("provider", self.provider.id())
+            .finish_non_exhaustive()
+    }
 }
 
 /// [`PreparedApp`] for every configured app whose provider this build knows.
@@ -105,7 +114,7 @@ impl PreparedApps {
             .apps
             .values()
             .filter_map(|app| {
-                let provider = providers.get(&app.provider)?;
+                let provider = providers.get(&app.provider)?.clone();
                 let credentials = credentials(settings, app);
                 let origins = app
                     .frame_ancestors
@@ -117,6 +126,7 @@ impl PreparedApps {
                     app.id.clone(),
                     PreparedApp {
                         credentials,
+                        provider,
                         frame_policy,
                     },
                 ))
@@ -128,19 +138,16 @@ impl PreparedApps {
     pub fn get(&self, app: &AppId) -> Option<&PreparedApp> {
         self.0.get(app)
     }
+
+    pub fn credentials(&self, app: &AppId) -> Option<&AppCredentials> {
+        self.get(app).map(|prepared| &prepared.credentials)
+    }
 }
 
 /// The configured apps, as the refresher and revoker look them up.
-#[derive(Debug, Clone)]
-pub struct ConfiguredApps {
-    pub settings: Arc<Settings>,
-    pub providers: Providers,
-}
-
-impl AppDirectory for ConfiguredApps {
+impl AppDirectory for PreparedApps {
     fn lookup(&self, app: &AppId) -> Option<(AppCredentials, Arc<dyn Provider>)> {
-        let app = self.settings.apps.get(app)?;
-        let provider = self.providers.get(&app.provider)?.clone();
-        Some((credentials(&self.settings, app), provider))
+        let prepared = self.get(app)?;
+        Some((prepared.credentials.clone(), prepared.provider.clone()))
     }
 }

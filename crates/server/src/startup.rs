@@ -18,7 +18,7 @@ use secrecy::ExposeSecret as _;
 
 use crate::accounts::{AssertionVerifier, Passwords, SignIn};
 use crate::metrics::Metrics;
-use crate::providers::{ConfiguredApps, PreparedApps, Providers};
+use crate::providers::{PreparedApps, Providers};
 use crate::rate_limit::ClientRateLimit;
 use crate::server::{build_metrics_server, build_server};
 use crate::services::{Lifecycle, Services};
@@ -79,10 +79,8 @@ impl Application {
             clock.clone(),
             settings.state.ttl,
         );
-        let apps: Arc<dyn AppDirectory> = Arc::new(ConfiguredApps {
-            settings: settings.clone(),
-            providers: providers.clone(),
-        });
+        let prepared = PreparedApps::new(&settings, &providers);
+        let apps: Arc<dyn AppDirectory> = Arc::new(prepared.clone());
         let refresh_lock: Arc<dyn RefreshLock> = match &backends.redis {
             Some(redis) => Arc::new(redis.clone()),
             None => Arc::new(MemoryRefreshLock::default()),
@@ -170,7 +168,6 @@ impl Application {
         )));
         let rate_limit = ClientRateLimit::new(settings.clients.rate_limit);
         let sessions_in_redis = backends.redis.is_some();
-        let prepared = PreparedApps::new(&settings, &providers);
         let services = Services {
             settings,
             state_store,
@@ -197,7 +194,7 @@ impl Application {
         tasks.push(tokio::spawn(pending::run(
             services.settings.clone(),
             Arc::new(services.vault.clone()),
-            services.providers.clone(),
+            Arc::new(services.prepared.clone()),
             services.clock.clone(),
         )));
         let services = web::Data::new(services);

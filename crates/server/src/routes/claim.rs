@@ -16,7 +16,7 @@ use crate::csrf;
 use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
 use crate::pages::{self, ConnectionOffer};
-use crate::providers::{credentials, resolve};
+use crate::providers::resolve;
 use crate::routes::account::sign_in_then;
 use crate::routes::respond::{form_html, html, install_failure, to_setup};
 use crate::services::Services;
@@ -50,7 +50,10 @@ pub async fn hold_and_ask(
         .flow
         .install(
             provider,
-            &credentials(&services.settings, app),
+            services
+                .prepared
+                .credentials(&app.id)
+                .ok_or(AppError::NotFound)?,
             code,
             target,
         )
@@ -199,7 +202,13 @@ pub async fn confirm(
             if let Some(connection) = services.vault.get(id).await? {
                 if let Some(tokens) = &connection.tokens
                     && let Err(error) = provider
-                        .revoke(&credentials(&services.settings, app), tokens)
+                        .revoke(
+                            services
+                                .prepared
+                                .credentials(&app.id)
+                                .ok_or(AppError::NotFound)?,
+                            tokens,
+                        )
                         .await
                 {
                     tracing::warn!(app = %app.id, %error, "revoking a cancelled install failed");

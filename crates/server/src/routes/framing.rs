@@ -19,28 +19,28 @@ struct InstallQuery {
     provider: Option<String>,
 }
 
-/// The `(provider, app)` a request belongs to: its path's, or else its query's.
-fn install_of(request: &ServiceRequest) -> Option<(String, String)> {
-    let info = request.match_info();
-    if let (Some(provider), Some(app)) = (info.get("provider"), info.get("app")) {
-        return Some((provider.to_owned(), app.to_owned()));
-    }
-    let query = web::Query::<InstallQuery>::from_query(request.query_string()).ok()?;
-    let InstallQuery { app, provider } = query.into_inner();
-    Some((provider?, app?))
-}
-
 /// `frame-ancestors` for a request: the app's marketplace origins when it belongs to the install
-/// of a configured app, `'none'` otherwise.
+/// of a configured app (by its path's provider and app, or else its query's), `'none'`
+/// otherwise.
 fn policy(request: &ServiceRequest) -> HeaderValue {
-    let services = request.app_data::<web::Data<Services>>();
-    services
-        .zip(install_of(request))
-        .and_then(|(services, (provider, app))| {
-            let (app, _) = resolve(&services.settings, &services.providers, &provider, &app)?;
-            services.prepared.get(&app.id)?.frame_policy.clone()
-        })
-        .unwrap_or_else(|| HeaderValue::from_static("frame-ancestors 'none'"))
+    let of = |services: &Services, provider: &str, app: &str| {
+        let (app, _) = resolve(&services.settings, &services.providers, provider, app)?;
+        services.prepared.get(&app.id)?.frame_policy.clone()
+    };
+    let found = request
+        .app_data::<web::Data<Services>>()
+        .and_then(|services| {
+            let info = request.match_info();
+            match (info.get("provider"), info.get("app")) {
+                (Some(provider), Some(app)) => of(services, provider, app),
+                _ => {
+                    let query =
+                        web::Query::<InstallQuery>::from_query(request.query_string()).ok()?;
+                    of(services, query.provider.as_deref()?, query.app.as_deref()?)
+                }
+            }
+        });
+    found.unwrap_or_else(|| HeaderValue::from_static("frame-ancestors 'none'"))
 }
 
 /// Every response of the wrapped routes, errors included, gets the policy of the install it

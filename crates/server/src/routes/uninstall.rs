@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::errors::{ApiError, AppError};
 use crate::metrics::{Outcome, Step};
-use crate::providers::{credentials, resolve};
+use crate::providers::resolve;
 use crate::services::Services;
 
 pub async fn uninstall(
@@ -30,11 +30,15 @@ pub async fn uninstall(
         &app_id,
     )
     .ok_or(AppError::NotFound)?;
+    let credentials = services
+        .prepared
+        .credentials(&app.id)
+        .ok_or(AppError::NotFound)?;
     let authorization = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    let key = match uninstall::parse(&credentials(&services.settings, app), authorization, &body) {
+    let key = match uninstall::parse(credentials, authorization, &body) {
         Ok(key) => key,
         Err(UninstallError::Unauthorized) => {
             tracing::warn!(app = %app.id, "uninstall notice with bad credentials");
