@@ -152,6 +152,27 @@ impl Chrome {
         self.wait_for(css).await.text().await.unwrap()
     }
 
+    /// Waits (up to 10 s) until the first element matching `css` reads `expected`. After a
+    /// click that navigates, the page before may still show for a moment, and its element can
+    /// go stale while it is read.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => element.text().await.ok(),
+                Err(_) => None,
+            };
+            if text.as_deref() == Some(expected) {
+                return;
+            }
+            if Instant::now() > deadline {
+                let _ = self.try_shot("failed").await;
+                panic!("{css} reads {text:?}, not {expected:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Ends the session, then chromedriver.
     pub async fn end(self) {
         let _ = self.client.clone().close().await;

@@ -50,6 +50,14 @@ impl AppId {
     }
 }
 
+/// So that maps keyed by app id can be searched with a path segment without parsing it first:
+/// a segment that is no valid id matches no key.
+impl std::borrow::Borrow<str> for AppId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The id of a marketplace provider (`hubspot`, `pipedrive`, …).
 ///
 /// A string rather than an enum: adding a marketplace adds a provider crate, not a variant here.
@@ -100,6 +108,16 @@ display_and_deserialize!(ProviderId);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn maps_of_app_ids_are_searched_by_path_segment() {
+        let apps: std::collections::BTreeMap<AppId, u8> =
+            [(AppId::parse("crm").unwrap(), 1)].into_iter().collect();
+        assert_eq!(apps.get("crm"), Some(&1));
+        for missing in ["CRM", "crm ", "", "../crm", "crm%00"] {
+            assert_eq!(apps.get(missing), None, "{missing:?}");
+        }
+    }
 
     #[test]
     fn accepts_lowercase_slugs() {

@@ -315,7 +315,12 @@ pub fn wants_json(path: &str) -> bool {
 
 /// Renders `error` as JSON or HTML, whichever the path speaks.
 pub fn for_path(path: &str, error: AppError) -> actix_web::Error {
-    if wants_json(path) {
+    as_json_or_page(wants_json(path), error)
+}
+
+/// Renders `error` as JSON (the API's answer) or as an HTML page.
+pub fn as_json_or_page(json: bool, error: AppError) -> actix_web::Error {
+    if json {
         ApiError(error).into()
     } else {
         PageError(error).into()

@@ -1,5 +1,7 @@
-//! Cross-cutting request handling: refusing over-long query strings before any handler parses
-//! them, and headers every response carries unless its route set its own.
+//! Cross-cutting request handling: what every request goes through outside the session
+//! middleware (the query-length limit, session-store failures, the session cookie's
+//! `Partitioned`, the headers every response carries unless its route set its own, the request
+//! id, the metrics), in one layer.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -9,16 +11,26 @@ use actix_web::{Error, HttpMessage as _, web};
 use tracing_actix_web::RequestId;
 
 use crate::errors::{self, AppError};
+use crate::metrics::RequestTimer;
+use crate::services::Services;
+use crate::session;
 
 /// The longest query string a request may carry.
 #[derive(Debug, Clone, Copy)]
 pub struct QueryLimit(pub usize);
 
-/// Refuses over-long query strings with 414 and tags every response with its request id.
-pub async fn guard_request(
+/// What every request goes through outside the session middleware, in one layer: over-long
+/// query strings refused with 414 before any handler parses them; a failing session store
+/// turned into the gateway's 503 page (or JSON) with `Retry-After`, where the session
+/// middleware would answer a bare 500 (the dispatcher renders that answer, which gets nothing
+/// more); `Partitioned` added to the session cookie; the [`DEFAULT_HEADERS`] a route did not
+/// set itself; the request id; and the request counted and timed in the metrics.
+pub async fn common(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let timer = RequestTimer::start(&request);
+    let services = request.app_data::<web::Data<Services>>().cloned();
     let limit = request
         .app_data::<web::Data<QueryLimit>>()
         .map_or(usize::MAX, |limit| limit.0);
@@ -30,35 +42,46 @@ pub async fn guard_request(
         let error = errors::for_path(request.path(), AppError::UriTooLong);
         request.error_response(error).map_into_right_body()
     } else {
-        next.call(request).await?.map_into_left_body()
+        let json = errors::wants_json(request.path());
+        // The request is the inner service's now; the dispatcher renders this error.
+        next.call(request)
+            .await
+            .map_err(|error| {
+                tracing::warn!(%error, "the session store failed");
+                errors::as_json_or_page(json, AppError::Unavailable("the session store"))
+            })?
+            .map_into_left_body()
     };
+    let headers = response.headers_mut();
+    session::partition_session_cookie(headers);
+    for (name, value) in DEFAULT_HEADERS {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
     if let Some(id) = request_id {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), id);
+        headers.insert(HeaderName::from_static("x-request-id"), id);
+    }
+    if let Some(services) = services {
+        timer.finish(&services.metrics, &response);
     }
     Ok(response)
 }
 
 /// Headers for every response; a route that frames differently sets its own
-/// `Content-Security-Policy`, which this then leaves alone.
-pub fn default_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add((header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"))
-        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .add((header::REFERRER_POLICY, "no-referrer"))
-        .add((header::CACHE_CONTROL, "no-store"))
-}
+/// `Content-Security-Policy`, which is then left alone.
+const DEFAULT_HEADERS: [(HeaderName, &str); 4] = [
+    (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::CACHE_CONTROL, "no-store"),
+];
 
-/// The session middleware fails a request with a bare 500 when its store does not answer; this
-/// turns that into the gateway's 503 page (or JSON), with `Retry-After`.
-pub async fn session_store_unavailable(
-    request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let path = request.path().to_owned();
-    next.call(request).await.map_err(|error| {
-        tracing::warn!(%error, "the session store failed");
-        errors::for_path(&path, AppError::Unavailable("the session store"))
-    })
+/// [`DEFAULT_HEADERS`] as a middleware of its own, for the metrics listener.
+pub fn default_headers() -> DefaultHeaders {
+    DEFAULT_HEADERS
+        .into_iter()
+        .fold(DefaultHeaders::new(), |headers, (name, value)| {
+            headers.add((name, value))
+        })
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::http::header::HeaderValue;
-use installgate_core::{AppCredentials, AppDirectory, AppId, Provider, ProviderId};
+use installgate_core::{AllowedHosts, AppCredentials, AppDirectory, AppId, Provider, ProviderId};
 use installgate_provider_hubspot::HubSpot;
 use installgate_provider_pipedrive::Pipedrive;
 
@@ -59,7 +59,7 @@ pub fn resolve<'a>(
     provider: &str,
     app: &str,
 ) -> Option<(&'a AppSettings, Arc<dyn Provider>)> {
-    let app = settings.apps.get(&AppId::parse(app).ok()?)?;
+    let app = settings.apps.get(app)?;
     if app.provider.as_str() != provider {
         return None;
     }
@@ -93,6 +93,10 @@ pub struct PreparedApp {
     /// The `Content-Security-Policy` of the app's install pages: `frame-ancestors` with its
     /// marketplace origins. `None` if the configured origins cannot make a header.
     pub frame_policy: Option<HeaderValue>,
+    /// Hosts its return URLs may point at.
+    pub return_hosts: AllowedHosts,
+    /// Its conditional scopes, space-separated, as `step=authorize` sends them back.
+    pub conditional_scope: String,
 }
 
 impl std::fmt::Debug for PreparedApp {
@@ -122,12 +126,15 @@ impl PreparedApps {
                     .unwrap_or_else(|| provider.frame_ancestors(&credentials));
                 let policy = format!("frame-ancestors 'self' {}", origins.join(" "));
                 let frame_policy = HeaderValue::from_str(policy.trim_end()).ok();
+                let return_hosts = provider.return_hosts(&credentials);
                 Some((
                     app.id.clone(),
                     PreparedApp {
                         credentials,
                         provider,
                         frame_policy,
+                        return_hosts,
+                        conditional_scope: app.conditional_scopes.join(" "),
                     },
                 ))
             })
@@ -137,6 +144,19 @@ impl PreparedApps {
 
     pub fn get(&self, app: &AppId) -> Option<&PreparedApp> {
         self.0.get(app)
+    }
+
+    /// The app of `/…/{provider}/{app}` and what is prepared for it, if it is configured for
+    /// that provider.
+    pub fn resolve<'a>(
+        &'a self,
+        settings: &'a Settings,
+        provider: &str,
+        app: &str,
+    ) -> Option<(&'a AppSettings, &'a PreparedApp)> {
+        let settings = settings.apps.get(app)?;
+        let prepared = self.0.get(app)?;
+        (settings.provider.as_str() == provider).then_some((settings, prepared))
     }
 
     pub fn credentials(&self, app: &AppId) -> Option<&AppCredentials> {

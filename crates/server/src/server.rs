@@ -49,8 +49,9 @@ pub fn build_server(
                     .limit(FORM_LIMIT_BYTES)
                     .error_handler(fallback::form_error),
             )
-            // The last `wrap` runs first: tracing, then common headers (so that every response
-            // below gets them, errors included), then the request guard, then error rendering.
+            // The last `wrap` runs first: tracing, then the common layer (the query limit, the
+            // default headers, the request id and the metrics, for every response below it,
+            // errors included), then the session, then error rendering.
             .wrap(
                 ErrorHandlers::new()
                     .handler(StatusCode::METHOD_NOT_ALLOWED, fallback::method_not_allowed),
@@ -66,11 +67,7 @@ pub fn build_server(
                 session_key.clone(),
                 &session_settings,
             ))
-            .wrap(from_fn(session::add_partitioned))
-            .wrap(from_fn(middleware::session_store_unavailable))
-            .wrap(from_fn(middleware::guard_request))
-            .wrap(middleware::default_headers())
-            .wrap(from_fn(metrics::track))
+            .wrap(from_fn(middleware::common))
             .wrap(TracingLogger::<RequestSpan>::new())
             .service(web::resource("/healthz").get(health::healthz))
             .service(web::resource("/readyz").get(health::readyz))

@@ -48,17 +48,13 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let request_id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let request_id = request.extensions().get::<RequestId>().copied();
         request.extensions_mut().insert(Started(Instant::now()));
-        // The route is recorded by `metrics::track`, which finds the pattern anyway: matching
+        // The route is recorded by `metrics::RequestTimer`, which finds the pattern anyway: matching
         // it costs a walk over every route, so it is done once per request.
         tracing::info_span!(
             "request",
-            request_id = %request_id,
+            request_id = request_id.map(tracing::field::display),
             method = %request.method(),
             route = tracing::field::Empty,
         )

@@ -7,6 +7,7 @@
 //! key, so each one lands in one hash slot and works on a cluster as it is.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -48,6 +49,41 @@ enum Connection {
     Cluster(ClusterConnection),
 }
 
+/// How many connections to one node a store may open: one for each thread that sends commands
+/// (the HTTP workers, the background runtime's threads), shared round the threads beyond that.
+const NODE_CONNECTIONS: usize = 8;
+
+/// The slot of the calling thread among a store's node connections, given out in turn as
+/// threads first send a command.
+fn thread_slot() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    SLOT.with(|slot| *slot)
+}
+
+/// Where a store's commands go.
+#[derive(Clone)]
+enum Connections {
+    /// Lazy connections to one node. A connection's reader and writer run as a task on the
+    /// runtime of the thread that first uses it, so a thread that keeps to its own connection
+    /// never waits for another thread to be scheduled to send its command or read the reply.
+    Node(Arc<[ConnectionManager]>),
+    Cluster(ClusterConnection),
+}
+
+impl Connections {
+    fn for_this_thread(&self) -> Connection {
+        match self {
+            Self::Node(managers) => {
+                Connection::Node(managers[thread_slot() % managers.len()].clone())
+            }
+            Self::Cluster(connection) => Connection::Cluster(connection.clone()),
+        }
+    }
+}
+
 impl ConnectionLike for Connection {
     fn req_packed_command<'a>(
         &'a mut self,
@@ -85,7 +121,7 @@ pub struct RedisStateStore {
     /// For pub/sub, which needs connections of its own: the node, or each seed of a cluster
     /// (tried in turn).
     subscribers: Arc<[redis::Client]>,
-    connection: Connection,
+    connections: Connections,
     key_prefix: String,
     command_timeout: Duration,
 }
@@ -141,18 +177,24 @@ impl RedisStateStore {
     /// and reconnects by itself when it is back. Must be called inside a Tokio runtime.
     pub fn connect_lazy(options: &RedisOptions) -> Result<Self, StateStoreError> {
         let timeout = options.command_timeout;
-        let (subscribers, connection) = match &options.target {
+        let (subscribers, connections) = match &options.target {
             RedisTarget::Node(url) => {
                 let client = redis::Client::open(url.expose_secret())
                     .map_err(|_| rejected("the Redis URL is not valid"))?;
+                // Every call is bounded by `bounded` already: a second timer per command in
+                // the connection would only cost.
                 let config = ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(timeout))
-                    .set_response_timeout(Some(timeout))
+                    .set_response_timeout(None)
                     .set_number_of_retries(1)
                     .set_max_delay(timeout);
-                let connection = ConnectionManager::new_lazy_with_config(client.clone(), config)
+                let managers = (0..NODE_CONNECTIONS)
+                    .map(|_| {
+                        ConnectionManager::new_lazy_with_config(client.clone(), config.clone())
+                    })
+                    .collect::<Result<Arc<[_]>, _>>()
                     .map_err(|error| StateStoreError::Unavailable(describe(&error)))?;
-                (vec![client], Connection::Node(connection))
+                (vec![client], Connections::Node(managers))
             }
             RedisTarget::Cluster(seeds) => {
                 let connection = lazy_cluster(seeds, timeout)?;
@@ -161,12 +203,12 @@ impl RedisStateStore {
                     .map(|url| redis::Client::open(url.expose_secret()))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|_| rejected("a Redis Cluster URL is not valid"))?;
-                (clients, Connection::Cluster(connection))
+                (clients, Connections::Cluster(connection))
             }
         };
         Ok(Self {
             subscribers: subscribers.into(),
-            connection,
+            connections,
             key_prefix: options.key_prefix.clone(),
             command_timeout: timeout,
         })
@@ -174,7 +216,7 @@ impl RedisStateStore {
 
     /// Whether this store talks to a Redis Cluster.
     pub fn is_cluster(&self) -> bool {
-        matches!(self.connection, Connection::Cluster(_))
+        matches!(self.connections, Connections::Cluster(_))
     }
 
     fn key(&self, kind: StateKind, token: &StateToken) -> String {
@@ -208,7 +250,7 @@ impl RedisStateStore {
         &self,
         invocation: &redis::ScriptInvocation<'_>,
     ) -> Result<T, StateStoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connections.for_this_thread();
         self.bounded(invocation.invoke_async(&mut connection)).await
     }
 
@@ -263,7 +305,7 @@ impl RedisStateStore {
         &self,
         pipeline: redis::Pipeline,
     ) -> Result<T, StateStoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connections.for_this_thread();
         self.bounded(pipeline.query_async(&mut connection)).await
     }
 
@@ -271,7 +313,7 @@ impl RedisStateStore {
         &self,
         command: redis::Cmd,
     ) -> Result<T, StateStoreError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connections.for_this_thread();
         self.bounded(command.query_async(&mut connection)).await
     }
 
@@ -414,5 +456,18 @@ impl Throttle for RedisStateStore {
         let mut command = redis::cmd("DEL");
         command.arg(self.throttle_key(key));
         self.run::<i64>(command).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thread_slot;
+
+    #[test]
+    fn each_thread_keeps_a_slot_of_its_own() {
+        let here = thread_slot();
+        assert_eq!(thread_slot(), here);
+        let there = std::thread::spawn(thread_slot).join().unwrap();
+        assert_ne!(there, here);
     }
 }

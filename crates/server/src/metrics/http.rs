@@ -3,12 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 
+use super::Metrics;
 use crate::errors::{ApiError, AppError, PageError};
 use crate::services::Services;
 
@@ -44,35 +43,41 @@ fn missing_backend(error: &actix_web::Error) -> Option<&'static str> {
     }
 }
 
-/// Counts and times every response; the route is the pattern that matched, never the path.
-/// It also records that pattern in the request's span.
-pub async fn track(
-    request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let metrics = request
-        .app_data::<web::Data<Services>>()
-        .map(|services| services.metrics.clone());
-    let method = method_label(request.method());
-    let route = request
-        .match_pattern()
-        .unwrap_or_else(|| "(unmatched)".to_owned());
-    // The request span (see `telemetry`) carries the same pattern.
-    tracing::Span::current().record("route", route.as_str());
-    let response = next.call(request).await?;
-    if let Some(metrics) = metrics {
+/// A request being counted and timed, by route pattern (never the path).
+#[derive(Debug)]
+pub struct RequestTimer {
+    started: Instant,
+    method: &'static str,
+    route: String,
+}
+
+impl RequestTimer {
+    /// Starts timing `request`, and records its route pattern in the request's span.
+    pub fn start(request: &ServiceRequest) -> Self {
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "(unmatched)".to_owned());
+        // The request span (see `telemetry`) carries the same pattern.
+        tracing::Span::current().record("route", route.as_str());
+        Self {
+            started: Instant::now(),
+            method: method_label(request.method()),
+            route,
+        }
+    }
+
+    /// Counts the response and its duration, and the backend its error names, if any.
+    pub fn finish<B>(self, metrics: &Metrics, response: &ServiceResponse<B>) {
         metrics.http_request(
-            &route,
-            method,
+            &self.route,
+            self.method,
             response.status().as_str(),
-            started.elapsed().as_secs_f64(),
+            self.started.elapsed().as_secs_f64(),
         );
         if let Some(backend) = response.response().error().and_then(missing_backend) {
             metrics.backend_error(backend);
         }
     }
-    Ok(response)
 }
 
 /// `GET /metrics`: the Prometheus text exposition format.

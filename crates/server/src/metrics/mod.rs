@@ -8,7 +8,7 @@
 mod http;
 mod provider;
 
-pub use http::{serve, track};
+pub use http::{RequestTimer, serve};
 pub use provider::MeteredProvider;
 
 use prometheus::{

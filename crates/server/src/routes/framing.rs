@@ -9,7 +9,6 @@ use actix_web::middleware::Next;
 use actix_web::web;
 use serde::Deserialize;
 
-use crate::providers::resolve;
 use crate::services::Services;
 
 /// The install a page belongs to, as its query names it (`/account/…?app=…&provider=…`).
@@ -24,8 +23,10 @@ struct InstallQuery {
 /// otherwise.
 fn policy(request: &ServiceRequest) -> HeaderValue {
     let of = |services: &Services, provider: &str, app: &str| {
-        let (app, _) = resolve(&services.settings, &services.providers, provider, app)?;
-        services.prepared.get(&app.id)?.frame_policy.clone()
+        let (_, prepared) = services
+            .prepared
+            .resolve(&services.settings, provider, app)?;
+        prepared.frame_policy.clone()
     };
     let found = request
         .app_data::<web::Data<Services>>()

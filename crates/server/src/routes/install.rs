@@ -13,7 +13,7 @@ use crate::accounts::current_account;
 use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
 use crate::pages;
-use crate::providers::resolve;
+use crate::providers::PreparedApp;
 use crate::routes::account::sign_in_first;
 use crate::routes::claim;
 use crate::routes::respond::{found, html, install_failure, to_setup};
@@ -35,24 +35,24 @@ impl From<FlowError> for AppError {
 struct Install<'a> {
     services: &'a Services,
     app: &'a AppSettings,
-    provider: Arc<dyn Provider>,
+    prepared: &'a PreparedApp,
+    provider: &'a Arc<dyn Provider>,
     credentials: &'a AppCredentials,
 }
 
 impl<'a> Install<'a> {
     /// The app of `/…/{provider}/{app}`; 404 unless it is configured for that provider.
     fn for_path(services: &'a Services, path: &(String, String)) -> Result<Self, AppError> {
-        let (app, provider) = resolve(&services.settings, &services.providers, &path.0, &path.1)
+        let (app, prepared) = services
+            .prepared
+            .resolve(&services.settings, &path.0, &path.1)
             .ok_or(AppError::NotFound)?;
         Ok(Self {
             services,
             app,
-            credentials: &services
-                .prepared
-                .get(&app.id)
-                .ok_or(AppError::NotFound)?
-                .credentials,
-            provider,
+            prepared,
+            provider: &prepared.provider,
+            credentials: &prepared.credentials,
         })
     }
 
@@ -67,11 +67,11 @@ impl<'a> Install<'a> {
     }
 
     fn return_url(&self, raw: &str) -> Result<ReturnUrl, AppError> {
-        let hosts = self.provider.return_hosts(self.credentials);
+        let hosts = &self.prepared.return_hosts;
         let parsed = if self.app.allow_loopback_return_urls {
-            ReturnUrl::parse_allowing_loopback(raw, &hosts)
+            ReturnUrl::parse_allowing_loopback(raw, hosts)
         } else {
-            ReturnUrl::parse(raw, &hosts)
+            ReturnUrl::parse(raw, hosts)
         };
         parsed.map_err(|error| AppError::BadRequest(error.to_string()))
     }
@@ -108,10 +108,10 @@ impl<'a> Install<'a> {
             })
             .await?;
         self.count(Step::Authorize, Outcome::StateMinted);
-        let scope = self.app.conditional_scopes.join(" ");
+        let scope = self.prepared.conditional_scope.as_str();
         let mut params = vec![("state", state.expose())];
         if !scope.is_empty() {
-            params.push(("scope", scope.as_str()));
+            params.push(("scope", scope));
         }
         Ok(found(return_url.with_params(params).as_str()))
     }

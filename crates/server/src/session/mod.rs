@@ -14,7 +14,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use secrecy::ExposeSecret as _;
 
-pub use partitioned::{add_partitioned, partition};
+pub use partitioned::partition_session_cookie;
 pub use store::GatewaySessionStore;
 pub use typed::{GatewaySession, PendingInstall, SignedIn};
 

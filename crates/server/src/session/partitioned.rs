@@ -1,12 +1,9 @@
 //! The `Partitioned` cookie attribute (CHIPS), which actix-session cannot set yet: browsers that
 //! block third-party cookies keep a partitioned cookie for the embedding site, so a session
-//! works inside a marketplace's iframe. This middleware adds it to the session cookie, and to
-//! nothing else.
+//! works inside a marketplace's iframe. The gateway's common middleware adds it to the session
+//! cookie, and to nothing else.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderValue, SET_COOKIE};
-use actix_web::middleware::Next;
+use actix_web::http::header::{HeaderMap, HeaderValue, SET_COOKIE};
 
 use super::COOKIE_NAME;
 
@@ -21,16 +18,12 @@ pub fn partition(value: &str) -> Option<String> {
     (is_session && !already).then(|| format!("{value}; Partitioned"))
 }
 
-pub async fn add_partitioned(
-    request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let mut response = next.call(request).await?;
-    let headers = response.headers_mut();
-    let cookies: Vec<HeaderValue> = headers.get_all(SET_COOKIE).cloned().collect();
-    if cookies.is_empty() {
-        return Ok(response);
+/// Adds `Partitioned` to the session cookie among a response's `Set-Cookie` headers.
+pub fn partition_session_cookie(headers: &mut HeaderMap) {
+    if !headers.contains_key(SET_COOKIE) {
+        return;
     }
+    let cookies: Vec<HeaderValue> = headers.get_all(SET_COOKIE).cloned().collect();
     headers.remove(SET_COOKIE);
     for cookie in cookies {
         let rewritten = cookie
@@ -40,7 +33,6 @@ pub async fn add_partitioned(
             .and_then(|value| HeaderValue::from_str(&value).ok());
         headers.append(SET_COOKIE, rewritten.unwrap_or(cookie));
     }
-    Ok(response)
 }
 
 #[cfg(test)]
