@@ -138,7 +138,7 @@ impl Plan {
                 clients: 64,
                 rate: 2_000,
                 slow_rate: 100,
-                finalize_pool: 150_000,
+                finalize_pool: 200_000,
                 installs: 100_000,
                 installs_after: 40_000,
             }
