@@ -30,7 +30,6 @@ pub async fn common(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let timer = RequestTimer::start(&request);
-    let services = request.app_data::<web::Data<Services>>().cloned();
     let limit = request
         .app_data::<web::Data<QueryLimit>>()
         .map_or(usize::MAX, |limit| limit.0);
@@ -62,7 +61,7 @@ pub async fn common(
     if let Some(id) = request_id {
         headers.insert(HeaderName::from_static("x-request-id"), id);
     }
-    if let Some(services) = services {
+    if let Some(services) = response.request().app_data::<web::Data<Services>>() {
         timer.finish(&services.metrics, &response);
     }
     Ok(response)

@@ -52,21 +52,6 @@ impl Providers {
     }
 }
 
-/// The app named in a path, if it is configured for that provider and the provider is known.
-pub fn resolve<'a>(
-    settings: &'a Settings,
-    providers: &Providers,
-    provider: &str,
-    app: &str,
-) -> Option<(&'a AppSettings, Arc<dyn Provider>)> {
-    let app = settings.apps.get(app)?;
-    if app.provider.as_str() != provider {
-        return None;
-    }
-    let provider = providers.get(&app.provider)?.clone();
-    Some((app, provider))
-}
-
 /// What the provider needs of an app; `redirect_uri` is built from the public URL.
 pub fn credentials(settings: &Settings, app: &AppSettings) -> AppCredentials {
     let mut redirect_uri = settings.server.public_url.clone();
@@ -157,10 +142,6 @@ impl PreparedApps {
         let settings = settings.apps.get(app)?;
         let prepared = self.0.get(app)?;
         (settings.provider.as_str() == provider).then_some((settings, prepared))
-    }
-
-    pub fn credentials(&self, app: &AppId) -> Option<&AppCredentials> {
-        self.get(app).map(|prepared| &prepared.credentials)
     }
 }
 

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use installgate_core::{Accounts, AppDirectory, Clock, InstallFlow, StateStore};
+use installgate_core::{Accounts, Clock, InstallFlow, StateStore};
 use installgate_store::{Database, Outbox, SqlVault};
 
 use crate::accounts::{AssertionVerifier, SignIn};
 use crate::metrics::Metrics;
-use crate::providers::{PreparedApps, Providers};
+use crate::providers::PreparedApps;
 use crate::rate_limit::ClientRateLimit;
 use crate::settings::Settings;
 use crate::tokens::Tokens;
@@ -23,10 +23,8 @@ pub struct Services {
     pub sign_in: SignIn,
     /// Present in external account mode.
     pub assertions: Option<Arc<AssertionVerifier>>,
-    pub providers: Providers,
     pub flow: InstallFlow,
     pub tokens: Tokens,
-    pub apps: Arc<dyn AppDirectory>,
     pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
     pub lifecycle: Lifecycle,

@@ -79,7 +79,7 @@ pub async fn disconnect(
     };
     let outcome = match &live {
         None => ProviderRevoke::NotNeeded,
-        Some(connection) => match revoke_at_provider(services.apps.as_ref(), connection).await {
+        Some(connection) => match revoke_at_provider(&services.prepared, connection).await {
             Ok(()) => ProviderRevoke::Done,
             Err(error) if error.is_transient() => {
                 tracing::warn!(%error, connection = %id, "disconnect: the marketplace is unavailable; retrying later");

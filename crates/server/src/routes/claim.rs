@@ -16,7 +16,7 @@ use crate::csrf;
 use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
 use crate::pages::{self, ConnectionOffer};
-use crate::providers::resolve;
+use crate::providers::PreparedApp;
 use crate::routes::account::sign_in_then;
 use crate::routes::respond::{form_html, html, install_failure, to_setup};
 use crate::services::Services;
@@ -39,24 +39,17 @@ pub async fn hold_and_ask(
     services: &Services,
     session: &GatewaySession,
     app: &AppSettings,
-    provider: &dyn installgate_core::Provider,
+    prepared: &PreparedApp,
     code: &AuthorizationCode,
 ) -> Result<HttpResponse, AppError> {
+    let provider = prepared.provider.as_ref();
     let target = InstallFor {
         account: None,
         status: ConnectionStatus::Pending,
     };
     let connection = services
         .flow
-        .install(
-            provider,
-            services
-                .prepared
-                .credentials(&app.id)
-                .ok_or(AppError::NotFound)?,
-            code,
-            target,
-        )
+        .install(provider, &prepared.credentials, code, target)
         .await
         .map_err(install_failure(&app.id, provider.display_name()))?;
     if connection.status == ConnectionStatus::Active {
@@ -148,7 +141,9 @@ fn resolve_app<'a>(
     services: &'a Services,
     path: &(String, String),
 ) -> Result<&'a AppSettings, AppError> {
-    resolve(&services.settings, &services.providers, &path.0, &path.1)
+    services
+        .prepared
+        .resolve(&services.settings, &path.0, &path.1)
         .map(|(app, _)| app)
         .ok_or(AppError::NotFound)
 }
@@ -184,8 +179,11 @@ pub async fn confirm(
     path: web::Path<(String, String)>,
     form: web::Form<Decision>,
 ) -> Result<HttpResponse, PageError> {
-    let (app, provider) = resolve(&services.settings, &services.providers, &path.0, &path.1)
+    let (app, prepared) = services
+        .prepared
+        .resolve(&services.settings, &path.0, &path.1)
         .ok_or(AppError::NotFound)?;
+    let provider = prepared.provider.as_ref();
     csrf::check(
         &request,
         &session,
@@ -201,15 +199,7 @@ pub async fn confirm(
             let id = pending_for(&session, app)?;
             if let Some(connection) = services.vault.get(id).await? {
                 if let Some(tokens) = &connection.tokens
-                    && let Err(error) = provider
-                        .revoke(
-                            services
-                                .prepared
-                                .credentials(&app.id)
-                                .ok_or(AppError::NotFound)?,
-                            tokens,
-                        )
-                        .await
+                    && let Err(error) = provider.revoke(&prepared.credentials, tokens).await
                 {
                     tracing::warn!(app = %app.id, %error, "revoking a cancelled install failed");
                 }

@@ -286,9 +286,7 @@ async fn answer(
                     "this install link has expired or was used already; start again".into(),
                 ));
             }
-            let held =
-                claim::hold_and_ask(services, session, app, install.provider.as_ref(), &code)
-                    .await?;
+            let held = claim::hold_and_ask(services, session, app, install.prepared, &code).await?;
             install.count(Step::Callback, Outcome::Held);
             held
         }

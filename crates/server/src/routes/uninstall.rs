@@ -10,7 +10,6 @@ use serde_json::json;
 
 use crate::errors::{ApiError, AppError};
 use crate::metrics::{Outcome, Step};
-use crate::providers::resolve;
 use crate::services::Services;
 
 pub async fn uninstall(
@@ -23,17 +22,11 @@ pub async fn uninstall(
     if provider_id != installgate_provider_pipedrive::PROVIDER_ID {
         return Err(AppError::MethodNotAllowed.into());
     }
-    let (app, provider) = resolve(
-        &services.settings,
-        &services.providers,
-        &provider_id,
-        &app_id,
-    )
-    .ok_or(AppError::NotFound)?;
-    let credentials = services
+    let (app, prepared) = services
         .prepared
-        .credentials(&app.id)
+        .resolve(&services.settings, &provider_id, &app_id)
         .ok_or(AppError::NotFound)?;
+    let (credentials, provider) = (&prepared.credentials, &prepared.provider);
     let authorization = request
         .headers()
         .get(header::AUTHORIZATION)
