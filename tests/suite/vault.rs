@@ -265,7 +265,7 @@ async fn an_insert_of_new_installs_leaves_existing_connections_alone(db: TestDat
         .collect();
     let mut inserted = Vec::new();
     for call in calls {
-        inserted.extend(call.await.unwrap());
+        inserted.extend(call.await.unwrap().connection());
     }
     assert_eq!(inserted.len(), 1, "one of the 20 was written");
     let first = &inserted[0];
@@ -276,7 +276,7 @@ async fn an_insert_of_new_installs_leaves_existing_connections_alone(db: TestDat
         )
         .await
         .unwrap();
-    assert!(again.is_none());
+    assert!(again.connection().is_none());
     let stored = vault.get(first.id).await.unwrap().unwrap();
     assert_eq!(&stored, first);
     let (rows, events) = rows_and_events(&db).await;

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AccountId, AppCredentials, AppId, AuthorizationCode, Clock, Connection, ConnectionStatus,
-    ConnectionVault, EventKind, NewInstall, Provider, ProviderError, ProviderId, StateKind,
-    StateStore, StateStoreError, StateToken, VaultError,
+    ConnectionVault, EventKind, Inserted, NewInstall, Provider, ProviderError, ProviderId,
+    StateKind, StateStore, StateStoreError, StateToken, VaultError,
 };
 
 /// What a state is bound to. A state taken for another app, provider or return origin is
@@ -177,7 +177,7 @@ impl InstallFlow {
         let identity = provider.identify(app, &grant).await?;
         let mut metadata = grant.metadata;
         metadata.extend(identity.metadata);
-        let mut install = NewInstall {
+        let install = NewInstall {
             app: app.app.clone(),
             provider: provider.id().clone(),
             marketplace_key: identity.marketplace_key,
@@ -190,9 +190,10 @@ impl InstallFlow {
         // Most installs are first installs: written at once, without a lookup first.
         let first =
             (target.status == ConnectionStatus::Active).then_some(EventKind::InstallationCompleted);
-        if let Some(connection) = self.vault.insert_install(install.clone(), first).await? {
-            return Ok(connection);
-        }
+        let mut install = match self.vault.insert_install(install, first).await? {
+            Inserted::New(connection) => return Ok(connection),
+            Inserted::Exists(install) => install,
+        };
         let existing = match self
             .vault
             .find_by_key(&app.app, provider.id(), &install.marketplace_key)

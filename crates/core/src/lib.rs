@@ -44,4 +44,4 @@ pub use refresh::{
 pub use return_url::{AllowedHosts, InvalidAllowedHost, ReturnUrl, ReturnUrlError};
 pub use state_store::{StateKind, StateStore, StateStoreError};
 pub use state_token::{InvalidStateToken, RandomUnavailable, StateToken};
-pub use vault::{ConnectionFilter, ConnectionVault, TokenSwap, VaultError};
+pub use vault::{ConnectionFilter, ConnectionVault, Inserted, TokenSwap, VaultError};

@@ -47,6 +47,25 @@ pub struct ConnectionFilter {
     pub status: Option<ConnectionStatus>,
 }
 
+/// What [`ConnectionVault::insert_install`] did.
+#[derive(Debug)]
+pub enum Inserted {
+    /// The key had no connection: this one is new.
+    New(Connection),
+    /// The key has a connection already: nothing was written, and here is the install again.
+    Exists(NewInstall),
+}
+
+impl Inserted {
+    /// The new connection, if one was written.
+    pub fn connection(self) -> Option<Connection> {
+        match self {
+            Self::New(connection) => Some(connection),
+            Self::Exists(_) => None,
+        }
+    }
+}
+
 #[async_trait]
 pub trait ConnectionVault: Send + Sync + 'static {
     /// Creates the connection of `install.marketplace_key`, or updates the one that exists (a
@@ -58,13 +77,13 @@ pub trait ConnectionVault: Send + Sync + 'static {
     ) -> Result<Connection, VaultError>;
 
     /// Creates the connection of `install.marketplace_key` only when that key has none yet,
-    /// writing `event` about it in the same transaction; `Ok(None)`, with nothing written, when
-    /// the key has a connection already.
+    /// writing `event` about it in the same transaction; when the key has a connection already,
+    /// nothing is written and the install comes back.
     async fn insert_install(
         &self,
         install: NewInstall,
         event: Option<EventKind>,
-    ) -> Result<Option<Connection>, VaultError>;
+    ) -> Result<Inserted, VaultError>;
 
     /// Attaches a connection to a vendor account and makes it active.
     async fn attach(

@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use installgate_core::{
-    Connection, ConnectionId, ConnectionVault as _, Event, EventKind, NewInstall, Timestamp,
-    VaultError,
+    Connection, ConnectionId, ConnectionVault as _, Event, EventKind, Inserted, NewInstall,
+    Timestamp, VaultError,
 };
 use sqlx::QueryBuilder;
 use tokio::sync::{OwnedMutexGuard, oneshot};
@@ -46,7 +46,7 @@ pub(crate) struct InstallQueue {
 pub(super) enum WhenExists {
     /// The connection is updated (a reinstall).
     Update,
-    /// Nothing is written, and the answer is `None`.
+    /// Nothing is written, and the install comes back ([`Inserted::Exists`]).
     Skip,
 }
 
@@ -60,7 +60,7 @@ pub(crate) struct Queued {
     install: NewInstall,
     event: Option<EventKind>,
     when_exists: WhenExists,
-    reply: oneshot::Sender<Result<Option<Connection>, VaultError>>,
+    reply: oneshot::Sender<Result<Inserted, VaultError>>,
 }
 
 impl InstallQueue {
@@ -91,7 +91,7 @@ impl SqlVault {
         event: Option<EventKind>,
         (scopes, metadata): (String, String),
         when_exists: WhenExists,
-    ) -> Result<Option<Connection>, VaultError> {
+    ) -> Result<Inserted, VaultError> {
         let id = ConnectionId::generate();
         let (reply, answer) = oneshot::channel();
         let queued = Queued {
@@ -116,8 +116,8 @@ impl SqlVault {
     async fn queue_and_wait(
         self,
         queued: Queued,
-        mut answer: oneshot::Receiver<Result<Option<Connection>, VaultError>>,
-    ) -> Result<Option<Connection>, VaultError> {
+        mut answer: oneshot::Receiver<Result<Inserted, VaultError>>,
+    ) -> Result<Inserted, VaultError> {
         self.installs().push(queued);
         loop {
             tokio::select! {
@@ -154,8 +154,10 @@ impl SqlVault {
         for queued in batch {
             // The install's request may be gone; its connection is written all the same.
             match (written.remove(&queued.id), queued.when_exists) {
-                (Some(connection), _) => drop(queued.reply.send(Ok(Some(connection)))),
-                (None, WhenExists::Skip) if !failed => drop(queued.reply.send(Ok(None))),
+                (Some(connection), _) => drop(queued.reply.send(Ok(Inserted::New(connection)))),
+                (None, WhenExists::Skip) if !failed => {
+                    drop(queued.reply.send(Ok(Inserted::Exists(queued.install))));
+                }
                 (None, _) => alone.push(queued),
             }
         }
@@ -168,19 +170,23 @@ impl SqlVault {
                 // connection dropped after the server committed): what exists is not written
                 // again, so that its event is not sent twice.
                 if failed && let Ok(Some(connection)) = vault.get(queued.id).await {
-                    drop(queued.reply.send(Ok(Some(connection))));
+                    drop(queued.reply.send(Ok(Inserted::New(connection))));
                     return;
                 }
-                let result = match queued.when_exists {
-                    WhenExists::Update => vault
-                        .upsert_one(queued.install, queued.event)
-                        .await
-                        .map(Some),
-                    WhenExists::Skip => vault
-                        .insert_new(std::slice::from_ref(&queued))
-                        .await
-                        .map(|mut written| written.remove(&queued.id)),
-                };
+                let result =
+                    match queued.when_exists {
+                        WhenExists::Update => vault
+                            .upsert_one(queued.install, queued.event)
+                            .await
+                            .map(Inserted::New),
+                        WhenExists::Skip => vault
+                            .insert_new(std::slice::from_ref(&queued))
+                            .await
+                            .map(|mut written| match written.remove(&queued.id) {
+                                Some(connection) => Inserted::New(connection),
+                                None => Inserted::Exists(queued.install),
+                            }),
+                    };
                 drop(queued.reply.send(result));
             });
         }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use installgate_core::{
     AccountId, AppId, Clock, Connection, ConnectionId, ConnectionStatus, ConnectionVault, Event,
-    EventKind, MarketplaceKey, Metadata, NewInstall, ProviderId, Timestamp, TokenSet, TokenSwap,
-    VaultError,
+    EventKind, Inserted, MarketplaceKey, Metadata, NewInstall, ProviderId, Timestamp, TokenSet,
+    TokenSwap, VaultError,
 };
 
 use super::group::{InstallQueue, WhenExists};
@@ -253,16 +253,22 @@ impl ConnectionVault for SqlVault {
         event: Option<EventKind>,
     ) -> Result<Connection, VaultError> {
         let columns = install_columns(&install)?;
-        self.write_grouped(install, event, columns, WhenExists::Update)
+        match self
+            .write_grouped(install, event, columns, WhenExists::Update)
             .await?
-            .ok_or_else(|| VaultError::Unavailable("the install was not written".into()))
+        {
+            Inserted::New(connection) => Ok(connection),
+            Inserted::Exists(_) => Err(VaultError::Unavailable(
+                "the install was not written".into(),
+            )),
+        }
     }
 
     async fn insert_install(
         &self,
         install: NewInstall,
         event: Option<EventKind>,
-    ) -> Result<Option<Connection>, VaultError> {
+    ) -> Result<Inserted, VaultError> {
         let columns = install_columns(&install)?;
         self.write_grouped(install, event, columns, WhenExists::Skip)
             .await
