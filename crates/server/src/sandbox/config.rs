@@ -26,6 +26,30 @@ impl Ports {
             pipedrive: base.saturating_add(3),
         }
     }
+
+    /// Fails, naming every port that is taken, before any part starts: a part that found its
+    /// port taken after the others started would name that one only.
+    pub fn ensure_free(&self) -> anyhow::Result<()> {
+        let parts = [
+            ("the portal", self.portal),
+            ("the gateway", self.gateway),
+            ("the HubSpot simulator", self.hubspot),
+            ("the Pipedrive simulator", self.pipedrive),
+        ];
+        let taken: Vec<String> = parts
+            .into_iter()
+            .filter(|(_, port)| std::net::TcpListener::bind(("127.0.0.1", *port)).is_err())
+            .map(|(part, port)| format!("{port} ({part})"))
+            .collect();
+        if taken.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!(
+                "ports in use: {}; choose another first port with --port",
+                taken.join(", ")
+            )
+        }
+    }
 }
 
 pub fn url(port: u16) -> String {

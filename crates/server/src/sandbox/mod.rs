@@ -83,6 +83,7 @@ impl Sandbox {
     /// Starts every part and returns once all listen.
     pub async fn start(options: SandboxOptions) -> anyhow::Result<Self> {
         let ports = Ports::from_base(options.port);
+        ports.ensure_free()?;
         let (data_dir, temporary) = match &options.data_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
