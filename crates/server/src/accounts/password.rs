@@ -4,13 +4,33 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::rand_core::{OsRng, RngCore as _};
+use argon2::password_hash::{
+    Output, ParamsString, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString,
+};
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::errors::AppError;
 use crate::settings::Argon2Cost;
+
+/// A hash of the configured cost with a random salt and a random output, which no known
+/// password produces: checking a password against it costs a whole hash, as against a real one,
+/// while making it costs none (a hash at start-up would take its time and its memory, 19 MiB at
+/// the default cost).
+fn dummy_hash(params: &Params) -> argon2::password_hash::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    let mut output = [0; Params::DEFAULT_OUTPUT_LEN];
+    OsRng.fill_bytes(&mut output);
+    let hash = PasswordHash {
+        algorithm: ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&output)?),
+    };
+    Ok(hash.to_string())
+}
 
 /// Accepted password lengths, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -32,14 +52,9 @@ impl Passwords {
     pub fn new(cost: Argon2Cost) -> anyhow::Result<Self> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
             .map_err(|error| anyhow::anyhow!("argon2 parameters: {error}"))?;
-        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let salt = SaltString::generate(&mut OsRng);
-        let dummy_hash = argon2
-            .hash_password(b"installgate-dummy-password", &salt)
-            .map_err(|error| anyhow::anyhow!("argon2: {error}"))?
-            .to_string();
+        let dummy_hash = dummy_hash(&params).map_err(|error| anyhow::anyhow!("argon2: {error}"))?;
         Ok(Self {
-            argon2: Arc::new(argon2),
+            argon2: Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, params)),
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -94,5 +109,69 @@ impl Passwords {
         .await
         .map_err(|error| AppError::Unexpected(error.into()))?;
         Ok(known && matched)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHEAP: Argon2Cost = Argon2Cost {
+        memory_kib: 64,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    #[test]
+    fn the_dummy_hash_has_the_configured_cost_and_a_fresh_salt() {
+        let params = Params::new(19_456, 2, 1, None).unwrap();
+        let first = dummy_hash(&params).unwrap();
+        let parsed = PasswordHash::new(&first).unwrap();
+        assert_eq!(parsed.algorithm, ARGON2ID_IDENT);
+        assert_eq!(parsed.version, Some(0x13));
+        let cost = Params::try_from(&parsed).unwrap();
+        assert_eq!(
+            (cost.m_cost(), cost.t_cost(), cost.p_cost()),
+            (19_456, 2, 1)
+        );
+        assert_eq!(parsed.hash.map(|hash| hash.len()), Some(32));
+        assert_ne!(dummy_hash(&params).unwrap(), first);
+    }
+
+    #[test]
+    fn checking_a_password_against_the_dummy_hash_computes_a_hash_that_does_not_match() {
+        let params =
+            Params::new(CHEAP.memory_kib, CHEAP.iterations, CHEAP.parallelism, None).unwrap();
+        let dummy = dummy_hash(&params).unwrap();
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        // `Password` is the answer of a computed hash that differs, not of a hash it could
+        // not compute.
+        assert_eq!(
+            argon2.verify_password(b"any password", &PasswordHash::new(&dummy).unwrap()),
+            Err(argon2::password_hash::Error::Password)
+        );
+    }
+
+    #[actix_web::test]
+    async fn an_unknown_account_never_verifies_but_a_known_one_does() {
+        let passwords = Passwords::new(CHEAP).unwrap();
+        let password = || SecretString::from("a correct password");
+        assert!(
+            !passwords.verify(None, password()).await.unwrap(),
+            "no password matches the dummy hash"
+        );
+        let hash = passwords.hash(password()).await.unwrap();
+        assert!(
+            passwords
+                .verify(Some(hash.clone()), password())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !passwords
+                .verify(Some(hash), SecretString::from("a wrong password"))
+                .await
+                .unwrap()
+        );
     }
 }
