@@ -132,8 +132,8 @@ impl Plan {
         } else {
             Self {
                 warmup: Duration::from_secs(2),
-                rounds: 3,
-                round: Duration::from_secs(5),
+                rounds: 7,
+                round: Duration::from_secs(2),
                 open: Duration::from_secs(10),
                 clients: 64,
                 rate: 2_000,
@@ -183,8 +183,11 @@ pub(crate) fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// Warm-up, `rounds` saturation rounds (the median counts), then the fixed arrival rate. With
-/// a `reference`, each round of the scenario follows a round of the reference, and the ratio
-/// is the median of the rounds' ratios: a noisy minute then weighs on both sides of a ratio.
+/// a `reference`, the rounds of the scenario alternate with rounds of the reference, one
+/// before the first and one after each; a round's ratio is to the mean of the reference
+/// rounds on either side of it, and the scenario's ratio is the median of its rounds'. A
+/// machine whose speed drifts or jumps for a few seconds then weighs on both sides of a ratio,
+/// and a round it spoils is outvoted.
 pub(crate) async fn measure<R: Request>(
     name: &str,
     request: R,
@@ -200,22 +203,27 @@ pub(crate) async fn measure<R: Request>(
     let mut next = 0;
     let (_, used) = saturate(request.clone(), plan.clients, plan.warmup, next, stop).await;
     next += used;
-    let mut rounds: Vec<Saturation> = Vec::new();
-    let mut ratios = Vec::new();
-    for _ in 0..plan.rounds {
-        let paired = match reference {
+    let reference_round = || async {
+        match reference {
             Some(reference) => {
                 let (round, _) =
                     saturate(reference.clone(), plan.clients, plan.round, 0, None).await;
                 Some(round.requests_per_second)
             }
             None => None,
-        };
+        }
+    };
+    let mut rounds: Vec<Saturation> = Vec::new();
+    let mut ratios = Vec::new();
+    let mut before = reference_round().await;
+    for _ in 0..plan.rounds {
         let (round, used) = saturate(request.clone(), plan.clients, plan.round, next, stop).await;
         next += used;
-        if let Some(paired) = paired {
-            ratios.push(round.requests_per_second / paired);
+        let after = reference_round().await;
+        if let (Some(before), Some(after)) = (before, after) {
+            ratios.push(round.requests_per_second / ((before + after) / 2.0));
         }
+        before = after;
         rounds.push(round);
     }
     let requests_per_second = median(
@@ -229,7 +237,8 @@ pub(crate) async fn measure<R: Request>(
     let scenario = Scenario {
         name: name.to_owned(),
         requests_per_second,
-        ratio_to_reference: (!ratios.is_empty()).then(|| median(ratios)),
+        ratio_to_reference: (!ratios.is_empty()).then(|| median(ratios.clone())),
+        round_ratios: ratios,
         fixed_rate: fixed,
         errors,
     };

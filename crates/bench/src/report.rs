@@ -10,6 +10,8 @@ pub struct Scenario {
     /// At saturation, the median of the rounds.
     pub requests_per_second: f64,
     pub ratio_to_reference: Option<f64>,
+    /// Each saturation round's ratio to the reference rounds beside it.
+    pub round_ratios: Vec<f64>,
     pub fixed_rate: OpenLoop,
     pub errors: u64,
 }
@@ -80,6 +82,26 @@ pub fn table(results: &Results) -> String {
     );
     for scenario in &results.scenarios {
         let _ = writeln!(text, "{}", row(scenario));
+    }
+    let round_ratios: Vec<String> = results
+        .scenarios
+        .iter()
+        .filter(|scenario| !scenario.round_ratios.is_empty())
+        .map(|scenario| {
+            let ratios: Vec<String> = scenario
+                .round_ratios
+                .iter()
+                .map(|ratio| format!("{ratio:.2}"))
+                .collect();
+            format!(
+                "{}: ratios of the rounds {}",
+                scenario.name,
+                ratios.join(", ")
+            )
+        })
+        .collect();
+    if !round_ratios.is_empty() {
+        let _ = writeln!(text, "\n{}", round_ratios.join("\n"));
     }
     let memory = &results.memory;
     let _ = write!(
