@@ -394,15 +394,10 @@ async fn run_scale(
         println!("{}", report::row(&step.scenario));
     }
     for step in &outcome.steps {
-        let rounds: Vec<String> = step
-            .p99_rounds_ms
-            .iter()
-            .map(|ms| format!("{ms:.2}"))
-            .collect();
         println!(
             "p99 of the paired rounds at {} connections: {} ms",
             step.connections,
-            rounds.join(", ")
+            report::figures(&step.p99_rounds_ms)
         );
     }
     if let (Some(ratio), Some(first), Some(last)) = (

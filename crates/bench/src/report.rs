@@ -67,6 +67,12 @@ pub fn row(scenario: &Scenario) -> String {
     )
 }
 
+/// Figures of the rounds, two decimals each: `0.45, 0.47, 0.51`.
+pub fn figures(values: &[f64]) -> String {
+    let figures: Vec<String> = values.iter().map(|value| format!("{value:.2}")).collect();
+    figures.join(", ")
+}
+
 fn mib(value: Option<f64>) -> String {
     value.map_or_else(|| "?".to_owned(), |mib| format!("{mib:.1} MiB"))
 }
@@ -88,15 +94,10 @@ pub fn table(results: &Results) -> String {
         .iter()
         .filter(|scenario| !scenario.round_ratios.is_empty())
         .map(|scenario| {
-            let ratios: Vec<String> = scenario
-                .round_ratios
-                .iter()
-                .map(|ratio| format!("{ratio:.2}"))
-                .collect();
             format!(
                 "{}: ratios of the rounds {}",
                 scenario.name,
-                ratios.join(", ")
+                figures(&scenario.round_ratios)
             )
         })
         .collect();
