@@ -503,3 +503,15 @@ fn cluster_seed_nodes_are_checked_without_showing_them() {
         );
     }
 }
+
+#[test]
+fn session_copies_last_at_most_thirty_seconds() {
+    let settings = settings::load(&Sources::defaults_only()).unwrap();
+    assert_eq!(settings.session.cache_for.as_secs(), 10, "the default");
+    let off = load_file("[session]\ncache_seconds = 0\n", &[]).unwrap();
+    assert!(off.session.cache_for.is_zero(), "0 turns the copies off");
+    let found = problems("[session]\ncache_seconds = 31\n");
+    assert!(found.mentions("session.cache_seconds"), "{found}");
+    let found = problems("[session]\ncache_seconds = -1\n");
+    assert!(found.mentions("session.cache_seconds"), "{found}");
+}

@@ -74,6 +74,26 @@ pub async fn redis_keys(pattern: &str) -> Vec<String> {
     }
 }
 
+/// Runs one command on the shared Redis, behind the gateway's back.
+async fn redis_command<T: redis::FromRedisValue>(command: &redis::Cmd) -> T {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    command.query_async(&mut connection).await.unwrap()
+}
+
+/// How many clients of the shared Redis are subscribed to `channel`.
+pub async fn redis_subscribers(channel: &str) -> u64 {
+    let (_, count): (String, u64) =
+        redis_command(redis::cmd("PUBSUB").arg("NUMSUB").arg(channel)).await;
+    count
+}
+
+/// Deletes `key` from the shared Redis behind the gateway's back; whether it was there.
+pub async fn redis_delete(key: &str) -> bool {
+    let deleted: u64 = redis_command(redis::cmd("DEL").arg(key)).await;
+    deleted == 1
+}
+
 /// Polls `condition` every 25 ms until it holds, failing the test after `seconds`.
 pub async fn eventually(seconds: u64, what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);

@@ -16,7 +16,7 @@ use crate::middleware::{self, QueryLimit};
 use crate::rate_limit;
 use crate::routes::{account, claim, fallback, framing, health, install, uninstall};
 use crate::services::Services;
-use crate::session::{self, GatewaySessionStore};
+use crate::session::{self, GatewaySessionStore, SessionCache};
 use crate::telemetry::RequestSpan;
 
 /// Largest JSON body the API accepts.
@@ -28,6 +28,7 @@ pub fn build_server(
     services: web::Data<Services>,
     listener: TcpListener,
     redis: Option<RedisStateStore>,
+    session_cache: SessionCache,
 ) -> std::io::Result<Server> {
     let server_settings = services.settings.server.clone();
     let session_settings = services.settings.session.clone();
@@ -61,6 +62,7 @@ pub fn build_server(
                     Some(redis) => GatewaySessionStore::Redis {
                         redis: redis.clone(),
                         idle: session_settings.idle_timeout,
+                        cache: session_cache.clone(),
                     },
                     None => session::cookie_store(),
                 },

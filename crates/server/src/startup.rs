@@ -22,6 +22,7 @@ use crate::providers::{PreparedApps, Providers};
 use crate::rate_limit::ClientRateLimit;
 use crate::server::{build_metrics_server, build_server};
 use crate::services::{Lifecycle, Services};
+use crate::session::{self, SessionCache};
 use crate::settings::{AccountMode, Settings, StateBackend, StateSettings};
 use crate::tokens::Tokens;
 use crate::webhooks::{DeliveryHandle, DeliveryWorker};
@@ -146,11 +147,18 @@ impl Application {
             apps = settings.apps.len(),
             "installgate is starting"
         );
+        let session_cache = SessionCache::new(settings.session.cache_for);
         if let Some(redis) = &backends.redis {
             tasks.push(tokio::spawn(tokens::news::listen(
                 redis.clone(),
                 tokens.clone(),
             )));
+            if session_cache.is_on() {
+                tasks.push(tokio::spawn(session::listen_for_changes(
+                    redis.clone(),
+                    session_cache.clone(),
+                )));
+            }
         }
         if settings.tokens.background_refresh {
             tasks.push(tokio::spawn(tokens::background::refresh_expiring(
@@ -208,7 +216,7 @@ impl Application {
             }
             None => None,
         };
-        let server = build_server(services, listener, backends.redis)?;
+        let server = build_server(services, listener, backends.redis, session_cache)?;
         Ok(Self {
             port: address.port(),
             server,

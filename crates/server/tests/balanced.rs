@@ -20,8 +20,8 @@ use installgate_core::{ConnectionFilter, ConnectionStatus, ConnectionVault as _}
 use installgate_sandbox::{HubSpotSimulator, SimulatedApp};
 use installgate_store::{Outbox, SqlVault};
 use installgate_tests::{
-    Browser, FreshPostgres, TEST_SESSION_KEY, TEST_VAULT_KEY, hidden_input, location, redis_url,
-    unique_prefix,
+    Browser, FreshPostgres, TEST_SESSION_KEY, TEST_VAULT_KEY, hidden_input, location, redis_delete,
+    redis_keys, redis_subscribers, redis_url, unique_prefix,
 };
 
 const CLIENT_ID: &str = "hs-balanced";
@@ -193,6 +193,15 @@ impl Deployment {
     async fn vault(&self) -> SqlVault {
         common::vault_for(&self.env).await
     }
+
+    /// The replicas' Redis key prefix.
+    fn key_prefix(&self) -> &str {
+        self.env
+            .iter()
+            .find(|(name, _)| name == "INSTALLGATE__STATE__KEY_PREFIX")
+            .map(|(_, value)| value.as_str())
+            .unwrap()
+    }
 }
 
 fn encode(value: &str) -> String {
@@ -262,6 +271,72 @@ async fn authorize_and_finalize_on_different_replicas_complete_the_install() {
         "claimed by the signed-in account"
     );
     assert_eq!(deployment.sim.token_calls(), 1);
+}
+
+async fn account_page(browser: &Browser) -> reqwest::StatusCode {
+    browser.get("/account/").await.status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_out_on_one_replica_ends_the_session_on_the_other_at_once() {
+    let mut deployment = Deployment::new().await;
+    deployment.env.push((
+        "INSTALLGATE__SESSION__CACHE_SECONDS".to_owned(),
+        "30".to_owned(),
+    ));
+    let _one = deployment.start_replica(0).await;
+    let _two = deployment.start_replica(1).await;
+    let channel = format!("{}session-changes", deployment.key_prefix());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while redis_subscribers(&channel).await < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "both replicas listen for session changes"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // The subscription is in place; the replicas note it once they read its confirmation.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let first = Browser::at(&deployment.replica_url(0));
+    sign_up(&first, &deployment.balancer, "copies@example.com").await;
+    let second = Browser::at(&deployment.replica_url(1));
+    second.set_session_cookie(first.session_cookie());
+    // The first account page makes the session's CSRF token, a change, announced: both
+    // replicas drop their copies. The next page on each reads the record and keeps a copy.
+    assert_eq!(account_page(&second).await, reqwest::StatusCode::OK);
+    assert_eq!(account_page(&second).await, reqwest::StatusCode::OK);
+    assert_eq!(account_page(&first).await, reqwest::StatusCode::OK);
+
+    // Each replica now answers from its copy: with the record deleted behind their backs (so
+    // no word of it), both still know the session.
+    let sessions = redis_keys(&format!("{}session:*", deployment.key_prefix())).await;
+    assert_eq!(sessions.len(), 1, "one session: {sessions:?}");
+    assert!(redis_delete(&sessions[0]).await);
+    assert_eq!(account_page(&second).await, reqwest::StatusCode::OK);
+    let page = first.get("/account/").await;
+    assert_eq!(page.status(), reqwest::StatusCode::OK, "the first's copy");
+    let csrf = hidden_input(&page.text().await.unwrap(), "csrf_token").unwrap();
+
+    // Signing out on the first replica is announced; the second drops its copy at once, not
+    // when the copy would have expired (30 s).
+    let out = first
+        .post_from(
+            "/account/sign-out",
+            &[("csrf_token", csrf.as_str())],
+            Some(&deployment.balancer),
+        )
+        .await;
+    assert_eq!(out.status(), reqwest::StatusCode::OK, "signed out");
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while account_page(&second).await == reqwest::StatusCode::OK {
+        assert!(
+            Instant::now() < deadline,
+            "the second replica still serves the session a second after the sign-out"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_ne!(account_page(&first).await, reqwest::StatusCode::OK);
 }
 
 /// What one install through the balancer came to, as its user saw it.

@@ -10,10 +10,10 @@
 mod accounts;
 mod database;
 mod memory_state;
+mod news;
 mod outbox;
 mod redis_state;
 mod refresh_lock;
-mod token_news;
 mod vault;
 
 pub use accounts::SqlAccounts;

@@ -2,6 +2,7 @@
 //! marketplace iframes (`__Host-`, `Secure`, `HttpOnly`, `SameSite=None`, `Partitioned`), idle and
 //! absolute timeouts, and a typed wrapper.
 
+mod cache;
 mod partitioned;
 mod store;
 mod typed;
@@ -14,6 +15,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use secrecy::ExposeSecret as _;
 
+pub use cache::{SessionCache, listen as listen_for_changes};
 pub use partitioned::partition_session_cookie;
 pub use store::GatewaySessionStore;
 pub use typed::{GatewaySession, PendingInstall, SignedIn};

@@ -2,9 +2,9 @@
 //! timeouts) when the state backend is Redis, otherwise in an encrypted cookie.
 //!
 //! A Redis session's idle timeout is extended by the read that loads it (`GETEX`), so a request
-//! that leaves the session unchanged costs one round trip, not a read and then a `PEXPIRE`.
-
-use std::collections::HashMap;
+//! that leaves the session unchanged costs one round trip, not a read and then a `PEXPIRE`; and
+//! none when the replica has a copy (`cache`). Every change to a Redis session, and its end,
+//! is announced to the other replicas, which drop their copies.
 
 use actix_session::storage::{
     CookieSessionStore, LoadError, SaveError, SessionKey, SessionStore, UpdateError,
@@ -13,7 +13,7 @@ use actix_web::cookie::time::Duration;
 use installgate_core::StateToken;
 use installgate_store::RedisStateStore;
 
-type SessionState = HashMap<String, String>;
+use super::cache::{SessionCache, SessionState, digest};
 
 pub enum GatewaySessionStore {
     Cookie(CookieSessionStore),
@@ -21,6 +21,8 @@ pub enum GatewaySessionStore {
         redis: RedisStateStore,
         /// The idle timeout, which every load extends the record's life to.
         idle: std::time::Duration,
+        /// This replica's copies of the sessions it read lately.
+        cache: SessionCache,
     },
 }
 
@@ -46,17 +48,21 @@ impl SessionStore for GatewaySessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
         match self {
             Self::Cookie(store) => store.load(key).await,
-            Self::Redis { redis, idle } => {
+            Self::Redis { redis, idle, cache } => {
+                let digest = digest(key.as_ref());
+                if let Some(state) = cache.get(&digest) {
+                    return Ok(Some(state));
+                }
+                let start = cache.read_start();
                 let value = redis
                     .session_get(key.as_ref(), *idle)
                     .await
                     .map_err(|error| LoadError::Other(error.into()))?;
-                match value {
-                    None => Ok(None),
-                    Some(json) => serde_json::from_str(&json)
-                        .map(Some)
-                        .map_err(|error| LoadError::Deserialization(error.into())),
-                }
+                let Some(json) = value else { return Ok(None) };
+                let state: SessionState = serde_json::from_str(&json)
+                    .map_err(|error| LoadError::Deserialization(error.into()))?;
+                cache.keep(digest, &state, start);
+                Ok(Some(state))
             }
         }
     }
@@ -68,15 +74,18 @@ impl SessionStore for GatewaySessionStore {
     ) -> Result<SessionKey, SaveError> {
         match self {
             Self::Cookie(store) => store.save(state, duration).await,
-            Self::Redis { redis, .. } => {
+            Self::Redis { redis, cache, .. } => {
                 let json = serde_json::to_string(&state)
                     .map_err(|error| SaveError::Serialization(error.into()))?;
                 let key = new_key().map_err(SaveError::Other)?;
+                let start = cache.read_start();
                 let stored = redis
                     .session_set(key.as_ref(), &json, ttl(duration), true)
                     .await
                     .map_err(|error| SaveError::Other(error.into()))?;
                 if stored {
+                    // The next request (after a sign-in, often the install it was for) finds it.
+                    cache.keep(digest(key.as_ref()), &state, start);
                     Ok(key)
                 } else {
                     Err(SaveError::Other(anyhow::anyhow!("a session key collided")))
@@ -93,13 +102,16 @@ impl SessionStore for GatewaySessionStore {
     ) -> Result<SessionKey, UpdateError> {
         match self {
             Self::Cookie(store) => store.update(key, state, duration).await,
-            Self::Redis { redis, .. } => {
+            Self::Redis { redis, cache, .. } => {
                 let json = serde_json::to_string(&state)
                     .map_err(|error| UpdateError::Serialization(error.into()))?;
                 redis
                     .session_set(key.as_ref(), &json, ttl(duration), false)
                     .await
                     .map_err(|error| UpdateError::Other(error.into()))?;
+                announce(redis, cache, &digest(key.as_ref()))
+                    .await
+                    .map_err(UpdateError::Other)?;
                 Ok(key)
             }
         }
@@ -116,7 +128,22 @@ impl SessionStore for GatewaySessionStore {
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         match self {
             Self::Cookie(store) => store.delete(key).await,
-            Self::Redis { redis, .. } => Ok(redis.session_delete(key.as_ref()).await?),
+            Self::Redis { redis, cache, .. } => {
+                redis.session_delete(key.as_ref()).await?;
+                announce(redis, cache, &digest(key.as_ref())).await
+            }
         }
     }
+}
+
+/// Once a session has changed in Redis: drops this replica's copy (a read that overlapped the
+/// change keeps none either) and tells the other replicas to drop theirs. They are told even
+/// when this replica keeps no copies: another one, configured otherwise, may.
+async fn announce(
+    redis: &RedisStateStore,
+    cache: &SessionCache,
+    digest: &[u8; 32],
+) -> Result<(), anyhow::Error> {
+    cache.forget(digest);
+    Ok(redis.announce_session_change(digest).await?)
 }

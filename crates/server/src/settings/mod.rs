@@ -150,6 +150,8 @@ pub struct SessionSettings {
     pub key: Option<Arc<SecretBox<Vec<u8>>>>,
     pub idle_timeout: Duration,
     pub absolute_timeout: Duration,
+    /// How long a replica may answer from its own copy of a Redis session; zero: never.
+    pub cache_for: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -121,6 +121,7 @@ pub(super) struct RawSession {
     pub key: Option<SecretString>,
     pub idle_timeout_minutes: u64,
     pub absolute_timeout_hours: u64,
+    pub cache_seconds: u64,
 }
 
 #[derive(Debug, Deserialize)]

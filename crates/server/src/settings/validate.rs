@@ -594,6 +594,9 @@ fn session(report: &mut Report, raw: RawSession) -> Option<SessionSettings> {
         raw.absolute_timeout_hours,
         1..=720,
     );
+    // Below the shortest idle timeout (a minute), so that a session in use is read from Redis,
+    // which extends it, well before it would expire there.
+    let cache = report.in_range("session.cache_seconds", raw.cache_seconds, 0..=30);
     let key = match raw.key {
         None => Some(None),
         Some(encoded) => match STANDARD.decode(encoded.expose_secret().trim()) {
@@ -608,6 +611,7 @@ fn session(report: &mut Report, raw: RawSession) -> Option<SessionSettings> {
         key: key?,
         idle_timeout: Duration::from_secs(idle * 60),
         absolute_timeout: Duration::from_secs(absolute * 3600),
+        cache_for: Duration::from_secs(cache),
     })
 }
 
