@@ -337,6 +337,26 @@ async fn a_sign_out_on_one_replica_ends_the_session_on_the_other_at_once() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_ne!(account_page(&first).await, reqwest::StatusCode::OK);
+
+    // A change made from a copy after the session ended (here: deleted behind the replicas'
+    // backs) does not bring the session back.
+    sign_up(&first, &deployment.balancer, "again@example.com").await;
+    let third = Browser::at(&deployment.replica_url(1));
+    third.set_session_cookie(first.session_cookie());
+    assert_eq!(account_page(&third).await, reqwest::StatusCode::OK);
+    assert_eq!(account_page(&third).await, reqwest::StatusCode::OK);
+    let before = redis_keys(&format!("{}session:*", deployment.key_prefix())).await;
+    assert_eq!(before.len(), 1, "one session: {before:?}");
+    assert!(redis_delete(&before[0]).await);
+    let started = third.get("/connect/hubspot/crm").await;
+    assert_eq!(
+        started.status(),
+        reqwest::StatusCode::FOUND,
+        "signed in, from the copy"
+    );
+    let after = redis_keys(&format!("{}session:*", deployment.key_prefix())).await;
+    assert!(after.is_empty(), "the ended session came back: {after:?}");
+    assert_ne!(account_page(&third).await, reqwest::StatusCode::OK);
 }
 
 /// What one install through the balancer came to, as its user saw it.

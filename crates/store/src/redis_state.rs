@@ -273,24 +273,23 @@ impl RedisStateStore {
         self.run(command).await
     }
 
-    /// Writes a session record that expires after `ttl`. With `only_new`, an existing record is
-    /// left alone and `false` returned.
+    /// Writes a session record that expires after `ttl`: a new one (`new`), which leaves an
+    /// existing record alone, or over an existing one only, which leaves an ended session
+    /// ended. `false` when nothing was written.
     pub async fn session_set(
         &self,
         key: &str,
         value: &str,
         ttl: Duration,
-        only_new: bool,
+        new: bool,
     ) -> Result<bool, StateStoreError> {
         let mut command = redis::cmd("SET");
         command
             .arg(self.session_key(key))
             .arg(value)
             .arg("PX")
-            .arg(ttl.as_millis().max(1) as u64);
-        if only_new {
-            command.arg("NX");
-        }
+            .arg(ttl.as_millis().max(1) as u64)
+            .arg(if new { "NX" } else { "XX" });
         let reply: Option<String> = self.run(command).await?;
         Ok(reply.is_some())
     }

@@ -123,7 +123,8 @@ impl SignIn {
 /// The signed-in account of this session, if any: within the absolute timeout, not signed out
 /// elsewhere, and still existing.
 ///
-/// Signing out deletes a session kept in Redis, so a copy of its cookie finds nothing. A
+/// Signing out deletes a session kept in Redis, so a copy of its cookie finds nothing (a
+/// replica's copy of the session is dropped when the sign-out is announced). A
 /// session kept in the cookie itself cannot be deleted: its id is checked against the revoked
 /// ones instead.
 pub async fn current_account(

@@ -92,7 +92,7 @@ impl SessionCache {
         ReadStart(
             self.inner
                 .as_ref()
-                .map_or(0, |inner| inner.generation.load(Ordering::Acquire)),
+                .map_or(0, |inner| inner.generation.load(Ordering::SeqCst)),
         )
     }
 
@@ -103,10 +103,13 @@ impl SessionCache {
             return;
         }
         inner.copies.insert(digest, Arc::new(state.clone()));
+        // Orders the insert before the check, against `forget`'s count before its removal: one
+        // of the two sees the other whatever the cache's own orderings.
+        std::sync::atomic::fence(Ordering::SeqCst);
         // A change that came in meanwhile may have dropped the copy before it was made: take
         // it out again. (Checking after inserting leaves no gap between the check and the
         // insert for a change to slip into.)
-        if inner.generation.load(Ordering::Acquire) != start.0 {
+        if inner.generation.load(Ordering::SeqCst) != start.0 {
             inner.copies.invalidate(digest.as_slice());
         }
     }
@@ -114,7 +117,8 @@ impl SessionCache {
     /// The session changed or ended: drops the copy, and any read under way keeps none.
     pub fn forget(&self, digest: &[u8; 32]) {
         if let Some(inner) = &self.inner {
-            inner.generation.fetch_add(1, Ordering::AcqRel);
+            inner.generation.fetch_add(1, Ordering::SeqCst);
+            std::sync::atomic::fence(Ordering::SeqCst);
             inner.copies.invalidate(digest);
         }
     }
@@ -122,7 +126,7 @@ impl SessionCache {
     /// Drops every copy: changes may have been missed.
     fn forget_all(&self) {
         if let Some(inner) = &self.inner {
-            inner.generation.fetch_add(1, Ordering::AcqRel);
+            inner.generation.fetch_add(1, Ordering::SeqCst);
             inner.copies.invalidate_all();
         }
     }

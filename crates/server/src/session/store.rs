@@ -105,13 +105,18 @@ impl SessionStore for GatewaySessionStore {
             Self::Redis { redis, cache, .. } => {
                 let json = serde_json::to_string(&state)
                     .map_err(|error| UpdateError::Serialization(error.into()))?;
-                redis
+                // Over the existing record only: a request served from a copy after the session
+                // ended elsewhere must not bring it back. Such a change is dropped, and the
+                // next request finds no session.
+                let digest = digest(key.as_ref());
+                cache.forget(&digest);
+                let written = redis
                     .session_set(key.as_ref(), &json, ttl(duration), false)
-                    .await
-                    .map_err(|error| UpdateError::Other(error.into()))?;
-                announce(redis, cache, &digest(key.as_ref()))
+                    .await;
+                announce(redis, cache, &digest)
                     .await
                     .map_err(UpdateError::Other)?;
+                written.map_err(|error| UpdateError::Other(error.into()))?;
                 Ok(key)
             }
         }
@@ -120,7 +125,8 @@ impl SessionStore for GatewaySessionStore {
     async fn update_ttl(&self, key: &SessionKey, duration: &Duration) -> Result<(), anyhow::Error> {
         match self {
             Self::Cookie(store) => store.update_ttl(key, duration).await,
-            // `load` extended it already, to the same idle timeout.
+            // `load` extended it already, to the same idle timeout, or did so when it made the
+            // copy it answered from (at most `session.cache_seconds` ago).
             Self::Redis { .. } => Ok(()),
         }
     }
@@ -129,16 +135,20 @@ impl SessionStore for GatewaySessionStore {
         match self {
             Self::Cookie(store) => store.delete(key).await,
             Self::Redis { redis, cache, .. } => {
-                redis.session_delete(key.as_ref()).await?;
-                announce(redis, cache, &digest(key.as_ref())).await
+                let digest = digest(key.as_ref());
+                cache.forget(&digest);
+                let deleted = redis.session_delete(key.as_ref()).await;
+                announce(redis, cache, &digest).await?;
+                Ok(deleted?)
             }
         }
     }
 }
 
-/// Once a session has changed in Redis: drops this replica's copy (a read that overlapped the
-/// change keeps none either) and tells the other replicas to drop theirs. They are told even
-/// when this replica keeps no copies: another one, configured otherwise, may.
+/// After a write to a session, whether it succeeded or not (a command that timed out may have
+/// been applied): drops this replica's copy (a read that overlapped the write keeps none
+/// either) and tells the other replicas to drop theirs. They are told even when this replica
+/// keeps no copies: another one, configured otherwise, may.
 async fn announce(
     redis: &RedisStateStore,
     cache: &SessionCache,
