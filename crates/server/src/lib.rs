@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod errors;
 pub mod metrics;
 pub mod middleware;
+pub mod news;
 pub mod pages;
 pub mod park;
 pub mod pending;

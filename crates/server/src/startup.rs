@@ -22,11 +22,11 @@ use crate::providers::{PreparedApps, Providers};
 use crate::rate_limit::ClientRateLimit;
 use crate::server::{build_metrics_server, build_server};
 use crate::services::{Lifecycle, Services};
-use crate::session::{self, SessionCache};
+use crate::session::SessionCache;
 use crate::settings::{AccountMode, Settings, StateBackend, StateSettings};
 use crate::tokens::Tokens;
 use crate::webhooks::{DeliveryHandle, DeliveryWorker};
-use crate::{pending, tokens, vault_keys};
+use crate::{news, pending, tokens, vault_keys};
 
 /// A built gateway, bound to its port, ready to run.
 pub struct Application {
@@ -149,14 +149,19 @@ impl Application {
         );
         let session_cache = SessionCache::new(settings.session.cache_for);
         if let Some(redis) = &backends.redis {
-            tasks.push(tokio::spawn(tokens::news::listen(
-                redis.clone(),
-                tokens.clone(),
-            )));
+            let token_news = redis.clone();
+            tasks.push(tokio::spawn(news::follow(tokens.clone(), move || {
+                let redis = token_news.clone();
+                async move { redis.token_changes().await }
+            })));
             if session_cache.is_on() {
-                tasks.push(tokio::spawn(session::listen_for_changes(
-                    redis.clone(),
+                let session_news = redis.clone();
+                tasks.push(tokio::spawn(news::follow(
                     session_cache.clone(),
+                    move || {
+                        let redis = session_news.clone();
+                        async move { redis.session_changes().await }
+                    },
                 )));
             }
         }

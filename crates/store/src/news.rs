@@ -44,7 +44,7 @@ impl RedisStateStore {
     /// every cached token as stale when it subscribes again.
     pub async fn token_changes(
         &self,
-    ) -> Result<impl Stream<Item = ConnectionId> + Send + 'static, StateStoreError> {
+    ) -> Result<impl Stream<Item = ConnectionId> + Send + use<>, StateStoreError> {
         let messages = self.subscribe(self.token_channel()).await?;
         Ok(messages.filter_map(|payload| async move { ConnectionId::parse(&payload).ok() }))
     }
@@ -60,7 +60,7 @@ impl RedisStateStore {
     /// [`Self::token_changes`]: what is announced while the stream is down is missed.
     pub async fn session_changes(
         &self,
-    ) -> Result<impl Stream<Item = [u8; 32]> + Send + 'static, StateStoreError> {
+    ) -> Result<impl Stream<Item = [u8; 32]> + Send + use<>, StateStoreError> {
         let messages = self.subscribe(self.session_channel()).await?;
         Ok(messages.filter_map(|payload| async move {
             let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
@@ -73,7 +73,7 @@ impl RedisStateStore {
     async fn subscribe(
         &self,
         channel: String,
-    ) -> Result<impl Stream<Item = String> + Send + 'static, StateStoreError> {
+    ) -> Result<impl Stream<Item = String> + Send + use<>, StateStoreError> {
         let mut failure = StateStoreError::Unavailable("no Redis node to subscribe on".into());
         let mut subscribed = None;
         for client in self.subscribers() {

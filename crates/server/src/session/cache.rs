@@ -15,17 +15,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
-use installgate_store::RedisStateStore;
 use sha2::{Digest as _, Sha256};
+
+use crate::news::Follower;
 
 pub type SessionState = HashMap<String, String>;
 
 /// How many sessions a replica keeps copies of.
 const CAPACITY: u64 = 10_000;
-
-/// Wait between attempts to subscribe while Redis is unreachable.
-const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
 
 /// The SHA-256 of a session key: what copies are kept under and changes are announced by.
 pub fn digest(key: &str) -> [u8; 32] {
@@ -103,8 +100,7 @@ impl SessionCache {
             return;
         }
         inner.copies.insert(digest, Arc::new(state.clone()));
-        // Orders the insert before the check, against `forget`'s count before its removal: one
-        // of the two sees the other whatever the cache's own orderings.
+        // See `change`.
         std::sync::atomic::fence(Ordering::SeqCst);
         // A change that came in meanwhile may have dropped the copy before it was made: take
         // it out again. (Checking after inserting leaves no gap between the check and the
@@ -116,19 +112,26 @@ impl SessionCache {
 
     /// The session changed or ended: drops the copy, and any read under way keeps none.
     pub fn forget(&self, digest: &[u8; 32]) {
-        if let Some(inner) = &self.inner {
-            inner.generation.fetch_add(1, Ordering::SeqCst);
-            std::sync::atomic::fence(Ordering::SeqCst);
+        if let Some(inner) = self.change() {
             inner.copies.invalidate(digest);
         }
     }
 
     /// Drops every copy: changes may have been missed.
     fn forget_all(&self) {
-        if let Some(inner) = &self.inner {
-            inner.generation.fetch_add(1, Ordering::SeqCst);
+        if let Some(inner) = self.change() {
             inner.copies.invalidate_all();
         }
+    }
+
+    /// Moves the generation on, before copies are dropped, so that a read under way keeps none.
+    fn change(&self) -> Option<&Inner> {
+        let inner = self.inner.as_deref()?;
+        inner.generation.fetch_add(1, Ordering::SeqCst);
+        // Orders the count before the removal that follows, against `keep`'s insert before
+        // its check: one of the two sees the other whatever the cache's own orderings.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        Some(inner)
     }
 
     fn set_listening(&self, listening: bool) {
@@ -138,28 +141,24 @@ impl SessionCache {
     }
 }
 
-/// Listens for other replicas' session changes and drops the copies, for as long as the
-/// gateway runs.
-pub async fn listen(redis: RedisStateStore, cache: SessionCache) {
-    loop {
-        match redis.session_changes().await {
-            Ok(changes) => {
-                cache.forget_all();
-                cache.set_listening(true);
-                let mut changes = std::pin::pin!(changes);
-                while let Some(digest) = changes.next().await {
-                    cache.forget(&digest);
-                }
-                cache.set_listening(false);
-                cache.forget_all();
-                tracing::warn!("lost the subscription to session changes; subscribing again");
-            }
-            Err(error) => {
-                cache.set_listening(false);
-                tracing::warn!(%error, "cannot subscribe to session changes");
-            }
+impl Follower for SessionCache {
+    type Change = [u8; 32];
+    const WHAT: &'static str = "session changes";
+
+    /// Copies are used only while subscribed; either way, every one is dropped.
+    fn reset(&self, subscribed: bool) {
+        if !subscribed {
+            self.set_listening(false);
         }
-        tokio::time::sleep(RESUBSCRIBE_AFTER).await;
+        self.forget_all();
+        if subscribed {
+            self.set_listening(true);
+        }
+    }
+
+    fn changed(&self, digest: [u8; 32]) -> impl Future<Output = ()> + Send {
+        self.forget(&digest);
+        std::future::ready(())
     }
 }
 

@@ -15,7 +15,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use secrecy::ExposeSecret as _;
 
-pub use cache::{SessionCache, listen as listen_for_changes};
+pub use cache::SessionCache;
 pub use partitioned::partition_session_cookie;
 pub use store::GatewaySessionStore;
 pub use typed::{GatewaySession, PendingInstall, SignedIn};

@@ -10,7 +10,7 @@ use actix_session::storage::{
     CookieSessionStore, LoadError, SaveError, SessionKey, SessionStore, UpdateError,
 };
 use actix_web::cookie::time::Duration;
-use installgate_core::StateToken;
+use installgate_core::{StateStoreError, StateToken};
 use installgate_store::RedisStateStore;
 
 use super::cache::{SessionCache, SessionState, digest};
@@ -108,15 +108,10 @@ impl SessionStore for GatewaySessionStore {
                 // Over the existing record only: a request served from a copy after the session
                 // ended elsewhere must not bring it back. Such a change is dropped, and the
                 // next request finds no session.
-                let digest = digest(key.as_ref());
-                cache.forget(&digest);
-                let written = redis
-                    .session_set(key.as_ref(), &json, ttl(duration), false)
-                    .await;
-                announce(redis, cache, &digest)
+                let write = redis.session_set(key.as_ref(), &json, ttl(duration), false);
+                changing(redis, cache, key.as_ref(), write)
                     .await
                     .map_err(UpdateError::Other)?;
-                written.map_err(|error| UpdateError::Other(error.into()))?;
                 Ok(key)
             }
         }
@@ -135,25 +130,29 @@ impl SessionStore for GatewaySessionStore {
         match self {
             Self::Cookie(store) => store.delete(key).await,
             Self::Redis { redis, cache, .. } => {
-                let digest = digest(key.as_ref());
-                cache.forget(&digest);
-                let deleted = redis.session_delete(key.as_ref()).await;
-                announce(redis, cache, &digest).await?;
-                Ok(deleted?)
+                let write = redis.session_delete(key.as_ref());
+                changing(redis, cache, key.as_ref(), write).await
             }
         }
     }
 }
 
-/// After a write to a session, whether it succeeded or not (a command that timed out may have
-/// been applied): drops this replica's copy (a read that overlapped the write keeps none
-/// either) and tells the other replicas to drop theirs. They are told even when this replica
-/// keeps no copies: another one, configured otherwise, may.
-async fn announce(
+/// Changes the session of `key` by `write`: drops this replica's copy first, so that it is not
+/// answered from while the write runs, and again once the write is done, whether it succeeded
+/// or not (a command that timed out may have been applied; a read that overlapped the write
+/// keeps no copy), then tells the other replicas to drop theirs. They are told even when this
+/// replica keeps no copies: another one, configured otherwise, may.
+async fn changing<T>(
     redis: &RedisStateStore,
     cache: &SessionCache,
-    digest: &[u8; 32],
+    key: &str,
+    write: impl Future<Output = Result<T, StateStoreError>>,
 ) -> Result<(), anyhow::Error> {
-    cache.forget(digest);
-    Ok(redis.announce_session_change(digest).await?)
+    let digest = digest(key);
+    cache.forget(&digest);
+    let written = write.await;
+    cache.forget(&digest);
+    redis.announce_session_change(&digest).await?;
+    written?;
+    Ok(())
 }
