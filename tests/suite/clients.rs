@@ -109,3 +109,43 @@ async fn trusted_proxies_must_be_addresses_or_ranges() {
         "{problems}"
     );
 }
+
+#[tokio::test]
+async fn ipv6_clients_in_one_slash_64_share_one_allowance() {
+    // The suite can bind only ::1, so a trusted proxy on loopback names the IPv6 clients.
+    let mut vars = LIMIT.to_vec();
+    vars.push(("INSTALLGATE__CLIENTS__TRUSTED_PROXIES", "127.0.0.0/8"));
+    let app = spawn_app(&vars).await;
+    let mut statuses = Vec::new();
+    for n in 1..=8 {
+        // A new address in one /64 each time: it must not buy a new allowance.
+        statuses.push(
+            sign_in_page(&app, &format!("2001:db8:1:2::{n:x}"))
+                .await
+                .status(),
+        );
+    }
+    assert_eq!(&statuses[..5], &[StatusCode::OK; 5]);
+    assert_eq!(&statuses[5..], &[StatusCode::TOO_MANY_REQUESTS; 3]);
+    // The next /64 is another client.
+    assert_eq!(
+        sign_in_page(&app, "2001:db8:1:3::1").await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn with_a_prefix_of_128_each_ipv6_address_has_its_own_allowance() {
+    let mut vars = LIMIT.to_vec();
+    vars.push(("INSTALLGATE__CLIENTS__TRUSTED_PROXIES", "127.0.0.0/8"));
+    vars.push(("INSTALLGATE__CLIENTS__IPV6_PREFIX_LENGTH", "128"));
+    let app = spawn_app(&vars).await;
+    for n in 1..=8 {
+        assert_eq!(
+            sign_in_page(&app, &format!("2001:db8:1:2::{n:x}"))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+}

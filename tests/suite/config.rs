@@ -515,3 +515,18 @@ fn session_copies_last_at_most_thirty_seconds() {
     let found = problems("[session]\ncache_seconds = -1\n");
     assert!(found.mentions("session.cache_seconds"), "{found}");
 }
+
+#[test]
+fn an_ipv6_client_is_a_network_of_48_to_128_bits() {
+    let settings = settings::load(&Sources::defaults_only()).unwrap();
+    assert_eq!(settings.clients.ipv6_prefix_length, 64, "the default");
+    let single = load_file("[clients]\nipv6_prefix_length = 128\n", &[]).unwrap();
+    assert_eq!(single.clients.ipv6_prefix_length, 128);
+    for bad in ["47", "129", "-1"] {
+        let found = problems(&format!("[clients]\nipv6_prefix_length = {bad}\n"));
+        assert!(
+            found.mentions("clients.ipv6_prefix_length"),
+            "{bad}: {found}"
+        );
+    }
+}

@@ -9,6 +9,8 @@ use std::net::IpAddr;
 use actix_web::HttpRequest;
 use ipnet::IpNet;
 
+use crate::settings::ClientSettings;
+
 /// The proxies whose `X-Forwarded-For` is believed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<IpNet>);
@@ -75,6 +77,27 @@ pub fn resolve(peer: IpAddr, forwarded_for: &[&str], trusted: &TrustedProxies) -
     client
 }
 
+/// The key that limits count a client by: an IPv4 address alone, an IPv6 address by its
+/// network of `ipv6_prefix_length` bits (a /64 is usually one subscriber, who can pick any
+/// address in it). IPv4 addresses mapped into IPv6 count as IPv4.
+pub fn network_key(address: IpAddr, ipv6_prefix_length: u8) -> IpAddr {
+    match canonical(address) {
+        IpAddr::V6(v6) => {
+            let prefix = u32::from(ipv6_prefix_length.min(128));
+            let mask = u128::MAX.checked_shl(128 - prefix).unwrap_or(0);
+            IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & mask))
+        }
+        v4 => v4,
+    }
+}
+
+/// The key a request's client is counted by in limits and throttles (`network_key` of its
+/// address), `None` only when the connection has no peer address.
+pub fn client_key(request: &HttpRequest, clients: &ClientSettings) -> Option<IpAddr> {
+    client_address(request, &clients.trusted_proxies)
+        .map(|address| network_key(address, clients.ipv6_prefix_length))
+}
+
 /// The address a request comes from, `None` only when the connection has no peer address.
 pub fn client_address(request: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> {
     let peer = request.peer_addr()?.ip();
@@ -134,6 +157,50 @@ mod tests {
             resolve(ip("::ffff:10.0.0.1"), &["[2001:db8::1]:80"], &trusted),
             ip("2001:db8::1")
         );
+    }
+
+    #[test]
+    fn ipv6_clients_in_one_network_share_a_key() {
+        assert_eq!(
+            network_key(ip("2001:db8:1:2::1"), 64),
+            network_key(ip("2001:db8:1:2:ffff:eeee:dddd:cccc"), 64)
+        );
+        assert_eq!(network_key(ip("2001:db8:1:2::1"), 64), ip("2001:db8:1:2::"));
+    }
+
+    #[test]
+    fn ipv6_clients_in_different_networks_have_different_keys() {
+        assert_ne!(
+            network_key(ip("2001:db8:1:2::1"), 64),
+            network_key(ip("2001:db8:1:3::1"), 64)
+        );
+        assert_ne!(
+            network_key(ip("2001:db8:1::1"), 48),
+            network_key(ip("2001:db8:2::1"), 48)
+        );
+        assert_eq!(
+            network_key(ip("2001:db8:1:2::1"), 48),
+            network_key(ip("2001:db8:1:3::1"), 48)
+        );
+    }
+
+    #[test]
+    fn prefix_128_keys_each_ipv6_address_alone() {
+        assert_eq!(network_key(ip("2001:db8::1"), 128), ip("2001:db8::1"));
+        assert_ne!(
+            network_key(ip("2001:db8::1"), 128),
+            network_key(ip("2001:db8::2"), 128)
+        );
+    }
+
+    #[test]
+    fn ipv4_clients_are_keyed_by_address_even_when_mapped_into_ipv6() {
+        assert_eq!(network_key(ip("192.0.2.1"), 64), ip("192.0.2.1"));
+        assert_ne!(
+            network_key(ip("192.0.2.1"), 64),
+            network_key(ip("192.0.2.2"), 64)
+        );
+        assert_eq!(network_key(ip("::ffff:192.0.2.1"), 64), ip("192.0.2.1"));
     }
 
     #[test]

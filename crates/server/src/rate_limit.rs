@@ -1,7 +1,8 @@
 //! Requests per client address on the pages people reach (install, connect, account), with a
 //! burst allowance: a generic cell rate limiter (`governor`) per address, in each replica's
 //! memory. The address is the one `client_address` resolves, so a spoofed `X-Forwarded-For`
-//! from an untrusted peer changes nothing. Marketplaces' server-to-server notices (`DELETE`)
+//! from an untrusted peer changes nothing; an IPv6 client counts by its network
+//! (`clients.ipv6_prefix_length`), since it can pick any address in its /64. Marketplaces' server-to-server notices (`DELETE`)
 //! are authenticated instead, and not limited.
 
 use std::net::IpAddr;
@@ -18,7 +19,7 @@ use governor::clock::{Clock as _, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::client_address::client_address;
+use crate::client_address::client_key;
 use crate::errors::{AppError, PageError};
 use crate::services::Services;
 
@@ -86,10 +87,7 @@ pub async fn limit_by_client(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if request.method() != Method::DELETE
         && let Some(services) = request.app_data::<web::Data<Services>>()
-        && let Some(address) = client_address(
-            request.request(),
-            &services.settings.clients.trusted_proxies,
-        )
+        && let Some(address) = client_key(request.request(), &services.settings.clients)
         && let Err(wait) = services.rate_limit.check(address)
     {
         tracing::info!(route = ?request.match_pattern(), "rate limited");

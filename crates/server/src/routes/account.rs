@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{SignInRefused, current_account};
-use crate::client_address::client_address;
+use crate::client_address::client_key;
 use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
 use crate::pages::{self, AccountForm, ConnectionLine, Installing, Purpose};
@@ -288,7 +288,7 @@ pub async fn sign_in(
     form: web::Form<CredentialsForm>,
 ) -> Result<HttpResponse, PageError> {
     let mut form = accepted(&services, &session, &request, form.into_inner())?;
-    let address = client_address(&request, &services.settings.clients.trusted_proxies);
+    let address = client_key(&request, &services.settings.clients);
     let password = SecretString::from(std::mem::take(&mut form.password));
     match services
         .sign_in

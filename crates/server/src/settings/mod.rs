@@ -46,11 +46,23 @@ pub struct Settings {
 }
 
 /// Who requests come from, and how many they may make.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ClientSettings {
     pub trusted_proxies: TrustedProxies,
     /// `None`: no limit.
     pub rate_limit: Option<RateLimit>,
+    /// How many leading bits of an IPv6 address name one client in limits and throttles.
+    pub ipv6_prefix_length: u8,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            trusted_proxies: TrustedProxies::default(),
+            rate_limit: None,
+            ipv6_prefix_length: 64,
+        }
+    }
 }
 
 /// A vendor API key: its name, the SHA-256 of the key, and the apps it may see (all if `None`).

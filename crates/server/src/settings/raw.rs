@@ -32,6 +32,7 @@ pub(super) struct RawClients {
     pub trusted_proxies: ListOrCommas,
     pub rate_limit_per_minute: u32,
     pub rate_limit_burst: u32,
+    pub ipv6_prefix_length: u32,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,4 +1,4 @@
-//! `[clients]`: trusted proxies and the rate limit per client address.
+//! `[clients]`: trusted proxies, the rate limit per client, and what one IPv6 client is.
 
 use std::num::NonZeroU32;
 
@@ -27,8 +27,16 @@ pub(super) fn clients(report: &mut Report, raw: RawClients) -> ClientSettings {
             Some(RateLimit { per_minute, burst })
         }
     };
+    let ipv6_prefix_length = match u8::try_from(raw.ipv6_prefix_length) {
+        Ok(length @ 48..=128) => length,
+        _ => {
+            report.add("clients.ipv6_prefix_length", "must be between 48 and 128");
+            64
+        }
+    };
     ClientSettings {
         trusted_proxies,
         rate_limit,
+        ipv6_prefix_length,
     }
 }
