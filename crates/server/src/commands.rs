@@ -257,8 +257,11 @@ pub async fn create_account(
     let password =
         secrecy::SecretString::from(password.map_err(|error| format!("no password: {error}"))?);
     crate::accounts::Passwords::check_new(&password)?;
-    let passwords = crate::accounts::Passwords::new(settings.accounts.argon2)
-        .map_err(|error| error.to_string())?;
+    let passwords = crate::accounts::Passwords::new(
+        settings.accounts.argon2,
+        crate::accounts::HashLimits::from_settings(settings),
+    )
+    .map_err(|error| error.to_string())?;
     let hash = passwords
         .hash(password)
         .await

@@ -16,7 +16,7 @@ use installgate_store::{
 };
 use secrecy::ExposeSecret as _;
 
-use crate::accounts::{AssertionVerifier, Passwords, SignIn};
+use crate::accounts::{AssertionVerifier, HashLimits, Passwords, SignIn};
 use crate::metrics::Metrics;
 use crate::providers::{PreparedApps, Providers};
 use crate::rate_limit::ClientRateLimit;
@@ -110,7 +110,10 @@ impl Application {
         let sign_in = SignIn {
             accounts: accounts.clone(),
             throttle: backends.throttle.clone(),
-            passwords: Passwords::new(settings.accounts.argon2)?,
+            passwords: Passwords::new(
+                settings.accounts.argon2,
+                HashLimits::from_settings(&settings),
+            )?,
             settings: settings.accounts.clone(),
         };
         let assertions = match &settings.accounts.mode {

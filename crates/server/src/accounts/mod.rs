@@ -2,6 +2,7 @@
 //! (signed assertions). Who is signed in lives in the session; see `session`.
 
 mod assertion;
+mod hash_bound;
 mod jwks;
 mod password;
 
@@ -15,6 +16,7 @@ use secrecy::SecretString;
 use sha2::{Digest as _, Sha256};
 
 pub use assertion::{AssertionError, AssertionVerifier, MAX_LIFETIME, Verified};
+pub use hash_bound::HashLimits;
 pub use jwks::JwksError;
 pub use password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Passwords};
 

@@ -11,6 +11,7 @@ use argon2::password_hash::{
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret as _, SecretString};
 
+use super::hash_bound::{HashBound, HashLimits};
 use crate::errors::AppError;
 use crate::settings::Argon2Cost;
 
@@ -40,6 +41,7 @@ pub const MAX_PASSWORD_CHARS: usize = 1024;
 pub struct Passwords {
     argon2: Arc<Argon2<'static>>,
     dummy_hash: Arc<str>,
+    bound: HashBound,
 }
 
 impl std::fmt::Debug for Passwords {
@@ -49,13 +51,14 @@ impl std::fmt::Debug for Passwords {
 }
 
 impl Passwords {
-    pub fn new(cost: Argon2Cost) -> anyhow::Result<Self> {
+    pub fn new(cost: Argon2Cost, limits: HashLimits) -> anyhow::Result<Self> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
             .map_err(|error| anyhow::anyhow!("argon2 parameters: {error}"))?;
         let dummy_hash = dummy_hash(&params).map_err(|error| anyhow::anyhow!("argon2: {error}"))?;
         Ok(Self {
             argon2: Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, params)),
             dummy_hash: dummy_hash.into(),
+            bound: HashBound::new(limits),
         })
     }
 
@@ -75,8 +78,10 @@ impl Passwords {
         }
     }
 
+    /// Hashes `password` once a turn is free (503 when none comes soon).
     pub async fn hash(&self, password: SecretString) -> Result<String, AppError> {
         let argon2 = self.argon2.clone();
+        let _turn = self.bound.enter().await?;
         actix_web::web::block(move || {
             let salt = SaltString::generate(&mut OsRng);
             argon2
@@ -88,7 +93,8 @@ impl Passwords {
         .map_err(|error| AppError::Unexpected(anyhow::anyhow!("argon2: {error}")))
     }
 
-    /// Checks `password` against `hash`, or against the dummy hash when there is none.
+    /// Checks `password` against `hash`, or against the dummy hash when there is none, once a
+    /// turn is free (503 when none comes soon): both cost a whole hash.
     pub async fn verify(
         &self,
         hash: Option<String>,
@@ -97,6 +103,7 @@ impl Passwords {
         let argon2 = self.argon2.clone();
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
+        let _turn = self.bound.enter().await?;
         let matched = actix_web::web::block(move || {
             PasswordHash::new(&hash)
                 .map(|parsed| {
@@ -154,7 +161,12 @@ mod tests {
 
     #[actix_web::test]
     async fn an_unknown_account_never_verifies_but_a_known_one_does() {
-        let passwords = Passwords::new(CHEAP).unwrap();
+        let limits = HashLimits {
+            at_once: 1,
+            queued: 4,
+            wait: std::time::Duration::from_secs(2),
+        };
+        let passwords = Passwords::new(CHEAP, limits).unwrap();
         let password = || SecretString::from("a correct password");
         assert!(
             !passwords.verify(None, password()).await.unwrap(),

@@ -170,6 +170,11 @@ pub struct SessionSettings {
 pub struct AccountSettings {
     pub mode: AccountMode,
     pub argon2: Argon2Cost,
+    /// Password hashes at once per replica (0: one per worker), callers waiting for a turn,
+    /// and how long each waits.
+    pub max_concurrent_hashes: usize,
+    pub hash_queue_length: usize,
+    pub hash_queue_wait: Duration,
     pub max_failures_per_account: u64,
     pub max_failures_per_address: u64,
     pub failure_window: Duration,

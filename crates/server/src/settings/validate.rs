@@ -627,6 +627,21 @@ fn accounts(report: &mut Report, raw: RawAccounts) -> Option<AccountSettings> {
         raw.argon2_parallelism,
         1..=16,
     );
+    let max_concurrent_hashes = report.in_range(
+        "accounts.max_concurrent_hashes",
+        raw.max_concurrent_hashes,
+        0..=256,
+    );
+    let hash_queue_length = report.in_range(
+        "accounts.hash_queue_length",
+        raw.hash_queue_length,
+        0..=10_000,
+    );
+    let hash_queue_wait_ms = report.in_range(
+        "accounts.hash_queue_wait_ms",
+        raw.hash_queue_wait_ms,
+        1..=30_000,
+    );
     let per_account = report.in_range(
         "accounts.max_failures_per_account",
         raw.max_failures_per_account,
@@ -659,6 +674,9 @@ fn accounts(report: &mut Report, raw: RawAccounts) -> Option<AccountSettings> {
             iterations,
             parallelism,
         },
+        max_concurrent_hashes,
+        hash_queue_length,
+        hash_queue_wait: Duration::from_millis(hash_queue_wait_ms),
         max_failures_per_account: per_account,
         max_failures_per_address: per_address,
         failure_window: Duration::from_secs(window),
