@@ -530,3 +530,23 @@ fn an_ipv6_client_is_a_network_of_48_to_128_bits() {
         );
     }
 }
+
+#[test]
+fn password_hashing_and_forced_refresh_limits_are_checked_with_their_paths() {
+    let settings = settings::load(&Sources::defaults_only()).unwrap();
+    assert_eq!(settings.accounts.max_concurrent_hashes, 0, "one per worker");
+    assert_eq!(settings.accounts.hash_queue_wait.as_millis(), 2000);
+    assert_eq!(settings.tokens.force_refresh_window.as_millis(), 5000);
+    let found = problems(
+        "[accounts]\nmax_concurrent_hashes = 257\nhash_queue_length = 10001\n\
+         hash_queue_wait_ms = 0\n[tokens]\nforce_refresh_window_ms = 60001\n",
+    );
+    for path in [
+        "accounts.max_concurrent_hashes",
+        "accounts.hash_queue_length",
+        "accounts.hash_queue_wait_ms",
+        "tokens.force_refresh_window_ms",
+    ] {
+        assert!(found.mentions(path), "{path}: {found}");
+    }
+}

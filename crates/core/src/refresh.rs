@@ -53,6 +53,9 @@ pub struct RefreshPolicy {
     pub max_wait: Duration,
     /// How often a waiting caller looks again.
     pub poll: Duration,
+    /// A forced refresh takes tokens stored this recently instead of refreshing again, so
+    /// callers who all found one token refused share one refresh, on every replica.
+    pub force_window: Duration,
 }
 
 impl Default for RefreshPolicy {
@@ -62,6 +65,7 @@ impl Default for RefreshPolicy {
             lock_ttl: Duration::from_secs(30),
             max_wait: Duration::from_secs(35),
             poll: Duration::from_millis(25),
+            force_window: Duration::from_secs(5),
         }
     }
 }
@@ -204,13 +208,21 @@ impl Refresher {
 
     fn needs_refresh(&self, connection: &Connection, wanted: &FreshnessWanted, seen: i64) -> bool {
         if wanted.force {
-            return connection.revision <= seen;
+            return connection.revision <= seen && !self.renewed_lately(connection);
         }
         let margin = wanted.within.unwrap_or(self.policy.margin);
         connection
             .tokens
             .as_ref()
             .is_some_and(|tokens| expiring(tokens, self.clock.now(), margin))
+    }
+
+    /// Whether the connection's tokens were renewed after its install within the force window,
+    /// here or on another replica: a forced refresh then takes them, as they are what it would
+    /// fetch. (A first install's tokens are not counted: its row was never updated.)
+    fn renewed_lately(&self, connection: &Connection) -> bool {
+        connection.updated_at > connection.created_at
+            && self.clock.now().since(connection.updated_at) < self.policy.force_window
     }
 
     /// With the lease held: read again (someone may have finished just before), refresh, and

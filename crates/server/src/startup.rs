@@ -96,6 +96,7 @@ impl Application {
                 lock_ttl: settings.tokens.lock_ttl,
                 // A waiter outlasts a holder that dies: the lease must expire first.
                 max_wait: settings.tokens.lock_ttl + settings.providers.timeout,
+                force_window: settings.tokens.force_refresh_window,
                 ..RefreshPolicy::default()
             },
         );

@@ -142,6 +142,21 @@ impl Cluster {
         (status, response.json().await.unwrap())
     }
 
+    /// `POST …/access-token` with `{"force_refresh": true}`: the caller's token was refused.
+    async fn forced_token(&self, replica: &str, id: ConnectionId) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(format!("{replica}/api/v1/connections/{id}/access-token"))
+            .bearer_auth(&self.key)
+            .json(&serde_json::json!({"force_refresh": true}))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
     async fn revoked_events(&self) -> usize {
         let vault = self.vault().await;
         Outbox::new(vault.database().clone())
@@ -185,6 +200,43 @@ async fn two_hundred_requests_over_two_replicas_refresh_once() {
     let stored = cluster.vault().await.get(id).await.unwrap().unwrap();
     assert_eq!(stored.status, ConnectionStatus::Active);
     assert_eq!(stored.tokens.unwrap().access_token, AccessToken::new(fresh));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_forced_refreshes_over_two_replicas_refresh_once() {
+    let cluster = Cluster::new().await;
+    let one = cluster.replica().await;
+    let two = cluster.replica().await;
+    // A token far from expiry: only the force makes anyone refresh.
+    let (id, old) = cluster.install(Duration::from_secs(3600)).await;
+    let requests = (0..200).map(|n| {
+        let replica = if n % 2 == 0 { &one.url } else { &two.url };
+        cluster.forced_token(replica, id)
+    });
+    let answers = futures_util::future::join_all(requests).await;
+    let tokens: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, 200, "{body}");
+            body["access_token"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        cluster.sim.refresh_calls(),
+        1,
+        "one refresh for every forced caller"
+    );
+    assert_eq!(
+        cluster.sim.refused_refreshes(),
+        0,
+        "no refresh token reused"
+    );
+    assert_eq!(tokens.len(), 1, "every caller got the same token");
+    let fresh = tokens.into_iter().next().unwrap();
+    assert_ne!(fresh, old, "and it is the new one");
+    assert!(cluster.sim.access_token_works(&fresh));
+    let stored = cluster.vault().await.get(id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Active);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

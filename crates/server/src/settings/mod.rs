@@ -85,6 +85,8 @@ pub struct InstallSettings {
 pub struct TokenSettings {
     pub refresh_margin: Duration,
     pub lock_ttl: Duration,
+    /// A forced refresh within this long after the tokens were stored takes those tokens.
+    pub force_refresh_window: Duration,
     pub cache_capacity: u64,
     /// Whether this replica runs the background refresher.
     pub background_refresh: bool,

@@ -169,6 +169,7 @@ pub(super) struct RawInstall {
 pub(super) struct RawTokens {
     pub refresh_margin_seconds: u64,
     pub lock_ttl_ms: u64,
+    pub force_refresh_window_ms: u64,
     pub cache_capacity: u64,
     pub background_refresh: bool,
     pub background_interval_seconds: u64,

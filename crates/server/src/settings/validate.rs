@@ -182,6 +182,11 @@ fn tokens(report: &mut Report, raw: &RawTokens, providers: &ProviderSettings) ->
             0..=86_400,
         )),
         lock_ttl,
+        force_refresh_window: Duration::from_millis(report.in_range(
+            "tokens.force_refresh_window_ms",
+            raw.force_refresh_window_ms,
+            0..=60_000,
+        )),
         cache_capacity: report.in_range(
             "tokens.cache_capacity",
             raw.cache_capacity,
