@@ -646,7 +646,7 @@ async fn the_account_pages_of_an_install_may_be_framed_by_its_marketplace_only()
             .unwrap()
             .to_owned()
     };
-    let hubspot = "frame-ancestors 'self' https://app.hubspot.com https://app-eu1.hubspot.com";
+    let hubspot = "frame-ancestors 'self' https://app.hubspot.com";
     // The sign-in and sign-up pages of HubSpot's install: framed where the install is.
     for path in [
         "/account/sign-in?app=crm&provider=hubspot",

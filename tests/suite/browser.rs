@@ -247,7 +247,9 @@ async fn pipedrive_installs_for_a_new_user_a_returning_user_and_a_signed_in_user
         ]
     );
     wait_for_events(&chrome, &sandbox, "installation.completed", 3).await;
-    wait_for_events(&chrome, &sandbox, "installation.cancelled", 1).await;
+    // A cancel of an install the marketplace started carries no state the gateway minted, so
+    // it is counted in the metrics but writes no event (anyone could send one).
+    wait_for_events(&chrome, &sandbox, "installation.cancelled", 0).await;
     chrome.shot("5-sandbox-after").await;
     chrome.end().await;
     sandbox.stop().await;

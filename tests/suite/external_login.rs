@@ -145,12 +145,24 @@ impl Jwks {
 
     fn publish(&self, names: &[&str]) {
         let set: Vec<Value> = names.iter().map(|name| jwk(name)).collect();
+        self.publish_keys(set);
+    }
+
+    fn publish_keys(&self, set: Vec<Value>) {
         *self.keys.lock().unwrap() = json!({ "keys": set });
     }
 }
 
 async fn jwks_app(jwks_url: &str) -> TestApp {
     external_app(("INSTALLGATE__ACCOUNTS__EXTERNAL__JWKS_URL", jwks_url), &[]).await
+}
+
+async fn jwks_app_for(jwks_url: &str, algorithm: &str) -> TestApp {
+    external_app(
+        ("INSTALLGATE__ACCOUNTS__EXTERNAL__JWKS_URL", jwks_url),
+        &[("INSTALLGATE__ACCOUNTS__EXTERNAL__JWKS_ALGORITHM", algorithm)],
+    )
+    .await
 }
 
 /// Follows the gateway to the vendor's login; returns the one-time request id.
@@ -336,25 +348,98 @@ async fn a_malformed_or_unknown_request_id_is_refused() {
     assert!(!is_signed_in(&browser).await);
 }
 
+async fn accepted(app: &TestApp, make: impl Fn(&str) -> String, what: &str) {
+    let browser = Browser::new(app);
+    let request = begin(&browser).await;
+    let response = come_back(&browser, &request, &make(&request)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{what}");
+    assert!(is_signed_in(&browser).await, "{what}");
+}
+
 #[tokio::test]
-async fn rs256_and_es256_assertions_verify_with_keys_from_the_jwks() {
+async fn the_configured_algorithm_verifies_with_keys_from_the_jwks_and_the_other_is_refused() {
     let jwks = Jwks::serve(&["rsa-a", "ec-a"]).await;
+    let rs256 = jwks_app(&jwks.url).await;
+    accepted(
+        &rs256,
+        |r| signed(&claims(r), Algorithm::RS256, "rsa-a", RSA_A),
+        "RS256",
+    )
+    .await;
+    refused(
+        &rs256,
+        |r| signed(&claims(r), Algorithm::ES256, "ec-a", EC_A),
+        "algorithm this gateway does not accept",
+    )
+    .await;
+    let es256 = jwks_app_for(&jwks.url, "ES256").await;
+    accepted(
+        &es256,
+        |r| signed(&claims(r), Algorithm::ES256, "ec-a", EC_A),
+        "ES256",
+    )
+    .await;
+    refused(
+        &es256,
+        |r| signed(&claims(r), Algorithm::RS256, "rsa-a", RSA_A),
+        "algorithm this gateway does not accept",
+    )
+    .await;
+}
+
+/// Point 12 of the install-integrity list: a key of the set is used only when its `use` is
+/// `sig` (or absent) and its `alg` is the configured one (or absent).
+#[tokio::test]
+async fn jwks_keys_for_encryption_or_another_algorithm_are_not_used() {
+    let jwks = Jwks::serve(&[]).await;
     let app = jwks_app(&jwks.url).await;
-    for (algorithm, kid, pem) in [
-        (Algorithm::RS256, "rsa-a", RSA_A),
-        (Algorithm::ES256, "ec-a", EC_A),
-    ] {
-        let browser = Browser::new(&app);
-        let request = begin(&browser).await;
-        let response = come_back(
-            &browser,
-            &request,
-            &signed(&claims(&request), algorithm, kid, pem),
-        )
-        .await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{kid}");
-        assert!(is_signed_in(&browser).await, "{kid}");
-    }
+    // Each case publishes rsa-a's key under a key id of its own, so that the gateway, which
+    // caches the set, fetches it again for the new id.
+    let rsa_a = |kid: &str, changes: &[(&str, Option<&str>)]| {
+        let mut key = jwk("rsa-a");
+        key["kid"] = json!(kid);
+        for (field, value) in changes {
+            match value {
+                Some(value) => key[*field] = json!(value),
+                None => {
+                    key.as_object_mut().unwrap().remove(*field);
+                }
+            }
+        }
+        key
+    };
+    let by = |kid: &'static str| move |r: &str| signed(&claims(r), Algorithm::RS256, kid, RSA_A);
+    let unusable = "not a signing key for the configured algorithm";
+
+    jwks.publish_keys(vec![rsa_a("enc", &[("use", Some("enc"))])]);
+    refused(&app, by("enc"), unusable).await;
+    jwks.publish_keys(vec![rsa_a("rs512", &[("alg", Some("RS512"))])]);
+    refused(&app, by("rs512"), unusable).await;
+    jwks.publish_keys(vec![rsa_a("ps256", &[("alg", Some("PS256"))])]);
+    refused(&app, by("ps256"), unusable).await;
+
+    // Neither `use` nor `alg` said: the key may sign with the configured algorithm.
+    jwks.publish_keys(vec![rsa_a("bare", &[("use", None), ("alg", None)])]);
+    accepted(&app, by("bare"), "a key without use and alg").await;
+    jwks.publish_keys(vec![rsa_a("sig", &[])]);
+    accepted(&app, by("sig"), "a signing key for RS256").await;
+}
+
+#[tokio::test]
+async fn an_assertion_not_valid_yet_is_refused() {
+    let app = hs256_app().await;
+    refused(
+        &app,
+        |r| hs256(&with(&claims(r), "nbf", json!(now() + 600)), SECRET),
+        "not valid yet",
+    )
+    .await;
+    accepted(
+        &app,
+        |r| hs256(&with(&claims(r), "nbf", json!(now() - 10)), SECRET),
+        "nbf in the past",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -7,20 +7,20 @@ use installgate_sandbox::{Failure, HubSpotSimulator, SimulatedApp};
 use installgate_tests::{Browser, TestApp, free_port, hidden_input, location, spawn_app};
 use reqwest::StatusCode;
 
-const CLIENT_ID: &str = "hs-client-id";
+pub(crate) const CLIENT_ID: &str = "hs-client-id";
 const CLIENT_SECRET: &str = "hs-client-secret";
 /// A HubSpot return URL with HubSpot's own parameters, which must survive.
-const RETURN_URL: &str =
+pub(crate) const RETURN_URL: &str =
     "https://app.hubspot.com/marketplace/4242/install-return?portalId=4242&flow=seamless";
 const PASSWORD: &str = "correct horse battery";
 
-struct Setup {
-    app: TestApp,
-    sim: HubSpotSimulator,
+pub(crate) struct Setup {
+    pub(crate) app: TestApp,
+    pub(crate) sim: HubSpotSimulator,
 }
 
 /// A gateway with app `crm` (partner sign-in) and `open` (without), both on the simulator.
-async fn setup(extra: &[(&str, &str)]) -> Setup {
+pub(crate) async fn setup(extra: &[(&str, &str)]) -> Setup {
     let port = free_port();
     let public_url = format!("http://127.0.0.1:{port}");
     let sim = HubSpotSimulator::start(
@@ -75,18 +75,23 @@ async fn setup(extra: &[(&str, &str)]) -> Setup {
     Setup { app, sim }
 }
 
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-fn authorize_path(app: &str, return_url: &str) -> String {
+pub(crate) fn authorize_path(app: &str, return_url: &str) -> String {
     format!(
         "/install/hubspot/{app}?step=authorize&returnUrl={}",
         encode(return_url)
     )
 }
 
-fn finalize_path(app: &str, code: &str, state: Option<&str>, return_url: &str) -> String {
+pub(crate) fn finalize_path(
+    app: &str,
+    code: &str,
+    state: Option<&str>,
+    return_url: &str,
+) -> String {
     let mut path = format!(
         "/install/hubspot/{app}?step=finalize&code={}&returnUrl={}",
         encode(code),
@@ -99,7 +104,7 @@ fn finalize_path(app: &str, code: &str, state: Option<&str>, return_url: &str) -
 }
 
 /// The `state` HubSpot receives in the redirect to its return URL.
-fn state_of(redirect: &str) -> String {
+pub(crate) fn state_of(redirect: &str) -> String {
     let url = url::Url::parse(redirect).unwrap();
     url.query_pairs()
         .find(|(name, _)| name == "state")
@@ -109,7 +114,7 @@ fn state_of(redirect: &str) -> String {
 }
 
 /// A client with no cookies at all: HubSpot's frame, where third-party cookies are blocked.
-async fn cookieless_get(app: &TestApp, path: &str) -> reqwest::Response {
+pub(crate) async fn cookieless_get(app: &TestApp, path: &str) -> reqwest::Response {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -120,7 +125,7 @@ async fn cookieless_get(app: &TestApp, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn sign_up_through(
+pub(crate) async fn sign_up_through(
     browser: &Browser,
     sign_in_location: &str,
     email: &str,
@@ -131,7 +136,7 @@ async fn sign_up_through(
         .await
 }
 
-async fn completed_events(app: &TestApp) -> usize {
+pub(crate) async fn completed_events(app: &TestApp) -> usize {
     app.event_count("installation.completed").await
 }
 
@@ -620,13 +625,107 @@ async fn allowed_return_urls_come_back_reserialised_with_their_own_parameters() 
     }
 }
 
+fn csp(response: &reqwest::Response) -> String {
+    response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Point 7 of the install-integrity list: a customer on another HubSpot data centre
+/// (`app-na2.hubspot.com`) installs end to end, and the pages of that install, and only those,
+/// may be framed by that host.
+#[tokio::test]
+async fn a_customer_on_another_data_centre_installs_and_its_host_may_frame_the_install() {
+    let setup = setup(&[]).await;
+    let na2 = "https://app-na2.hubspot.com/marketplace/4243/install-return?portalId=4243";
+    let framed_by_na2 =
+        "frame-ancestors 'self' https://app.hubspot.com https://app-na2.hubspot.com";
+    let browser = Browser::new(&setup.app);
+    let start = browser.get(&authorize_path("crm", na2)).await;
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    assert_eq!(csp(&start), framed_by_na2);
+    let sign_in_page = location(&start);
+    assert!(
+        sign_in_page.contains("frame_host=app-na2.hubspot.com"),
+        "{sign_in_page}"
+    );
+    let page = browser.get(&sign_in_page).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(csp(&page), framed_by_na2);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("frame_host=app-na2.hubspot.com"),
+        "the forms carry it: {html}"
+    );
+
+    let signed_up = sign_up_through(&browser, &sign_in_page, "na2@example.com").await;
+    assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
+    let resumed = browser.get(&location(&signed_up)).await;
+    assert_eq!(resumed.status(), StatusCode::FOUND);
+    assert_eq!(csp(&resumed), framed_by_na2);
+    let back = location(&resumed);
+    assert!(back.starts_with(&format!("{na2}&state=")), "{back}");
+    let code = setup
+        .sim
+        .issue_code(&format!("{CLIENT_ID}-crm"), 4243)
+        .unwrap();
+    let finalize = cookieless_get(
+        &setup.app,
+        &finalize_path("crm", &code, Some(&state_of(&back)), na2),
+    )
+    .await;
+    assert_eq!(finalize.status(), StatusCode::FOUND);
+    assert_eq!(location(&finalize), na2);
+    assert_eq!(csp(&finalize), framed_by_na2);
+    let connection = connection_for(&setup.app, "crm", "4243").await.unwrap();
+    assert_eq!(connection.status, ConnectionStatus::Active);
+
+    // Hosts that only look like a data centre: refused, and never named in the policy.
+    for hostile in [
+        "https://app-na2.hubspot.com.evil.example/x",
+        "https://evil.app-na2.hubspot.com/x",
+        "https://app-evil.hubspot.com/x",
+        "https://app-2na.hubspot.com/x",
+    ] {
+        let refused = browser.get(&authorize_path("crm", hostile)).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{hostile}");
+        assert_eq!(
+            csp(&refused),
+            "frame-ancestors 'self' https://app.hubspot.com",
+            "{hostile}"
+        );
+    }
+    for shown in [
+        "evil.example",
+        "app-na2.hubspot.com.evil.example",
+        "app.hubspot.com",
+    ] {
+        let page = browser
+            .get(&format!(
+                "/account/sign-in?app=crm&provider=hubspot&frame_host={shown}"
+            ))
+            .await;
+        assert_eq!(
+            csp(&page),
+            "frame-ancestors 'self' https://app.hubspot.com",
+            "{shown}"
+        );
+    }
+    // Pages of no install are framed by nobody, whatever they are asked.
+    let page = browser
+        .get("/account/sign-in?frame_host=app-na2.hubspot.com")
+        .await;
+    assert_eq!(csp(&page), "frame-ancestors 'none'");
+}
+
 fn assert_hubspot_framing(response: &reqwest::Response) {
     let csp = response.headers()["content-security-policy"]
         .to_str()
         .unwrap();
     assert_eq!(
         csp,
-        "frame-ancestors 'self' https://app.hubspot.com https://app-eu1.hubspot.com",
+        "frame-ancestors 'self' https://app.hubspot.com",
         "status {}",
         response.status()
     );

@@ -326,22 +326,153 @@ async fn redis_keys_hold_a_hash_of_the_token_and_a_ttl() {
 }
 
 #[tokio::test]
-async fn the_memory_store_evicts_the_oldest_records_past_its_limit() {
+async fn a_full_memory_space_refuses_new_records_and_keeps_the_ones_it_has() {
     let store = MemoryStateStore::new(100);
     let tokens: Vec<StateToken> = (0..150).map(|_| StateToken::generate().unwrap()).collect();
+    let mut refused = 0;
     for token in &tokens {
-        store
+        match store
             .put(StateKind::Install, token, b"x", Duration::from_secs(60))
             .await
-            .unwrap();
-        // Let the cache apply its policy as writes go, as it would under steady traffic.
-        store.len();
+        {
+            Ok(()) => {}
+            Err(StateStoreError::Full(_)) => refused += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
     }
-    assert!(store.len() <= 100, "{} records kept", store.len());
-    let newest = store.take(StateKind::Install, &tokens[149]).await.unwrap();
+    assert_eq!(refused, 50);
+    assert_eq!(store.len(StateKind::Install), 100);
     let oldest = store.take(StateKind::Install, &tokens[0]).await.unwrap();
-    assert!(newest.is_some());
-    assert!(oldest.is_none());
+    let refused_one = store.take(StateKind::Install, &tokens[149]).await.unwrap();
+    assert!(oldest.is_some(), "nothing stored is dropped to make room");
+    assert!(refused_one.is_none());
+    // A record taken makes room for one more.
+    store
+        .put(
+            StateKind::Install,
+            &tokens[149],
+            b"x",
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_flood_of_one_kind_leaves_the_other_kinds_alone() {
+    let store = MemoryStateStore::new(100);
+    let revoked = StateToken::generate().unwrap();
+    store
+        .put(
+            StateKind::RevokedSession,
+            &revoked,
+            b"1",
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    store
+        .record_failure("sign-in:someone", Duration::from_secs(60))
+        .await
+        .unwrap();
+    for _ in 0..1_000 {
+        let token = StateToken::generate().unwrap();
+        let _ = store
+            .put(
+                StateKind::ParkedRequest,
+                &token,
+                b"x",
+                Duration::from_secs(60),
+            )
+            .await;
+        let _ = store
+            .put(StateKind::Install, &token, b"x", Duration::from_secs(60))
+            .await;
+    }
+    assert!(
+        store
+            .exists(StateKind::RevokedSession, &revoked)
+            .await
+            .unwrap()
+    );
+    let window = store.failures("sign-in:someone").await.unwrap().unwrap();
+    assert_eq!(window.failures, 1);
+    // Other kinds still have their own room.
+    store
+        .put(
+            StateKind::SignIn,
+            &StateToken::generate().unwrap(),
+            b"x",
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn expired_records_make_room_in_a_full_memory_space() {
+    let store = MemoryStateStore::new(10);
+    for _ in 0..10 {
+        store
+            .put(
+                StateKind::ParkedRequest,
+                &StateToken::generate().unwrap(),
+                b"x",
+                Duration::from_millis(50),
+            )
+            .await
+            .unwrap();
+    }
+    let late = StateToken::generate().unwrap();
+    let full = store
+        .put(
+            StateKind::ParkedRequest,
+            &late,
+            b"x",
+            Duration::from_secs(60),
+        )
+        .await;
+    assert!(matches!(full, Err(StateStoreError::Full(_))), "{full:?}");
+    // Expiry runs on the cache's timer wheel, whose finest step is about a second.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        match store
+            .put(
+                StateKind::ParkedRequest,
+                &late,
+                b"x",
+                Duration::from_secs(60),
+            )
+            .await
+        {
+            Ok(()) => break,
+            Err(StateStoreError::Full(_)) if Instant::now() < deadline => {}
+            Err(other) => panic!("expired records made no room: {other:?}"),
+        }
+    }
+    assert_eq!(store.len(StateKind::ParkedRequest), 1);
+}
+
+#[tokio::test]
+async fn a_full_throttle_space_refuses_new_windows_and_keeps_counting_the_old_ones() {
+    let store = MemoryStateStore::new(3);
+    for n in 0..3 {
+        store
+            .record_failure(&format!("key{n}"), Duration::from_secs(60))
+            .await
+            .unwrap();
+    }
+    let refused = store.record_failure("key3", Duration::from_secs(60)).await;
+    assert!(
+        matches!(refused, Err(StateStoreError::Full(_))),
+        "{refused:?}"
+    );
+    let counted = store
+        .record_failure("key0", Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(counted.failures, 2);
 }
 
 /// Every call of `store` fails with `Unavailable`, each within the timeout and some slack.

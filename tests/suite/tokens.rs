@@ -182,9 +182,21 @@ async fn a_valid_token_is_handed_out_as_is_and_force_refresh_renews_it() {
     assert_eq!(sim.refresh_calls(), 1);
 }
 
+/// Pipedrive may refuse in its documented message shape (`{"success": false, "error":
+/// "Invalid grant: …"}`) or in RFC 6749's (`{"error": "invalid_grant", …}`): both are run.
 #[tokio::test]
 async fn a_refused_unchanged_refresh_token_revokes_the_connection_once() {
+    refused_unchanged_refresh_token_revokes_once(false).await;
+}
+
+#[tokio::test]
+async fn a_refused_unchanged_refresh_token_revokes_the_connection_once_in_rfc6749_shape() {
+    refused_unchanged_refresh_token_revokes_once(true).await;
+}
+
+async fn refused_unchanged_refresh_token_revokes_once(rfc6749: bool) {
     let sim = pipedrive().await;
+    sim.refuse_in_rfc6749_shape(rfc6749);
     let gateway = gateway(&sim, &[]).await;
     let (id, _) = install(&gateway.app, &sim, Duration::from_secs(10)).await;
     // The grant ends at Pipedrive (revoked there), so the stored refresh token is refused.
@@ -220,6 +232,43 @@ async fn a_refused_unchanged_refresh_token_revokes_the_connection_once() {
     assert_eq!(gateway.app.event_count("connection.revoked").await, 1);
 }
 
+/// A refresh answer is checked like a code-exchange answer (a refresh may leave the refresh
+/// token out): a broken one is refused with 502 and the stored tokens stay as they were.
+#[tokio::test]
+async fn a_refresh_answer_without_a_usable_token_or_lifetime_is_refused_and_nothing_changes() {
+    let sim = pipedrive().await;
+    let gateway = gateway(&sim, &[]).await;
+    let (id, old) = install(&gateway.app, &sim, Duration::from_secs(10)).await;
+    for changes in [
+        serde_json::json!({ "access_token": "" }),
+        serde_json::json!({ "expires_in": 0 }),
+        serde_json::json!({ "expires_in": 40_000_000 }),
+        serde_json::json!({ "expires_in": null }),
+    ] {
+        sim.tamper_next_answer(changes.clone());
+        let (status, body) = gateway.token(id, None).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "{changes}: {body}");
+        assert_eq!(body["error"]["code"], "provider_error", "{changes}");
+        let stored = gateway.stored(id).await;
+        assert_eq!(stored.status, ConnectionStatus::Active, "{changes}");
+        assert_eq!(
+            stored.tokens.unwrap().access_token,
+            AccessToken::new(old.clone()),
+            "{changes}"
+        );
+    }
+    // Without a refresh token, a refresh answer is whole: the old refresh token stays.
+    let before = gateway.stored(id).await.tokens.unwrap().refresh_token;
+    sim.tamper_next_answer(serde_json::json!({ "refresh_token": null }));
+    let (status, body) = gateway.token(id, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_ne!(body["access_token"], old.as_str());
+    assert_eq!(
+        gateway.stored(id).await.tokens.unwrap().refresh_token,
+        before
+    );
+}
+
 #[tokio::test]
 async fn a_marketplace_timeout_leaves_the_connection_active_with_a_503() {
     let sim = pipedrive().await;
@@ -246,9 +295,22 @@ async fn a_marketplace_timeout_leaves_the_connection_active_with_a_503() {
     assert_eq!(gateway.app.event_count("connection.revoked").await, 0);
 }
 
+/// Pipedrive may refuse in its documented message shape (`{"success": false, "error":
+/// "Invalid grant: …"}`) or in RFC 6749's (`{"error": "invalid_grant", …}`): both are run.
 #[tokio::test]
 async fn a_refused_refresh_token_that_changed_meanwhile_is_a_lost_race_not_a_revocation() {
+    refused_changed_refresh_token_is_a_lost_race(false).await;
+}
+
+#[tokio::test]
+async fn a_refused_refresh_token_that_changed_meanwhile_is_a_lost_race_not_a_revocation_in_rfc6749_shape()
+ {
+    refused_changed_refresh_token_is_a_lost_race(true).await;
+}
+
+async fn refused_changed_refresh_token_is_a_lost_race(rfc6749: bool) {
     let sim = pipedrive().await;
+    sim.refuse_in_rfc6749_shape(rfc6749);
     let gateway = gateway(&sim, &[]).await;
     let vault = gateway.app.vault().await;
     // Stored: a refresh token the marketplace no longer knows, expiring soon.

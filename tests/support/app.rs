@@ -137,4 +137,27 @@ impl TestApp {
             .filter(|event| event.event_type == kind)
             .count()
     }
+
+    /// The `data` of every event of type `kind` in the outbox, oldest first.
+    pub async fn events(&self, kind: &str) -> Vec<serde_json::Value> {
+        let database = installgate_store::Database::connect(&self.settings.database)
+            .await
+            .unwrap();
+        let installgate_store::Database::Sqlite(pool, _) = &database else {
+            panic!("the suites' gateways run on SQLite")
+        };
+        let payloads: Vec<(String,)> =
+            sqlx::query_as("SELECT payload FROM events WHERE event_type = $1 ORDER BY seq")
+                .bind(kind)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        payloads
+            .iter()
+            .map(|(payload,)| {
+                let body: serde_json::Value = serde_json::from_str(payload).unwrap();
+                body["data"].clone()
+            })
+            .collect()
+    }
 }

@@ -122,14 +122,20 @@ impl Browser {
         let page = self.get(sign_in).await.text().await.unwrap();
         assert!(page.contains(purpose), "{purpose:?} not in {page}");
         let resume = hidden_input(&page, "resume").unwrap();
-        let form = self.get(&format!("/account/sign-up?resume={resume}")).await;
-        let csrf = hidden_input(&form.text().await.unwrap(), "csrf_token").unwrap();
-        let fields = [
+        // The sign-in page's link to sign up keeps its query (the install it is part of).
+        let sign_up = sign_in.replacen("/account/sign-in", "/account/sign-up", 1);
+        let form = self.get(&sign_up).await.text().await.unwrap();
+        let csrf = hidden_input(&form, "csrf_token").unwrap();
+        let install = hidden_input(&form, "install");
+        let mut fields = vec![
             ("email", email),
             ("password", password),
             ("csrf_token", csrf.as_str()),
             ("resume", resume.as_str()),
         ];
+        if let Some(install) = &install {
+            fields.push(("install", install.as_str()));
+        }
         self.post("/account/sign-up", &fields).await
     }
 }

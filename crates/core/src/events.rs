@@ -15,6 +15,8 @@ pub enum EventKind {
     InstallationUninstalled,
     ConnectionRevoked,
     ConnectionClaimed,
+    /// A claim of a connection that another account owns was refused; the connection stayed.
+    ClaimRefused,
 }
 
 impl EventKind {
@@ -25,6 +27,7 @@ impl EventKind {
             Self::InstallationUninstalled => "installation.uninstalled",
             Self::ConnectionRevoked => "connection.revoked",
             Self::ConnectionClaimed => "connection.claimed",
+            Self::ClaimRefused => "connection.claim_refused",
         }
     }
 }

@@ -27,6 +27,10 @@ pub struct StateBinding {
     /// The origin of the return URL of a seamless install; `None` for installs the gateway
     /// started itself.
     pub return_origin: Option<String>,
+    /// The secret of the browser that asked for the state (kept in its session), for installs
+    /// the gateway starts: only that browser can finish them. Stored as its digest. `None` for
+    /// HubSpot's seamless install, whose state travels inside HubSpot's own flow.
+    pub browser: Option<StateToken>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -35,6 +39,15 @@ struct StateRecord {
     provider: String,
     account: Option<String>,
     return_origin: Option<String>,
+    /// base64url of the SHA-256 of the browser binding, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    browser: Option<String>,
+}
+
+/// How a browser binding is kept in a record: base64url of its SHA-256, never the binding.
+pub fn browser_digest(binding: &StateToken) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(binding.digest())
 }
 
 /// Why a state was refused. Deliberately coarse: callers log it and never tell the user more.
@@ -48,6 +61,8 @@ pub enum StateRefusal {
     UnknownUsedOrExpired,
     #[error("the state was minted for another app, marketplace or return origin")]
     Foreign,
+    #[error("the state was minted in another browser")]
+    OtherBrowser,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +127,7 @@ impl InstallFlow {
             provider: binding.provider.to_string(),
             account: binding.account.as_ref().map(|id| id.as_str().to_owned()),
             return_origin: binding.return_origin.clone(),
+            browser: binding.browser.as_ref().map(browser_digest),
         };
         let bytes = serde_json::to_vec(&record).map_err(|e| VaultError::Corrupt(e.to_string()))?;
         self.state_store
@@ -121,13 +137,15 @@ impl InstallFlow {
     }
 
     /// Takes the state `raw` (it can never be used again) and checks it was minted for this app,
-    /// provider and return origin. The outer error means the store could not tell.
+    /// provider and return origin, and, when it was bound to a browser, that `browser` is that
+    /// browser's binding. The outer error means the store could not tell.
     pub async fn take_state(
         &self,
         raw: Option<&str>,
         app: &AppId,
         provider: &ProviderId,
         return_origin: Option<&str>,
+        browser: Option<&StateToken>,
     ) -> Result<Result<StateBinding, StateRefusal>, FlowError> {
         let Some(raw) = raw else {
             return Ok(Err(StateRefusal::Missing));
@@ -147,6 +165,13 @@ impl InstallFlow {
         if !matches {
             return Ok(Err(StateRefusal::Foreign));
         }
+        if let Some(expected) = &record.browser {
+            use subtle::ConstantTimeEq as _;
+            let presented = browser.map(browser_digest).unwrap_or_default();
+            if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+                return Ok(Err(StateRefusal::OtherBrowser));
+            }
+        }
         let account = match record.account.as_deref().map(AccountId::parse) {
             Some(Ok(account)) => Some(account),
             Some(Err(_)) => return Ok(Err(StateRefusal::Malformed)),
@@ -157,7 +182,27 @@ impl InstallFlow {
             provider: provider.clone(),
             account,
             return_origin: record.return_origin,
+            browser: browser.cloned(),
         }))
+    }
+
+    /// Takes the state `raw` of a cancelled install (it can never be used again) and says whether
+    /// it was a live state of this app and provider, so that a cancel is recorded once for an
+    /// install that was really started and never for a made-up request.
+    pub async fn forget_state(
+        &self,
+        raw: &str,
+        app: &AppId,
+        provider: &ProviderId,
+    ) -> Result<bool, FlowError> {
+        let Ok(token) = StateToken::parse(raw) else {
+            return Ok(false);
+        };
+        let Some(bytes) = self.state_store.take(StateKind::Install, &token).await? else {
+            return Ok(false);
+        };
+        Ok(serde_json::from_slice::<StateRecord>(&bytes)
+            .is_ok_and(|record| record.app == app.as_str() && record.provider == provider.as_str()))
     }
 
     /// Exchanges `code` (once), identifies the marketplace account and stores the connection
@@ -171,6 +216,7 @@ impl InstallFlow {
         target: InstallFor,
     ) -> Result<Connection, FlowError> {
         let mut grant = provider.exchange_code(app, code).await?;
+        grant.check(provider.token_answers(), crate::TokenCall::Exchange)?;
         grant.tokens.expires_at = grant
             .expires_in
             .map(|lifetime| self.clock.now().plus(lifetime));

@@ -18,6 +18,7 @@ mod refresh;
 mod return_url;
 mod state_store;
 mod state_token;
+mod token_answer;
 mod vault;
 
 pub use accounts::{
@@ -30,7 +31,7 @@ pub use connection::{
 };
 pub use credentials::{AccessToken, AuthorizationCode, InvalidAuthorizationCode, RefreshToken};
 pub use events::{Event, EventData, EventKind};
-pub use flow::{FlowError, InstallFlow, InstallFor, StateBinding, StateRefusal};
+pub use flow::{FlowError, InstallFlow, InstallFor, StateBinding, StateRefusal, browser_digest};
 pub use ids::{AppId, InvalidId, ProviderId};
 pub use lenient::LenientNumber;
 pub use provider::{
@@ -44,4 +45,5 @@ pub use refresh::{
 pub use return_url::{AllowedHosts, InvalidAllowedHost, ReturnUrl, ReturnUrlError};
 pub use state_store::{StateKind, StateStore, StateStoreError};
 pub use state_token::{InvalidStateToken, RandomUnavailable, StateToken};
+pub use token_answer::{MAX_TOKEN_LIFETIME, TokenAnswers, TokenCall};
 pub use vault::{ConnectionFilter, ConnectionVault, Inserted, TokenSwap, VaultError};

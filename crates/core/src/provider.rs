@@ -40,10 +40,12 @@ pub enum InstallRequest {
         state: Option<String>,
         return_url: Option<String>,
     },
-    /// The user declined or the marketplace reported an error.
+    /// The user declined or the marketplace reported an error, with the state of the install it
+    /// ends when the marketplace sent one back.
     Denied {
         error: String,
         description: Option<String>,
+        state: Option<String>,
         return_url: Option<String>,
     },
 }
@@ -121,6 +123,10 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Origins that may frame the install route (`frame-ancestors` sources, `'self'` excluded).
     fn frame_ancestors(&self, app: &AppCredentials) -> Vec<String>;
+
+    /// What this marketplace's token answers always carry; an answer without it is refused
+    /// before anything is stored.
+    fn token_answers(&self) -> crate::TokenAnswers;
 
     /// Where to send a user to grant access, for installs the gateway starts.
     fn authorize_url(&self, app: &AppCredentials, state: &StateToken) -> Url;

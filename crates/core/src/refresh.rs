@@ -251,7 +251,14 @@ impl Refresher {
             .apps
             .lookup(&connection.app)
             .ok_or(RefreshError::UnknownApp)?;
-        match provider.refresh(&credentials, &refresh_token).await {
+        let answer = provider
+            .refresh(&credentials, &refresh_token)
+            .await
+            .and_then(|grant| {
+                grant.check(provider.token_answers(), crate::TokenCall::Refresh)?;
+                Ok(grant)
+            });
+        match answer {
             Ok(grant) => {
                 let renewed = TokenSet {
                     access_token: grant.tokens.access_token,

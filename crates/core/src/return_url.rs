@@ -11,16 +11,45 @@ use std::fmt;
 
 use url::{Host, Url};
 
-/// Host names a return URL may point at, compared exactly (after ASCII lowercasing).
+/// Host names a return URL may point at, compared label by label after ASCII lowercasing, never
+/// as a suffix. A label may hold the placeholder [`HUBLET`] once, standing for one data-centre
+/// name: lower-case letters, then digits (`na1`, `eu1`, `ap1`): `app-<hublet>.hubspot.com`
+/// allows `app-na2.hubspot.com`, not `app-x.hubspot.com` nor `app-na2.hubspot.com.evil.example`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AllowedHosts(Vec<String>);
+
+/// The placeholder for a data-centre name in an allowed host.
+pub const HUBLET: &str = "<hublet>";
 
 /// A configured allowed host that is not a plain DNS name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "an allowed return host must be a DNS name of letters, digits, '-' and '.', without scheme, port or path"
+    "an allowed return host must be a DNS name of letters, digits, '-' and '.' (one label may hold <hublet>), without scheme, port or path"
 )]
 pub struct InvalidAllowedHost;
+
+/// Whether `name` is a data-centre name: one or more lower-case letters, then one or more digits.
+fn is_hublet(name: &str) -> bool {
+    let digits_from = name
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(name.len());
+    let (letters, digits) = name.split_at(digits_from);
+    !letters.is_empty()
+        && !digits.is_empty()
+        && letters.bytes().all(|b| b.is_ascii_lowercase())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether the host label `label` matches the allowed label `allowed`.
+fn label_matches(allowed: &str, label: &str) -> bool {
+    match allowed.split_once(HUBLET) {
+        None => allowed == label,
+        Some((before, after)) => label
+            .strip_prefix(before)
+            .and_then(|rest| rest.strip_suffix(after))
+            .is_some_and(is_hublet),
+    }
+}
 
 impl AllowedHosts {
     pub fn new<I, S>(hosts: I) -> Result<Self, InvalidAllowedHost>
@@ -31,7 +60,9 @@ impl AllowedHosts {
         let mut list = Vec::new();
         for host in hosts {
             let host = host.as_ref().to_ascii_lowercase();
-            let labels_ok = host.split('.').all(|label| {
+            // The placeholder is checked as if it were a hublet name.
+            let concrete = host.replacen(HUBLET, "na1", 1);
+            let labels_ok = concrete.split('.').all(|label| {
                 !label.is_empty()
                     && label.len() <= 63
                     && !label.starts_with('-')
@@ -40,8 +71,13 @@ impl AllowedHosts {
                         .chars()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             });
-            let is_ip = host.parse::<std::net::IpAddr>().is_ok();
-            if !labels_ok || is_ip || host.len() > 253 {
+            let is_ip = concrete.parse::<std::net::IpAddr>().is_ok();
+            // At least two fixed labels after a placeholder: never "<hublet>.com".
+            let pattern_ok = match host.split_once(HUBLET) {
+                None => true,
+                Some((_, after)) => after.split('.').skip(1).count() >= 2,
+            };
+            if !labels_ok || is_ip || !pattern_ok || concrete.len() > 253 {
                 return Err(InvalidAllowedHost);
             }
             if !list.contains(&host) {
@@ -51,12 +87,32 @@ impl AllowedHosts {
         Ok(Self(list))
     }
 
+    /// Whether `host` (lower-case, as the `url` crate gives it) is allowed.
     pub fn contains(&self, host: &str) -> bool {
-        self.0.iter().any(|allowed| allowed == host)
+        self.0.iter().any(|allowed| {
+            let mut allowed_labels = allowed.split('.');
+            let mut labels = host.split('.');
+            loop {
+                match (allowed_labels.next(), labels.next()) {
+                    (None, None) => return true,
+                    (Some(allowed), Some(label)) if label_matches(allowed, label) => {}
+                    _ => return false,
+                }
+            }
+        })
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str)
+    /// The hosts allowed by name alone (no placeholder): the ones a list of origins can name.
+    pub fn exact(&self) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .map(String::as_str)
+            .filter(|host| !host.contains(HUBLET))
+    }
+
+    /// Whether `host` is allowed only through a placeholder, not by name.
+    pub fn by_pattern_only(&self, host: &str) -> bool {
+        self.contains(host) && !self.exact().any(|exact| exact == host)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -178,10 +234,30 @@ impl ReturnUrl {
         self.0.host_str().unwrap_or_default()
     }
 
-    /// The URL with `params` appended to its query; its own parameters are kept.
+    /// The URL with `params` set in its query: its own parameters are kept, except those of
+    /// the same names, which `params` replace. A `state` planted in the return URL therefore
+    /// never travels beside the gateway's own.
     pub fn with_params<'a>(&self, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Url {
+        let params: Vec<(&str, &str)> = params.into_iter().collect();
         let mut url = self.0.clone();
-        url.query_pairs_mut().extend_pairs(params);
+        let collides = url
+            .query_pairs()
+            .any(|(name, _)| params.iter().any(|(set, _)| *set == name));
+        if !collides {
+            // The URL's own query stays exactly as it came.
+            url.query_pairs_mut().extend_pairs(params);
+            return url;
+        }
+        let kept: Vec<(String, String)> = self
+            .0
+            .query_pairs()
+            .filter(|(name, _)| !params.iter().any(|(set, _)| set == name))
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+        url.set_query(None);
+        url.query_pairs_mut()
+            .extend_pairs(kept)
+            .extend_pairs(params);
         url
     }
 
@@ -231,6 +307,20 @@ mod tests {
         assert_eq!(
             out.as_str(),
             "https://app-eu1.hubspot.com/done?a=1&b=two&state=s+t&scope=a+b"
+        );
+    }
+
+    #[test]
+    fn with_params_replaces_parameters_of_the_same_name() {
+        let url = ReturnUrl::parse(
+            "https://app.hubspot.com/done?state=EVIL&a=1&scope=all&state=again",
+            &hubspot(),
+        )
+        .unwrap();
+        let out = url.with_params([("state", "real"), ("scope", "oauth")]);
+        assert_eq!(
+            out.as_str(),
+            "https://app.hubspot.com/done?a=1&state=real&scope=oauth"
         );
     }
 
@@ -338,6 +428,52 @@ mod tests {
                 .unwrap()
                 .contains("app.hubspot.com")
         );
+    }
+
+    #[test]
+    fn a_hublet_placeholder_matches_one_data_centre_label_by_label() {
+        let hosts = AllowedHosts::new(["app.hubspot.com", "app-<hublet>.hubspot.com"]).unwrap();
+        for good in [
+            "app.hubspot.com",
+            "app-eu1.hubspot.com",
+            "app-na2.hubspot.com",
+            "app-ap1.hubspot.com",
+            "app-na10.hubspot.com",
+        ] {
+            assert!(hosts.contains(good), "{good}");
+        }
+        for bad in [
+            "app-.hubspot.com",
+            "app-eu.hubspot.com",
+            "app-1.hubspot.com",
+            "app-1eu.hubspot.com",
+            "app-eu1x.hubspot.com",
+            "app-EU1.hubspot.com",
+            "app-eu-1.hubspot.com",
+            "app-eu1.hubspot.com.evil.example",
+            "evil.app-eu1.hubspot.com",
+            "app-eu1.hubspot.co",
+            "app-eu1hubspot.com",
+            "xapp-eu1.hubspot.com",
+        ] {
+            assert!(!hosts.contains(bad), "{bad}");
+        }
+        assert_eq!(hosts.exact().collect::<Vec<_>>(), ["app.hubspot.com"]);
+        assert!(hosts.by_pattern_only("app-na2.hubspot.com"));
+        assert!(!hosts.by_pattern_only("app.hubspot.com"));
+    }
+
+    #[test]
+    fn a_placeholder_needs_two_fixed_labels_after_it() {
+        for bad in [
+            "<hublet>.com",
+            "app-<hublet>.com",
+            "<hublet>-<hublet>.a.com",
+            "<hub>.a.com",
+        ] {
+            assert!(AllowedHosts::new([bad]).is_err(), "{bad:?}");
+        }
+        assert!(AllowedHosts::new(["<hublet>.example.com"]).is_ok());
     }
 
     #[test]

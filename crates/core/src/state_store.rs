@@ -34,19 +34,25 @@ impl StateKind {
     }
 }
 
-/// A state-store failure. Both variants mean "could not tell": callers must not go on as if the
-/// record were absent.
+/// A state-store failure. Every variant means "could not tell" or "not done": callers must not go
+/// on as if the record were absent or stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StateStoreError {
     #[error("the state store is unavailable: {0}")]
     Unavailable(String),
     #[error("the state store refused the record: {0}")]
     Rejected(String),
+    /// The space for records of this kind is full; a new one waits until others are taken or
+    /// expire. Nothing already stored was dropped to make room.
+    #[error("the state store has no room for more {0}")]
+    Full(&'static str),
 }
 
 #[async_trait]
 pub trait StateStore: Send + Sync + 'static {
-    /// Stores `value` under `token` for `ttl`. Replaces any record already there.
+    /// Stores `value` under `token` for `ttl`. Replaces any record already there. A store with a
+    /// bounded space refuses a new record with [`StateStoreError::Full`] rather than dropping a
+    /// stored one.
     async fn put(
         &self,
         kind: StateKind,

@@ -12,6 +12,9 @@ use crate::{
 pub enum VaultError {
     #[error("no such connection")]
     NotFound,
+    /// An attach found the connection owned by another account; it was left as it was.
+    #[error("the connection belongs to another account")]
+    OwnedByAnother(Box<crate::Connection>),
     /// A ciphertext does not open: its key is not configured, or it was moved from another row.
     #[error("the tokens of connection {connection} cannot be decrypted: {reason}")]
     Undecryptable {
@@ -85,7 +88,9 @@ pub trait ConnectionVault: Send + Sync + 'static {
         event: Option<EventKind>,
     ) -> Result<Inserted, VaultError>;
 
-    /// Attaches a connection to a vendor account and makes it active.
+    /// Attaches a connection to a vendor account and makes it active. A compare-and-set: an
+    /// unowned connection becomes `account`'s, one it owns stays so, and one another account
+    /// owns is left as it is (`VaultError::OwnedByAnother`).
     async fn attach(
         &self,
         id: ConnectionId,

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use installgate_core::{
     AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InstallRequest,
     MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, RefreshToken, StateToken,
-    TokenSet,
+    TokenAnswers, TokenSet,
 };
 use url::Url;
 
@@ -25,9 +25,10 @@ use url::Url;
 const AUTHORIZE_URL: &str = "https://app.hubspot.com/oauth/authorize";
 const TOKEN_URL: &str = "https://api.hubapi.com/oauth/v3/token";
 const API_BASE_URL: &str = "https://api.hubapi.com";
-/// The UI hosts HubSpot's page names as framing origins; more hublets can be configured per app
-/// with `return_hosts`.
-const DEFAULT_RETURN_HOSTS: [&str; 2] = ["app.hubspot.com", "app-eu1.hubspot.com"];
+/// HubSpot's UI hosts: `app.hubspot.com` (na1) and one per other data centre ("hublet"),
+/// `app-eu1.hubspot.com`, `app-na2.hubspot.com`, `app-ap1.hubspot.com`, … Apps can narrow or
+/// widen the list with `return_hosts`.
+const DEFAULT_RETURN_HOSTS: [&str; 2] = ["app.hubspot.com", "app-<hublet>.hubspot.com"];
 
 pub const PROVIDER_ID: &str = "hubspot";
 
@@ -73,6 +74,14 @@ impl Provider for HubSpot {
         request::parse(params)
     }
 
+    /// HubSpot's token answers always carry `refresh_token` and `expires_in` (1800 s).
+    fn token_answers(&self) -> TokenAnswers {
+        TokenAnswers {
+            refresh_token: true,
+            expires_in: true,
+        }
+    }
+
     fn return_hosts(&self, app: &AppCredentials) -> AllowedHosts {
         app.return_hosts
             .clone()
@@ -80,9 +89,11 @@ impl Provider for HubSpot {
             .unwrap_or_default()
     }
 
+    /// The hosts allowed by name; a data-centre host is added per response (see the server's
+    /// framing policy), as CSP cannot express `app-<hublet>.hubspot.com`.
     fn frame_ancestors(&self, app: &AppCredentials) -> Vec<String> {
         self.return_hosts(app)
-            .iter()
+            .exact()
             .map(|host| format!("https://{host}"))
             .collect()
     }

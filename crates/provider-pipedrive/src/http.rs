@@ -37,8 +37,10 @@ async fn finish(response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
     if status.is_client_error()
         && let Ok(ErrorBody { error: Some(error) }) = serde_json::from_slice(&body)
     {
-        // Pipedrive's errors are sentences: "Invalid grant: refresh_token is invalid".
-        if error.starts_with("Invalid grant") {
+        // Pipedrive documents its errors as sentences ("Invalid grant: refresh_token is
+        // invalid", in `{"success": false, "error": …}`); an RFC 6749 body carries the code
+        // (`{"error": "invalid_grant", "error_description": …}`). Either means the grant is gone.
+        if error == "invalid_grant" || error.starts_with("Invalid grant") {
             return Err(ProviderError::InvalidGrant);
         }
         return Err(ProviderError::OAuth(error.chars().take(80).collect()));

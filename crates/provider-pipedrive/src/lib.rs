@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use installgate_core::{
     AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InstallRequest,
     MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, RefreshToken, StateToken,
-    TokenSet,
+    TokenAnswers, TokenSet,
 };
 use url::Url;
 
@@ -73,6 +73,14 @@ impl Provider for Pipedrive {
 
     fn parse_install(&self, params: &QueryParams) -> Result<InstallRequest, MalformedRequest> {
         request::parse(params)
+    }
+
+    /// Pipedrive's token answers always carry `refresh_token` and `expires_in` (3599 s).
+    fn token_answers(&self) -> TokenAnswers {
+        TokenAnswers {
+            refresh_token: true,
+            expires_in: true,
+        }
     }
 
     /// Pipedrive sends users to the app's setup page, never back to a return URL.

@@ -13,6 +13,7 @@ pub fn parse(params: &QueryParams) -> Result<InstallRequest, MalformedRequest> {
         return Ok(InstallRequest::Denied {
             error: error.to_owned(),
             description: params.get("error_description").map(str::to_owned),
+            state: params.get("state").map(str::to_owned),
             return_url: None,
         });
     }

@@ -167,10 +167,16 @@ impl AppError {
     }
 }
 
+/// What a 503 names when the memory backend's space for a kind of record is full.
+pub const STATE_STORE_FULL: &str = "room for new installs and sign-ins";
+
 impl From<StateStoreError> for AppError {
     fn from(error: StateStoreError) -> Self {
         tracing::warn!(%error, "state store call failed");
-        Self::Unavailable("the state store")
+        match error {
+            StateStoreError::Full(_) => Self::Unavailable(STATE_STORE_FULL),
+            _ => Self::Unavailable("the state store"),
+        }
     }
 }
 

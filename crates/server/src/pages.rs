@@ -58,6 +58,9 @@ pub struct Installing {
     pub provider: String,
     /// The marketplace's name, for people.
     pub marketplace: String,
+    /// The data-centre host framing the install (`app-na2.hubspot.com`), carried from page to
+    /// page so that each may be framed by it too.
+    pub frame_host: Option<String>,
 }
 
 /// What a sign-in or sign-up page says it is for.
@@ -89,6 +92,9 @@ impl Purpose {
             query
                 .append_pair("app", &installing.app)
                 .append_pair("provider", &installing.provider);
+            if let Some(host) = &installing.frame_host {
+                query.append_pair("frame_host", host);
+            }
         }
         match query.finish() {
             query if query.is_empty() => path.to_owned(),
@@ -102,6 +108,8 @@ impl Purpose {
 pub struct AccountForm<'a> {
     pub csrf_token: &'a str,
     pub resume: Option<&'a str>,
+    /// The pending install this form attaches when it signs the user in (the connection id).
+    pub install: Option<&'a str>,
     pub email: &'a str,
     pub error: Option<&'a str>,
     pub purpose: Purpose,
@@ -112,6 +120,9 @@ fn hidden_fields(form: &AccountForm<'_>) -> Markup {
         input type="hidden" name="csrf_token" value=(form.csrf_token);
         @if let Some(resume) = form.resume {
             input type="hidden" name="resume" value=(resume);
+        }
+        @if let Some(install) = form.install {
+            input type="hidden" name="install" value=(install);
         }
     }
 }

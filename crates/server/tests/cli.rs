@@ -15,6 +15,18 @@ fn run(command: &mut Command) -> (Output, String, String) {
     (output, stdout, stderr)
 }
 
+/// `check-config` on a configuration file holding `text`: its exit code and standard error.
+fn check_config_of(text: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("checked.toml");
+    std::fs::write(&file, text).unwrap();
+    let (output, _, stderr) = run(installgate(dir.path())
+        .arg("check-config")
+        .arg("--config")
+        .arg(&file));
+    (output.status.code(), stderr)
+}
+
 #[test]
 fn check_config_accepts_the_defaults_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
@@ -25,10 +37,7 @@ fn check_config_accepts_the_defaults_and_says_so() {
 
 #[test]
 fn check_config_lists_every_problem_with_its_key_path_and_fails() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.toml");
-    std::fs::write(
-        &file,
+    let (code, stderr) = check_config_of(
         r#"
         [server]
         public_url = "not a url"
@@ -41,13 +50,8 @@ fn check_config_lists_every_problem_with_its_key_path_and_fails() {
         client_id = "id"
         client_secrt = "typo"
         "#,
-    )
-    .unwrap();
-    let (output, _, stderr) = run(installgate(dir.path())
-        .arg("check-config")
-        .arg("--config")
-        .arg(&file));
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    );
+    assert_eq!(code, Some(2), "{stderr}");
     for line in [
         "server.public_url: is not a valid URL",
         "vault.keys.k1: must be 32 bytes of base64",
@@ -56,6 +60,54 @@ fn check_config_lists_every_problem_with_its_key_path_and_fails() {
     ] {
         assert!(stderr.contains(line), "{line:?} missing from:\n{stderr}");
     }
+}
+
+#[test]
+fn check_config_refuses_plain_http_to_a_marketplace_and_loopback_returns_in_production() {
+    let (code, stderr) = check_config_of(
+        r#"
+        [server]
+        public_url = "https://install.example.com"
+        [accounts]
+        mode = "external"
+        [accounts.external]
+        login_url = "https://app.example.com/login"
+        issuer = "https://app.example.com"
+        audience = "installgate"
+        jwks_url = "http://app.example.com/jwks.json"
+        [apps.crm]
+        provider = "pipedrive"
+        client_id = "id"
+        client_secret = "secret"
+        authorize_url = "http://oauth.pipedrive.example/oauth/authorize"
+        token_url = "http://oauth.pipedrive.example/oauth/token"
+        api_base_url = "http://api.pipedrive.example"
+        allow_loopback_return_urls = true
+        [apps.local]
+        provider = "hubspot"
+        client_id = "id"
+        client_secret = "secret"
+        token_url = "http://127.0.0.1:9000/oauth/v1/token"
+        authorize_url = "http://localhost:9000/oauth/authorize"
+        api_base_url = "http://[::1]:9000"
+        "#,
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    for path in [
+        "accounts.external.jwks_url",
+        "apps.crm.authorize_url",
+        "apps.crm.token_url",
+        "apps.crm.api_base_url",
+    ] {
+        let line = format!("{path}: must be an https URL");
+        assert!(stderr.contains(&line), "{line:?} missing from:\n{stderr}");
+    }
+    assert!(
+        stderr.contains("apps.crm.allow_loopback_return_urls: is for local development only"),
+        "{stderr}"
+    );
+    // Loopback hosts (a simulator on this machine) stay allowed over http.
+    assert!(!stderr.contains("apps.local."), "{stderr}");
 }
 
 #[test]

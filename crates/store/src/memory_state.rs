@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use installgate_core::{
     StateKind, StateStore, StateStoreError, StateToken, Throttle, ThrottleWindow,
 };
-use moka::policy::{EvictionPolicy, Expiry};
+use moka::Expiry;
 use moka::sync::Cache;
 
-type Key = (StateKind, [u8; 32]);
+type Digest = [u8; 32];
 
 #[derive(Clone)]
 struct Entry {
@@ -22,14 +22,14 @@ struct Entry {
 
 struct PerEntryTtl;
 
-impl Expiry<Key, Entry> for PerEntryTtl {
-    fn expire_after_create(&self, _key: &Key, entry: &Entry, _now: Instant) -> Option<Duration> {
+impl Expiry<Digest, Entry> for PerEntryTtl {
+    fn expire_after_create(&self, _key: &Digest, entry: &Entry, _now: Instant) -> Option<Duration> {
         Some(entry.ttl)
     }
 
     fn expire_after_update(
         &self,
-        _key: &Key,
+        _key: &Digest,
         entry: &Entry,
         _now: Instant,
         _left: Option<Duration>,
@@ -38,12 +38,79 @@ impl Expiry<Key, Entry> for PerEntryTtl {
     }
 }
 
-/// Records kept in this process, keyed by a hash of the token. Entries expire after their TTL;
-/// past `max_entries` the least recently written are evicted (records are written once and read
-/// once, so that is the oldest).
+/// Records kept in this process, keyed by a hash of the token. Each kind of record, and the
+/// throttling windows, has a space of its own, so a flood of one kind (anonymous installs park
+/// requests and mint states) cannot touch another (revoked sessions, sign-in request ids). No
+/// space ever evicts: records leave when taken or expired, and a full space refuses new ones.
 pub struct MemoryStateStore {
-    cache: Cache<Key, Entry>,
-    throttles: Cache<String, Arc<Window>>,
+    installs: Space<Digest, Entry>,
+    parked: Space<Digest, Entry>,
+    sign_ins: Space<Digest, Entry>,
+    revoked_sessions: Space<Digest, Entry>,
+    throttles: Space<String, Arc<Window>>,
+}
+
+/// One bounded space: a cache with expiry but no eviction, and a count of its live entries.
+struct Space<K, V> {
+    cache: Cache<K, V>,
+    /// Entries inserted and not yet removed (taken, replaced or expired), kept by the cache's
+    /// removal listener.
+    live: Arc<AtomicU64>,
+    capacity: u64,
+    what: &'static str,
+}
+
+impl<K, V> Space<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn new(
+        what: &'static str,
+        capacity: u64,
+        expiry: impl Expiry<K, V> + Send + Sync + 'static,
+    ) -> Self {
+        let live = Arc::new(AtomicU64::new(0));
+        let removed = live.clone();
+        let cache = Cache::builder()
+            .expire_after(expiry)
+            .eviction_listener(move |_key, _value, _cause| {
+                removed.fetch_sub(1, Ordering::SeqCst);
+            })
+            .build();
+        Self {
+            cache,
+            live,
+            capacity,
+            what,
+        }
+    }
+
+    /// Whether one more entry fits; expired entries are swept out before a refusal.
+    fn has_room(&self) -> Result<(), StateStoreError> {
+        if self.live.load(Ordering::SeqCst) < self.capacity {
+            return Ok(());
+        }
+        self.cache.run_pending_tasks();
+        if self.live.load(Ordering::SeqCst) < self.capacity {
+            Ok(())
+        } else {
+            Err(StateStoreError::Full(self.what))
+        }
+    }
+
+    fn insert(&self, key: K, value: V) -> Result<(), StateStoreError> {
+        self.has_room()?;
+        // Counted before it is in, so the removal listener never runs ahead of the count.
+        self.live.fetch_add(1, Ordering::SeqCst);
+        self.cache.insert(key, value);
+        Ok(())
+    }
+
+    fn len(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.live.load(Ordering::SeqCst)
+    }
 }
 
 /// One throttling window: its failures and when it ends.
@@ -64,39 +131,63 @@ impl Expiry<String, Arc<Window>> for WindowLength {
     ) -> Option<Duration> {
         Some(window.length)
     }
+
+    fn expire_after_update(
+        &self,
+        _key: &String,
+        window: &Arc<Window>,
+        _now: Instant,
+        _left: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(window.length)
+    }
 }
 
 impl MemoryStateStore {
+    /// A store whose every space (each kind of record, and the throttling windows) holds at most
+    /// `max_entries` live entries.
     pub fn new(max_entries: u64) -> Self {
-        let cache = Cache::builder()
-            .max_capacity(max_entries)
-            // LRU admits every new record; the default TinyLFU policy could refuse a fresh state.
-            .eviction_policy(EvictionPolicy::lru())
-            .expire_after(PerEntryTtl)
-            .build();
-        let throttles = Cache::builder()
-            .max_capacity(max_entries)
-            .eviction_policy(EvictionPolicy::lru())
-            .expire_after(WindowLength)
-            .build();
-        Self { cache, throttles }
+        let records = |what| Space::new(what, max_entries, PerEntryTtl);
+        Self {
+            installs: records("install states"),
+            parked: records("parked requests"),
+            sign_ins: records("sign-in requests"),
+            revoked_sessions: records("revoked sessions"),
+            throttles: Space::new("throttling windows", max_entries, WindowLength),
+        }
     }
 
-    /// The number of live records, after pending evictions and expiries have run.
-    pub fn len(&self) -> u64 {
-        self.cache.run_pending_tasks();
-        self.cache.entry_count()
+    fn space(&self, kind: StateKind) -> &Space<Digest, Entry> {
+        match kind {
+            StateKind::Install => &self.installs,
+            StateKind::ParkedRequest => &self.parked,
+            StateKind::SignIn => &self.sign_ins,
+            StateKind::RevokedSession => &self.revoked_sessions,
+        }
     }
 
+    /// The number of live records of `kind`, after pending expiries have run.
+    pub fn len(&self, kind: StateKind) -> u64 {
+        self.space(kind).len()
+    }
+
+    /// Whether no record of any kind is live.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        [
+            StateKind::Install,
+            StateKind::ParkedRequest,
+            StateKind::SignIn,
+            StateKind::RevokedSession,
+        ]
+        .into_iter()
+        .all(|kind| self.len(kind) == 0)
     }
 }
 
 impl std::fmt::Debug for MemoryStateStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryStateStore")
-            .field("max_entries", &self.cache.policy().max_capacity())
+            .field("max_entries_per_space", &self.installs.capacity)
             .finish_non_exhaustive()
     }
 }
@@ -118,8 +209,7 @@ impl StateStore for MemoryStateStore {
             ttl,
             expires_at,
         };
-        self.cache.insert((kind, token.digest()), entry);
-        Ok(())
+        self.space(kind).insert(token.digest(), entry)
     }
 
     async fn take(
@@ -128,14 +218,14 @@ impl StateStore for MemoryStateStore {
         token: &StateToken,
     ) -> Result<Option<Vec<u8>>, StateStoreError> {
         // `remove` is atomic per key: of concurrent takers, one gets the entry.
-        let entry = self.cache.remove(&(kind, token.digest()));
+        let entry = self.space(kind).cache.remove(&token.digest());
         Ok(entry
             .filter(|entry| entry.expires_at > Instant::now())
             .map(|entry| entry.value.to_vec()))
     }
 
     async fn exists(&self, kind: StateKind, token: &StateToken) -> Result<bool, StateStoreError> {
-        let entry = self.cache.get(&(kind, token.digest()));
+        let entry = self.space(kind).cache.get(&token.digest());
         Ok(entry.is_some_and(|entry| entry.expires_at > Instant::now()))
     }
 
@@ -163,6 +253,7 @@ impl Throttle for MemoryStateStore {
         let now = Instant::now();
         Ok(self
             .throttles
+            .cache
             .get(key)
             .and_then(|window| window.snapshot(now)))
     }
@@ -180,11 +271,26 @@ impl Throttle for MemoryStateStore {
                 length,
             })
         };
-        let mut window = self.throttles.get_with(key.to_owned(), open);
-        if window.ends_at <= now {
-            window = open();
-            self.throttles.insert(key.to_owned(), window.clone());
-        }
+        let throttles = &self.throttles;
+        let current = throttles
+            .cache
+            .get(key)
+            .filter(|window| window.ends_at > now);
+        let window = match current {
+            Some(window) => window,
+            None => {
+                throttles.has_room()?;
+                // Of concurrent first failures, one opens the window and the others count in it.
+                let opened = throttles.cache.entry(key.to_owned()).or_insert_with_if(
+                    || {
+                        throttles.live.fetch_add(1, Ordering::SeqCst);
+                        open()
+                    },
+                    |window| window.ends_at <= now,
+                );
+                opened.into_value()
+            }
+        };
         let failures = window.failures.fetch_add(1, Ordering::SeqCst) + 1;
         Ok(ThrottleWindow {
             failures,
@@ -193,7 +299,7 @@ impl Throttle for MemoryStateStore {
     }
 
     async fn forgive(&self, key: &str) -> Result<(), StateStoreError> {
-        if let Some(window) = self.throttles.get(key) {
+        if let Some(window) = self.throttles.cache.get(key) {
             let _ = window
                 .failures
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
@@ -202,7 +308,7 @@ impl Throttle for MemoryStateStore {
     }
 
     async fn reset(&self, key: &str) -> Result<(), StateStoreError> {
-        self.throttles.invalidate(key);
+        self.throttles.cache.invalidate(key);
         Ok(())
     }
 }

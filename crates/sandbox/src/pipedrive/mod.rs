@@ -132,6 +132,23 @@ impl PipedriveSimulator {
         self.state.push_failure(failure);
     }
 
+    /// Changes fields of the next successful token answer: each name is set to its value, or
+    /// removed when the value is `null` (an answer without a refresh token, say).
+    pub fn tamper_next_answer(&self, changes: serde_json::Value) {
+        if let serde_json::Value::Object(changes) = changes {
+            self.state.tamper_next_answer(changes);
+        }
+    }
+
+    /// Token-endpoint refusals in RFC 6749's shape (`{"error": "invalid_grant",
+    /// "error_description": …}`) when on, in Pipedrive's message shape (`{"success": false,
+    /// "error": "Invalid grant: …"}`) when off (the default).
+    pub fn refuse_in_rfc6749_shape(&self, on: bool) {
+        self.state
+            .rfc6749_refusals
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Token responses name this `api_domain` instead of the simulator's own URL.
     pub fn set_api_domain(&self, api_domain: &str) {
         self.state.set_api_domain(api_domain);

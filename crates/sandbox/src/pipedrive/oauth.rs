@@ -1,6 +1,7 @@
 //! Pipedrive's OAuth server and the one API call an install makes, as Pipedrive's documentation
 //! lists them. Error bodies: the field names of Pipedrive's OAuth errors are unconfirmed (not
-//! documented); the simulator sends `{"success": false, "error": <the documented message>}`.
+//! documented); the simulator sends `{"success": false, "error": <the documented message>}`, or,
+//! when told to, RFC 6749's `{"error": <code>, "error_description": <the message>}`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -25,6 +26,30 @@ pub fn routes(config: &mut web::ServiceConfig) {
 
 fn refused(message: &str) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({ "success": false, "error": message }))
+}
+
+/// RFC 6749 section 5.2's error code for one of Pipedrive's documented messages.
+fn rfc6749_code(message: &str) -> &'static str {
+    match message.split(':').next().unwrap_or_default() {
+        "Invalid grant" => "invalid_grant",
+        "Invalid client" => "invalid_client",
+        "Unsupported grant type" => "unsupported_grant_type",
+        _ => "invalid_request",
+    }
+}
+
+/// A token-endpoint refusal, in the shape the simulator was told to use.
+fn token_refused(state: &SimState, message: &str) -> HttpResponse {
+    if state
+        .rfc6749_refusals
+        .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        HttpResponse::BadRequest().json(json!({
+            "error": rfc6749_code(message), "error_description": message,
+        }))
+    } else {
+        refused(message)
+    }
 }
 
 #[derive(Deserialize)]
@@ -167,7 +192,7 @@ async fn token(state: web::Data<SimState>, request: HttpRequest, body: web::Byte
                 .body("{\"access");
         }
         Some(Failure::InvalidGrant) => {
-            return refused("Invalid grant: authorization_code is invalid");
+            return token_refused(&state, "Invalid grant: authorization_code is invalid");
         }
         Some(Failure::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(Failure::Stall(delay)) => {
@@ -177,36 +202,44 @@ async fn token(state: web::Data<SimState>, request: HttpRequest, body: web::Byte
         None => {}
     }
     if !is_form(&request) {
-        return refused("Invalid request: content must be application/x-www-form-urlencoded");
+        return token_refused(
+            &state,
+            "Invalid request: content must be application/x-www-form-urlencoded",
+        );
     }
     let app = match basic_client(&state, &request) {
         Ok(app) => app,
-        Err(message) => return refused(message),
+        Err(message) => return token_refused(&state, message),
     };
     let Ok(form) = serde_urlencoded_form(&body) else {
-        return refused("Invalid request: content must be application/x-www-form-urlencoded");
+        return token_refused(
+            &state,
+            "Invalid request: content must be application/x-www-form-urlencoded",
+        );
     };
     let scope = app.scopes.join(",");
     let answer = |access: String, refresh: String| {
-        HttpResponse::Ok().json(json!({
+        let mut answer = json!({
             "access_token": access, "token_type": "bearer", "refresh_token": refresh,
             "scope": scope, "expires_in": 3600, "api_domain": state.api_domain(),
-        }))
+        });
+        state.tamper(&mut answer);
+        HttpResponse::Ok().json(answer)
     };
     match form.grant_type.as_deref() {
-        None => refused("Missing parameter: grant_type"),
+        None => token_refused(&state, "Missing parameter: grant_type"),
         Some("authorization_code") => {
             let Some(code) = form.code.as_deref().and_then(|code| state.take_code(code)) else {
-                return refused("Invalid grant: authorization_code is invalid");
+                return token_refused(&state, "Invalid grant: authorization_code is invalid");
             };
             if code.grant.client_id != app.client_id {
-                return refused("Invalid grant: authorization_code is invalid");
+                return token_refused(&state, "Invalid grant: authorization_code is invalid");
             }
             if state.now().duration_since(code.issued_at) > CODE_LIFETIME {
-                return refused("Invalid grant: authorization_code has expired");
+                return token_refused(&state, "Invalid grant: authorization_code has expired");
             }
             if form.redirect_uri.as_deref() != Some(app.redirect_uri.as_str()) {
-                return refused("Invalid request: redirect_uri is invalid");
+                return token_refused(&state, "Invalid request: redirect_uri is invalid");
             }
             let (access, refresh) = state.issue_tokens(&code.grant, None);
             answer(access, refresh)
@@ -227,11 +260,11 @@ async fn token(state: web::Data<SimState>, request: HttpRequest, body: web::Byte
                     if let Refusal::Reused(grant) = refusal {
                         state.drop_access_tokens(&grant);
                     }
-                    refused("Invalid grant: refresh_token is invalid")
+                    token_refused(&state, "Invalid grant: refresh_token is invalid")
                 }
             }
         }
-        Some(_) => refused("Unsupported grant type: grant_type is invalid"),
+        Some(_) => token_refused(&state, "Unsupported grant type: grant_type is invalid"),
     }
 }
 

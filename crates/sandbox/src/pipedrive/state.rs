@@ -41,6 +41,11 @@ pub struct SimState {
     access: Mutex<HashMap<String, Grant>>,
     pub refresh: RefreshTokens<Grant>,
     failures: Mutex<VecDeque<Failure>>,
+    /// Fields to change in the next successful token answer (`null` removes one).
+    tampering: Mutex<Option<serde_json::Map<String, serde_json::Value>>>,
+    /// Refusals in RFC 6749's shape (`error` code and `error_description`) instead of
+    /// Pipedrive's message shape.
+    pub rfc6749_refusals: std::sync::atomic::AtomicBool,
     offset_ms: AtomicU64,
 }
 
@@ -62,6 +67,8 @@ impl SimState {
             access: Mutex::default(),
             refresh: RefreshTokens::new("pd-refresh"),
             failures: Mutex::default(),
+            tampering: Mutex::default(),
+            rfc6749_refusals: std::sync::atomic::AtomicBool::new(false),
             offset_ms: AtomicU64::new(0),
         }
     }
@@ -153,5 +160,26 @@ impl SimState {
 
     pub fn next_failure(&self) -> Option<Failure> {
         lock(&self.failures).pop_front()
+    }
+
+    pub fn tamper_next_answer(&self, changes: serde_json::Map<String, serde_json::Value>) {
+        *lock(&self.tampering) = Some(changes);
+    }
+
+    /// Applies (once) the changes a test asked for to a token answer.
+    pub fn tamper(&self, answer: &mut serde_json::Value) {
+        let Some(changes) = lock(&self.tampering).take() else {
+            return;
+        };
+        let Some(fields) = answer.as_object_mut() else {
+            return;
+        };
+        for (name, value) in changes {
+            if value.is_null() {
+                fields.remove(&name);
+            } else {
+                fields.insert(name, value);
+            }
+        }
     }
 }

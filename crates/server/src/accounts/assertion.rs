@@ -1,6 +1,7 @@
 //! Checking the JWT the vendor's login sends back: signature (HS256 with the shared secret, or
-//! RS256/ES256 with a key from the vendor's JWKS), `iss`, `aud`, `sub`, `exp` (and no more than
-//! five minutes ahead), and `nonce` equal to the one-time request id.
+//! the configured RS256 or ES256 with a signing key from the vendor's JWKS), `iss`, `aud`, `sub`,
+//! `exp` (and no more than five minutes ahead), `nbf` when present, and `nonce` equal to the
+//! one-time request id.
 
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub enum AssertionError {
     Signature,
     #[error("the sign-in assertion has expired")]
     Expired,
+    #[error("the sign-in assertion is not valid yet")]
+    NotYetValid,
     #[error("the sign-in assertion is valid for too long")]
     TooLongLived,
     #[error("the sign-in assertion was not issued for this gateway")]
@@ -65,7 +68,7 @@ pub struct Verified {
 
 enum Keys {
     Hs256(DecodingKey),
-    Jwks(JwksCache),
+    Jwks(JwksCache, Algorithm),
 }
 
 pub struct AssertionVerifier {
@@ -89,12 +92,16 @@ impl AssertionVerifier {
             AssertionKeys::Hs256(secret) => {
                 Keys::Hs256(DecodingKey::from_secret(secret.expose_secret()))
             }
-            AssertionKeys::Jwks(url) => Keys::Jwks(JwksCache::new(
-                url.clone(),
-                settings.jwks_timeout,
-                settings.jwks_cache,
-                settings.jwks_min_refetch,
-            )?),
+            AssertionKeys::Jwks { url, algorithm } => Keys::Jwks(
+                JwksCache::new(
+                    url.clone(),
+                    *algorithm,
+                    settings.jwks_timeout,
+                    settings.jwks_cache,
+                    settings.jwks_min_refetch,
+                )?,
+                *algorithm,
+            ),
         };
         Ok(Self {
             issuer: settings.issuer.clone(),
@@ -112,7 +119,7 @@ impl AssertionVerifier {
         let header = decode_header(token).map_err(|_| AssertionError::Malformed)?;
         let key = match (&self.keys, header.alg) {
             (Keys::Hs256(key), Algorithm::HS256) => key.clone(),
-            (Keys::Jwks(jwks), Algorithm::RS256 | Algorithm::ES256) => {
+            (Keys::Jwks(jwks, configured), alg) if alg == *configured => {
                 let kid = header.kid.as_deref().ok_or(AssertionError::MissingClaim)?;
                 jwks.key(kid).await?
             }
@@ -123,11 +130,13 @@ impl AssertionVerifier {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
         let claims = decode::<Claims>(token, &key, &validation)
             .map_err(|error| {
                 use jsonwebtoken::errors::ErrorKind;
                 match error.kind() {
                     ErrorKind::ExpiredSignature => AssertionError::Expired,
+                    ErrorKind::ImmatureSignature => AssertionError::NotYetValid,
                     ErrorKind::InvalidAudience | ErrorKind::InvalidIssuer => {
                         AssertionError::WrongAudienceOrIssuer
                     }

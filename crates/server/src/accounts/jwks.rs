@@ -1,11 +1,13 @@
 //! The vendor's signing keys, fetched from its JWKS URL: cached, refetched when a token names an
-//! unknown key id (at most once per `min_refetch`), bounded in time, size and count.
+//! unknown key id (at most once per `min_refetch`), bounded in time, size and count. A key is
+//! used only when its `use` is `sig` (or absent) and its `alg` is the configured algorithm (or
+//! absent); RFC 7517 sections 4.2 and 4.4.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::DecodingKey;
-use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use url::Url;
 
 /// Largest JWKS document accepted.
@@ -19,15 +21,51 @@ pub enum JwksError {
     Unavailable(String),
     #[error("no sign-in key has the id the assertion names")]
     UnknownKey,
+    #[error(
+        "the key the sign-in assertion names is not a signing key for the configured algorithm"
+    )]
+    UnusableKey,
+}
+
+/// A key of the set, by its id: usable for the configured algorithm's signatures, or not.
+#[derive(Clone)]
+enum Slot {
+    Usable(DecodingKey),
+    Unusable,
+}
+
+impl Slot {
+    fn of(jwk: &Jwk, algorithm: Algorithm) -> Self {
+        let for_signing = matches!(
+            jwk.common.public_key_use,
+            None | Some(PublicKeyUse::Signature)
+        );
+        let algorithm_fits = jwk
+            .common
+            .key_algorithm
+            .is_none_or(|named| named.to_string() == format!("{algorithm:?}"));
+        match DecodingKey::from_jwk(jwk) {
+            Ok(key) if for_signing && algorithm_fits => Self::Usable(key),
+            _ => Self::Unusable,
+        }
+    }
+
+    fn key(&self) -> Result<DecodingKey, JwksError> {
+        match self {
+            Self::Usable(key) => Ok(key.clone()),
+            Self::Unusable => Err(JwksError::UnusableKey),
+        }
+    }
 }
 
 struct Cached {
-    keys: HashMap<String, DecodingKey>,
+    keys: HashMap<String, Slot>,
     fetched_at: Instant,
 }
 
 pub struct JwksCache {
     url: Url,
+    algorithm: Algorithm,
     client: reqwest::Client,
     ttl: Duration,
     min_refetch: Duration,
@@ -45,6 +83,7 @@ impl std::fmt::Debug for JwksCache {
 impl JwksCache {
     pub fn new(
         url: Url,
+        algorithm: Algorithm,
         timeout: Duration,
         ttl: Duration,
         min_refetch: Duration,
@@ -55,6 +94,7 @@ impl JwksCache {
             .build()?;
         Ok(Self {
             url,
+            algorithm,
             client,
             ttl,
             min_refetch,
@@ -70,29 +110,30 @@ impl JwksCache {
             let age = now.duration_since(current.fetched_at);
             let known = current.keys.get(kid);
             match known {
-                Some(key) if age < self.ttl => return Ok(key.clone()),
+                Some(slot) if age < self.ttl => return slot.key(),
                 None if age < self.min_refetch => return Err(JwksError::UnknownKey),
                 _ => {}
             }
         }
         match self.fetch().await {
             Ok(keys) => {
-                let key = keys.get(kid).cloned();
+                let slot = keys.get(kid).cloned();
                 *cached = Some(Cached {
                     keys,
                     fetched_at: now,
                 });
-                key.ok_or(JwksError::UnknownKey)
+                slot.ok_or(JwksError::UnknownKey)?.key()
             }
             // A stale copy still serves a key it has while the URL is down.
             Err(error) => cached
                 .as_ref()
-                .and_then(|current| current.keys.get(kid).cloned())
-                .ok_or(error),
+                .and_then(|current| current.keys.get(kid))
+                .ok_or(error)?
+                .key(),
         }
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, JwksError> {
+    async fn fetch(&self) -> Result<HashMap<String, Slot>, JwksError> {
         let unavailable = |reason: &str| JwksError::Unavailable(reason.to_owned());
         let response = self
             .client
@@ -132,7 +173,7 @@ impl JwksCache {
             .iter()
             .filter_map(|jwk| {
                 let kid = jwk.common.key_id.clone()?;
-                DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
+                Some((kid, Slot::of(jwk, self.algorithm)))
             })
             .take(MAX_KEYS)
             .collect())

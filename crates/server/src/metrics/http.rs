@@ -39,6 +39,7 @@ fn missing_backend(error: &actix_web::Error) -> Option<&'static str> {
     match app_error {
         AppError::Unavailable("the state store") => Some("state_store"),
         AppError::Unavailable("the database") => Some("database"),
+        AppError::Unavailable(crate::errors::STATE_STORE_FULL) => Some("state_store_full"),
         _ => None,
     }
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use installgate_core::{
     AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InstallRequest,
     MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, RefreshToken, StateToken,
-    TokenSet,
+    TokenAnswers, TokenCall as AnswerOf, TokenSet,
 };
 use url::Url;
 
@@ -65,6 +65,10 @@ impl Provider for MeteredProvider {
         self.inner.parse_install(params)
     }
 
+    fn token_answers(&self) -> TokenAnswers {
+        self.inner.token_answers()
+    }
+
     fn return_hosts(&self, app: &AppCredentials) -> AllowedHosts {
         self.inner.return_hosts(app)
     }
@@ -83,7 +87,11 @@ impl Provider for MeteredProvider {
         code: &AuthorizationCode,
     ) -> Result<Grant, ProviderError> {
         let started = Instant::now();
-        let result = self.inner.exchange_code(app, code).await;
+        // Checked here as the flow engine will, so that a refused answer counts as a bad one.
+        let result = self.inner.exchange_code(app, code).await.and_then(|grant| {
+            grant.check(self.token_answers(), AnswerOf::Exchange)?;
+            Ok(grant)
+        });
         self.record(TokenCall::Exchange, started, &result);
         result
     }
@@ -102,7 +110,14 @@ impl Provider for MeteredProvider {
         refresh_token: &RefreshToken,
     ) -> Result<Grant, ProviderError> {
         let started = Instant::now();
-        let result = self.inner.refresh(app, refresh_token).await;
+        let result = self
+            .inner
+            .refresh(app, refresh_token)
+            .await
+            .and_then(|grant| {
+                grant.check(self.token_answers(), AnswerOf::Refresh)?;
+                Ok(grant)
+            });
         self.record(TokenCall::Refresh, started, &result);
         result
     }

@@ -7,12 +7,14 @@ use installgate_core::{
 };
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq as _;
 
 use crate::accounts::{SignInRefused, current_account};
 use crate::client_address::client_key;
 use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
 use crate::pages::{self, AccountForm, ConnectionLine, Installing, Purpose};
+use crate::routes::claim;
 use crate::routes::respond::{form_html, html, see_other};
 use crate::services::Services;
 use crate::session::GatewaySession;
@@ -24,20 +26,24 @@ pub struct PageQuery {
     resume: Option<String>,
     app: Option<String>,
     provider: Option<String>,
+    frame_host: Option<String>,
 }
 
 impl PageQuery {
     /// The install this sign-in is part of, when the query names a configured app.
     fn purpose(&self, services: &Services) -> Purpose {
         let installing = match (&self.app, &self.provider) {
-            (Some(app), Some(provider)) => AppId::parse(app)
-                .ok()
-                .and_then(|id| services.settings.apps.get(&id))
-                .filter(|settings| settings.provider.as_str() == provider)
-                .map(|settings| Installing {
+            (Some(app), Some(provider)) => services
+                .prepared
+                .resolve(&services.settings, provider, app)
+                .map(|(settings, prepared)| Installing {
                     app: settings.id.to_string(),
                     provider: provider.to_owned(),
                     marketplace: pages::marketplace_name(provider),
+                    frame_host: self
+                        .frame_host
+                        .clone()
+                        .filter(|host| prepared.return_hosts.by_pattern_only(host)),
                 }),
             _ => None,
         };
@@ -62,20 +68,40 @@ impl PageQuery {
 pub async fn sign_in_first(
     services: &Services,
     request: &HttpRequest,
-    app_and_provider: Option<(&AppId, &ProviderId)>,
+    install: Option<SignInFor<'_>>,
 ) -> Result<HttpResponse, AppError> {
     let target = match request.query_string() {
         "" => request.path().to_owned(),
         query => format!("{}?{query}", request.path()),
     };
-    sign_in_then(services, &target, app_and_provider).await
+    sign_in_then(services, &target, install).await
+}
+
+/// The install a sign-in is part of, as the sign-in page's address names it.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInFor<'a> {
+    pub app: &'a AppId,
+    pub provider: &'a ProviderId,
+    /// The data-centre host framing the install, when the app allows it by pattern only (the
+    /// sign-in pages may then be framed by it too).
+    pub frame_host: Option<&'a str>,
+}
+
+impl<'a> SignInFor<'a> {
+    pub fn new(app: &'a AppId, provider: &'a ProviderId) -> Self {
+        Self {
+            app,
+            provider,
+            frame_host: None,
+        }
+    }
 }
 
 /// Sends the visitor to sign in, continuing at `target` (a gateway route) afterwards.
 pub async fn sign_in_then(
     services: &Services,
     target: &str,
-    app_and_provider: Option<(&AppId, &ProviderId)>,
+    install: Option<SignInFor<'_>>,
 ) -> Result<HttpResponse, AppError> {
     let token = park::park(
         services.state_store.as_ref(),
@@ -83,11 +109,17 @@ pub async fn sign_in_then(
         services.settings.state.ttl,
     )
     .await?;
-    let mut location = format!("/account/sign-in?resume={}", token.expose());
-    if let Some((app, provider)) = app_and_provider {
-        location.push_str(&format!("&app={app}&provider={provider}"));
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("resume", token.expose());
+    if let Some(install) = install {
+        query
+            .append_pair("app", install.app.as_str())
+            .append_pair("provider", install.provider.as_str());
+        if let Some(host) = install.frame_host {
+            query.append_pair("frame_host", host);
+        }
     }
-    Ok(see_other(&location))
+    Ok(see_other(&format!("/account/sign-in?{}", query.finish())))
 }
 
 /// Where to go once signed in: the parked request, or the account page.
@@ -108,12 +140,17 @@ fn clean_resume(resume: Option<&str>) -> Option<&str> {
 #[derive(Debug, Serialize, Deserialize)]
 struct ExternalRequest {
     resume: Option<String>,
+    /// The digest of the binding of the browser that started the sign-in: the assertion is
+    /// accepted in that browser only, so a link made in another cannot sign anyone in.
+    #[serde(default)]
+    browser: String,
 }
 
 /// External mode: hand the visitor to the vendor's login (or sign-up) page with a one-time
 /// request id that the returning assertion must carry as its `nonce`.
 async fn to_vendor(
     services: &Services,
+    session: &GatewaySession,
     signup: bool,
     resume: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
@@ -123,6 +160,7 @@ async fn to_vendor(
     let request_id = StateToken::generate().map_err(|error| AppError::Unexpected(error.into()))?;
     let record = serde_json::to_vec(&ExternalRequest {
         resume: clean_resume(resume).map(str::to_owned),
+        browser: installgate_core::browser_digest(&session.browser_binding()?),
     })
     .map_err(|error| AppError::Unexpected(error.into()))?;
     services
@@ -155,6 +193,16 @@ async fn to_vendor(
     Ok(see_other(location.as_str()))
 }
 
+/// The pending install a form inside an install's flow names: this browser's, when the page is
+/// for that install.
+fn pending_install_of(session: &GatewaySession, purpose: &Purpose) -> Option<String> {
+    let installing = purpose.installing.as_ref()?;
+    session
+        .pending_install()
+        .filter(|pending| pending.app == installing.app && pending.provider == installing.provider)
+        .map(|pending| pending.connection)
+}
+
 /// Which account form a page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FormKind {
@@ -171,13 +219,16 @@ async fn form_page(
 ) -> Result<HttpResponse, PageError> {
     if matches!(services.settings.accounts.mode, AccountMode::External(_)) {
         let signup = kind == FormKind::SignUp;
-        return Ok(to_vendor(services, signup, query.resume.as_deref()).await?);
+        return Ok(to_vendor(services, session, signup, query.resume.as_deref()).await?);
     }
     let csrf_token = session.csrf_token()?;
+    let purpose = query.purpose(services);
+    let install = pending_install_of(session, &purpose);
     let form = AccountForm {
         csrf_token: &csrf_token,
         resume: clean_resume(query.resume.as_deref()),
-        purpose: query.purpose(services),
+        install: install.as_deref(),
+        purpose,
         ..AccountForm::default()
     };
     let page = match kind {
@@ -213,6 +264,8 @@ pub struct CredentialsForm {
     #[serde(default)]
     csrf_token: String,
     resume: Option<String>,
+    /// The pending install this sign-in is for, when the form was shown inside its flow.
+    install: Option<String>,
 }
 
 impl std::fmt::Debug for CredentialsForm {
@@ -240,15 +293,22 @@ fn accepted(
     Ok(form)
 }
 
-/// Signs `account` in and continues the parked request (or shows the account page).
+/// Signs `account` in and continues: attaches the pending install the form names (posting it
+/// is the user's answer), or resumes the parked request (or shows the account page).
 async fn signed_in_continue(
     services: &Services,
     session: &GatewaySession,
     account: &AccountId,
-    resume: Option<&str>,
+    form: &CredentialsForm,
 ) -> Result<HttpResponse, AppError> {
     session.sign_in(account, services.clock.now())?;
-    let target = resume_target(services, resume).await?;
+    let named = form.install.as_deref();
+    if let Some(attached) = claim::attach_named_install(services, session, named, account).await? {
+        // The parked request was the claim itself: it is used up here.
+        resume_target(services, form.resume.as_deref()).await?;
+        return Ok(attached);
+    }
+    let target = resume_target(services, form.resume.as_deref()).await?;
     Ok(see_other(&target))
 }
 
@@ -264,6 +324,7 @@ fn form_again(
     let again = AccountForm {
         csrf_token: &csrf_token,
         resume: clean_resume(form.resume.as_deref()),
+        install: form.install.as_deref(),
         email: &form.email,
         error: Some(error),
         purpose,
@@ -298,10 +359,7 @@ pub async fn sign_in(
         Ok(account) => {
             tracing::info!(account = %account.id, "signed in");
             query.count_signed_in(&services);
-            Ok(
-                signed_in_continue(&services, &session, &account.id, form.resume.as_deref())
-                    .await?,
-            )
+            Ok(signed_in_continue(&services, &session, &account.id, &form).await?)
         }
         Err(SignInRefused::Throttled(wait)) => Err(AppError::TooManyRequests(wait).into()),
         Err(SignInRefused::Invalid) => {
@@ -337,12 +395,7 @@ pub async fn sign_up(
                     Ok(account) => {
                         tracing::info!(account = %account.id, "account created");
                         query.count_signed_in(&services);
-                        let next = signed_in_continue(
-                            &services,
-                            &session,
-                            &account.id,
-                            form.resume.as_deref(),
-                        );
+                        let next = signed_in_continue(&services, &session, &account.id, &form);
                         return Ok(next.await?);
                     }
                     Err(installgate_core::AccountError::EmailTaken) => Some(
@@ -429,6 +482,19 @@ pub async fn sso(
         .ok_or_else(|| refused("this sign-in request has expired or was used already"))?;
     let pending: ExternalRequest =
         serde_json::from_slice(&record).map_err(|error| AppError::Unexpected(error.into()))?;
+    let presented = session
+        .existing_browser_binding()
+        .map(|binding| installgate_core::browser_digest(&binding))
+        .unwrap_or_default();
+    if pending.browser.is_empty()
+        || !bool::from(pending.browser.as_bytes().ct_eq(presented.as_bytes()))
+    {
+        tracing::warn!("sign-in assertion refused: the request was started in another browser");
+        return Err(AppError::BadRequest(
+            "this sign-in link was started in another browser; sign in again from this one".into(),
+        )
+        .into());
+    }
     let now_seconds = u64::try_from(services.clock.now().as_millis() / 1000).unwrap_or(0);
     let verified = match verifier
         .verify(&query.assertion, &query.request, now_seconds)

@@ -6,8 +6,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
-    Account, AuthorizationCode, ConnectionId, ConnectionStatus, ConnectionVault as _, EventKind,
-    InstallFor,
+    Account, AccountId, AuthorizationCode, Connection, ConnectionId, ConnectionStatus,
+    ConnectionVault as _, Event, EventKind, InstallFor, VaultError,
 };
 use serde::Deserialize;
 
@@ -17,7 +17,7 @@ use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
 use crate::pages::{self, ConnectionOffer};
 use crate::providers::PreparedApp;
-use crate::routes::account::sign_in_then;
+use crate::routes::account::{SignInFor, sign_in_then};
 use crate::routes::respond::{form_html, html, install_failure, to_setup};
 use crate::services::Services;
 use crate::session::{GatewaySession, PendingInstall};
@@ -64,34 +64,51 @@ pub async fn hold_and_ask(
     })?;
     tracing::info!(app = %app.id, connection = %connection.id, "install held until claimed");
     match signed_in(services, session).await? {
-        Some(account) => {
-            let offer = ConnectionOffer {
-                marketplace: provider.display_name().to_owned(),
-                company: connection
-                    .metadata
-                    .get("company_name")
-                    .or_else(|| connection.metadata.get("company_id"))
-                    .cloned()
-                    .unwrap_or_else(|| connection.marketplace_key.as_str().to_owned()),
-                marketplace_user: connection
-                    .metadata
-                    .get("user_id")
-                    .cloned()
-                    .unwrap_or_default(),
-                vendor_account: account
-                    .email
-                    .as_ref()
-                    .map_or_else(|| account.id.to_string(), ToString::to_string),
-                confirm_action: format!("/install/{}/{}/confirm", app.provider, app.id),
-            };
-            let csrf_token = session.csrf_token()?;
-            Ok(form_html(
-                actix_web::http::StatusCode::OK,
-                pages::confirm_connection(&offer, &csrf_token),
-            ))
+        Some(account) => offer_page(session, app, provider.display_name(), &connection, &account),
+        None => {
+            sign_in_then(
+                services,
+                &claim_path(app),
+                Some(SignInFor::new(&app.id, &app.provider)),
+            )
+            .await
         }
-        None => sign_in_then(services, &claim_path(app), Some((&app.id, &app.provider))).await,
     }
+}
+
+/// The question a signed-in user answers with a CSRF-checked `POST …/confirm`: connect this
+/// marketplace account to your account?
+fn offer_page(
+    session: &GatewaySession,
+    app: &AppSettings,
+    marketplace: &str,
+    connection: &Connection,
+    account: &Account,
+) -> Result<HttpResponse, AppError> {
+    let offer = ConnectionOffer {
+        marketplace: marketplace.to_owned(),
+        company: connection
+            .metadata
+            .get("company_name")
+            .or_else(|| connection.metadata.get("company_id"))
+            .cloned()
+            .unwrap_or_else(|| connection.marketplace_key.as_str().to_owned()),
+        marketplace_user: connection
+            .metadata
+            .get("user_id")
+            .cloned()
+            .unwrap_or_default(),
+        vendor_account: account
+            .email
+            .as_ref()
+            .map_or_else(|| account.id.to_string(), ToString::to_string),
+        confirm_action: format!("/install/{}/{}/confirm", app.provider, app.id),
+    };
+    let csrf_token = session.csrf_token()?;
+    Ok(form_html(
+        actix_web::http::StatusCode::OK,
+        pages::confirm_connection(&offer, &csrf_token),
+    ))
 }
 
 /// The pending install of this session for `app`, if there is one.
@@ -109,25 +126,35 @@ fn pending_for(session: &GatewaySession, app: &AppSettings) -> Result<Connection
         })
 }
 
+/// Attaches this session's pending install of `app` to `account` and continues to the app's
+/// setup page. A connection another account owns stays with it: the user gets a page that says
+/// so, and `connection.claim_refused` records the attempt.
 async fn attach_and_continue(
     services: &Services,
     session: &GatewaySession,
     app: &AppSettings,
-    account: &Account,
+    account: &AccountId,
 ) -> Result<HttpResponse, AppError> {
     let id = pending_for(session, app)?;
-    let connection = services
+    let attached = services
         .vault
-        .attach(id, &account.id, Some(EventKind::InstallationCompleted))
-        .await
-        .map_err(|error| match error {
-            installgate_core::VaultError::NotFound => AppError::BadRequest(
+        .attach(id, account, Some(EventKind::InstallationCompleted))
+        .await;
+    let connection = match attached {
+        Ok(connection) => connection,
+        Err(VaultError::OwnedByAnother(owned)) => {
+            session.clear_pending_install();
+            return refuse_claim(services, app, &owned, account).await;
+        }
+        Err(VaultError::NotFound) => {
+            return Err(AppError::BadRequest(
                 "this installation has expired; start it again from the marketplace".into(),
-            ),
-            other => other.into(),
-        })?;
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
     session.clear_pending_install();
-    tracing::info!(app = %app.id, connection = %connection.id, account = %account.id, "install claimed");
+    tracing::info!(app = %app.id, connection = %connection.id, account = %account, "install claimed");
     services.metrics.install(
         app.provider.as_str(),
         app.id.as_str(),
@@ -137,31 +164,116 @@ async fn attach_and_continue(
     Ok(to_setup(app, &connection))
 }
 
-fn resolve_app<'a>(
-    services: &'a Services,
-    path: &(String, String),
-) -> Result<&'a AppSettings, AppError> {
-    services
-        .prepared
-        .resolve(&services.settings, &path.0, &path.1)
-        .map(|(app, _)| app)
-        .ok_or(AppError::NotFound)
+/// The 409 page for a claim of a connection another account owns, after recording the attempt.
+async fn refuse_claim(
+    services: &Services,
+    app: &AppSettings,
+    owned: &Connection,
+    account: &AccountId,
+) -> Result<HttpResponse, AppError> {
+    tracing::warn!(app = %app.id, connection = %owned.id, account = %account, "claim refused: the connection belongs to another account");
+    let mut event = Event::about(EventKind::ClaimRefused, owned, services.clock.now());
+    event
+        .data
+        .metadata
+        .insert("refused_account".to_owned(), account.as_str().to_owned());
+    services.vault.publish(event).await?;
+    services.metrics.install(
+        app.provider.as_str(),
+        app.id.as_str(),
+        Step::Claim,
+        Outcome::Failed("owned_by_another"),
+    );
+    let marketplace = pages::marketplace_name(app.provider.as_str());
+    Ok(html(
+        actix_web::http::StatusCode::CONFLICT,
+        pages::message(
+            "Already connected",
+            &format!(
+                "This {marketplace} account is already connected to another account, and stays connected to it"
+            ),
+            "Sign in with the account it is connected to, or ask its owner to disconnect it first.",
+        ),
+    ))
 }
 
-/// `GET /install/{provider}/{app}/claim`: where sign-in or sign-up inside the flow continues.
+/// After a sign-in or sign-up form posted inside an install's flow: when the form names this
+/// browser's pending install (and it is still pending), attaches it to `account` and answers
+/// with the next step. `None` when there is nothing to attach: the caller continues as usual.
+pub async fn attach_named_install(
+    services: &Services,
+    session: &GatewaySession,
+    named: Option<&str>,
+    account: &AccountId,
+) -> Result<Option<HttpResponse>, AppError> {
+    let (Some(named), Some(pending)) = (named, session.pending_install()) else {
+        return Ok(None);
+    };
+    if pending.connection != named {
+        return Ok(None);
+    }
+    let Some((app, _)) =
+        services
+            .prepared
+            .resolve(&services.settings, &pending.provider, &pending.app)
+    else {
+        return Ok(None);
+    };
+    let Ok(id) = ConnectionId::parse(&pending.connection) else {
+        return Ok(None);
+    };
+    let still_held = services
+        .vault
+        .get(id)
+        .await?
+        .is_some_and(|connection| connection.status.holds_tokens());
+    if !still_held {
+        return Ok(None);
+    }
+    attach_and_continue(services, session, app, account)
+        .await
+        .map(Some)
+}
+
+/// `GET /install/{provider}/{app}/claim`: where an install continues after a sign-in that did
+/// not attach it (the vendor's own login, say). A GET never attaches: a signed-in user gets the
+/// confirmation page, anyone else the sign-in page.
 pub async fn claim(
     services: web::Data<Services>,
     session: GatewaySession,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let app = resolve_app(&services, &path)?;
+    let (app, prepared) = services
+        .prepared
+        .resolve(&services.settings, &path.0, &path.1)
+        .ok_or(AppError::NotFound)?;
+    let id = pending_for(&session, app)?;
     let Some(account) = signed_in(&services, &session).await? else {
-        pending_for(&session, app)?;
-        return Ok(
-            sign_in_then(&services, &claim_path(app), Some((&app.id, &app.provider))).await?,
-        );
+        return Ok(sign_in_then(
+            &services,
+            &claim_path(app),
+            Some(SignInFor::new(&app.id, &app.provider)),
+        )
+        .await?);
     };
-    Ok(attach_and_continue(&services, &session, app, &account).await?)
+    let connection = services
+        .vault
+        .get(id)
+        .await?
+        .filter(|connection| connection.status.holds_tokens())
+        .ok_or_else(|| {
+            AppError::BadRequest(
+                "this installation has expired; start it again from the marketplace".into(),
+            )
+        })?;
+    let marketplace = prepared.provider.display_name();
+    Ok(offer_page(
+        &session,
+        app,
+        marketplace,
+        &connection,
+        &account,
+    )?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,7 +306,7 @@ pub async fn confirm(
         .await?
         .ok_or(AppError::Forbidden("sign in to confirm this connection"))?;
     match form.decision.as_deref() {
-        Some("confirm") => Ok(attach_and_continue(&services, &session, app, &account).await?),
+        Some("confirm") => Ok(attach_and_continue(&services, &session, app, &account.id).await?),
         Some("cancel") => {
             let id = pending_for(&session, app)?;
             if let Some(connection) = services.vault.get(id).await? {

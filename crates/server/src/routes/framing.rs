@@ -1,12 +1,18 @@
 //! Which origins may frame a page: the app's marketplace origins on the pages of its install
 //! (the install routes, and the sign-in and sign-up pages an install leads to), `'none'`
 //! everywhere else.
+//!
+//! A marketplace UI on a host its app allows only by pattern (HubSpot's data centres,
+//! `app-<hublet>.hubspot.com`) cannot be listed ahead of time, since CSP has no such wildcard: a
+//! response of the install names that one host as well, when the request shows it (the
+//! validated `returnUrl` on install routes, `frame_host` on the sign-in pages it leads to).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
+use installgate_core::{QueryParams, ReturnUrl};
 use serde::Deserialize;
 
 use crate::services::Services;
@@ -16,32 +22,67 @@ use crate::services::Services;
 struct InstallQuery {
     app: Option<String>,
     provider: Option<String>,
+    frame_host: Option<String>,
 }
 
 /// `frame-ancestors` for a request: the app's marketplace origins when it belongs to the install
-/// of a configured app (by its path's provider and app, or else its query's), `'none'`
-/// otherwise.
+/// of a configured app (by its path's provider and app, or else its query's), plus the framing
+/// host the request shows when the app allows it only by pattern; `'none'` otherwise.
 fn policy(request: &ServiceRequest) -> HeaderValue {
-    let of = |services: &Services, provider: &str, app: &str| {
+    let of = |services: &Services, provider: &str, app: &str, shown: Option<String>| {
         let (_, prepared) = services
             .prepared
             .resolve(&services.settings, provider, app)?;
-        prepared.frame_policy.clone()
+        let policy = prepared.frame_policy.clone()?;
+        let extra = shown.filter(|host| prepared.return_hosts.by_pattern_only(host));
+        match extra {
+            Some(host) => {
+                let listed = format!("{} https://{host}", policy.to_str().ok()?);
+                HeaderValue::from_str(&listed).ok()
+            }
+            None => Some(policy),
+        }
     };
     let found = request
         .app_data::<web::Data<Services>>()
         .and_then(|services| {
             let info = request.match_info();
             match (info.get("provider"), info.get("app")) {
-                (Some(provider), Some(app)) => of(services, provider, app),
+                (Some(provider), Some(app)) => of(
+                    services,
+                    provider,
+                    app,
+                    return_host(services, request, provider, app),
+                ),
                 _ => {
                     let query =
                         web::Query::<InstallQuery>::from_query(request.query_string()).ok()?;
-                    of(services, query.provider.as_deref()?, query.app.as_deref()?)
+                    let query = query.into_inner();
+                    of(
+                        services,
+                        query.provider.as_deref()?,
+                        query.app.as_deref()?,
+                        query.frame_host,
+                    )
                 }
             }
         });
     found.unwrap_or_else(|| HeaderValue::from_static("frame-ancestors 'none'"))
+}
+
+/// The host of an install request's `returnUrl`, when it passes the app's rules.
+fn return_host(
+    services: &Services,
+    request: &ServiceRequest,
+    provider: &str,
+    app: &str,
+) -> Option<String> {
+    let (_, prepared) = services
+        .prepared
+        .resolve(&services.settings, provider, app)?;
+    let params = QueryParams::parse(request.query_string()).ok()?;
+    let url = ReturnUrl::parse(params.get("returnUrl")?, &prepared.return_hosts).ok()?;
+    Some(url.host().to_owned())
 }
 
 /// Every response of the wrapped routes, errors included, gets the policy of the install it

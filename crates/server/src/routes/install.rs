@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
     Account, AppCredentials, AuthorizationCode, ConnectionStatus, ConnectionVault as _, Event,
     EventKind, FlowError, InstallFor, InstallRequest, Provider, QueryParams, ReturnUrl,
-    StateBinding,
+    StateBinding, StateRefusal,
 };
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
 use crate::pages;
 use crate::providers::PreparedApp;
-use crate::routes::account::sign_in_first;
+use crate::routes::account::{SignInFor, sign_in_first};
 use crate::routes::claim;
 use crate::routes::respond::{found, html, install_failure, to_setup};
 use crate::services::Services;
@@ -90,12 +90,16 @@ impl<'a> Install<'a> {
         let return_url = self.return_url(raw_return_url)?;
         let Some(account) = self.account(session).await? else {
             self.count(Step::Authorize, Outcome::SignInRequired);
-            return sign_in_first(
-                self.services,
-                request,
-                Some((&self.app.id, &self.app.provider)),
-            )
-            .await;
+            let host = return_url.host();
+            let install = SignInFor {
+                frame_host: self
+                    .prepared
+                    .return_hosts
+                    .by_pattern_only(host)
+                    .then_some(host),
+                ..SignInFor::new(&self.app.id, &self.app.provider)
+            };
+            return sign_in_first(self.services, request, Some(install)).await;
         };
         let state = self
             .services
@@ -105,6 +109,8 @@ impl<'a> Install<'a> {
                 provider: self.app.provider.clone(),
                 account: Some(account.id),
                 return_origin: Some(return_url.origin()),
+                // HubSpot carries this state through its own flow to a cookieless finalize.
+                browser: None,
             })
             .await?;
         self.count(Step::Authorize, Outcome::StateMinted);
@@ -134,6 +140,7 @@ impl<'a> Install<'a> {
                     &self.app.id,
                     &self.app.provider,
                     Some(&return_url.origin()),
+                    None,
                 )
                 .await?;
             match taken {
@@ -171,23 +178,49 @@ impl<'a> Install<'a> {
         }
     }
 
-    /// The OAuth callback of an install the gateway started: the state is required.
+    /// The OAuth callback of an install the gateway started: the state is required, and it
+    /// must come back to the browser that asked for it, signed in as the same account (or not
+    /// signed in any more).
     async fn callback(
         &self,
+        session: &GatewaySession,
         code: &AuthorizationCode,
         state: &str,
     ) -> Result<HttpResponse, AppError> {
+        let browser = session.existing_browser_binding();
         let taken = self
             .services
             .flow
-            .take_state(Some(state), &self.app.id, &self.app.provider, None)
+            .take_state(
+                Some(state),
+                &self.app.id,
+                &self.app.provider,
+                None,
+                browser.as_ref(),
+            )
             .await?;
         let binding = taken.map_err(|refusal| {
             tracing::warn!(app = %self.app.id, %refusal, "callback refused: state not accepted");
-            AppError::BadRequest(
-                "this install link has expired or was used already; start again".into(),
-            )
+            match refusal {
+                StateRefusal::OtherBrowser => AppError::BadRequest(
+                    "this install was started in another browser; start it again in this one"
+                        .into(),
+                ),
+                _ => AppError::BadRequest(
+                    "this install link has expired or was used already; start again".into(),
+                ),
+            }
         })?;
+        if let (Some(minted_for), Some(signed_in)) =
+            (&binding.account, self.account(session).await?)
+            && *minted_for != signed_in.id
+        {
+            tracing::warn!(app = %self.app.id, "callback refused: signed in as another account");
+            return Err(AppError::BadRequest(
+                "this install was started by another account than the one signed in; start it again"
+                    .into(),
+            ));
+        }
         let target = InstallFor {
             account: binding.account,
             status: ConnectionStatus::Active,
@@ -273,7 +306,7 @@ async fn answer(
             return_url: None,
         } => {
             session.take_connect_started(app.id.as_str());
-            install.callback(&code, &state).await?
+            install.callback(session, &code, &state).await?
         }
         InstallRequest::Code {
             code,
@@ -290,17 +323,35 @@ async fn answer(
             install.count(Step::Callback, Outcome::Held);
             held
         }
-        InstallRequest::Denied { error, .. }
+        InstallRequest::Denied { error, state, .. }
             if error == "user_denied" || error == "access_denied" =>
         {
             tracing::info!(app = %app.id, %error, "the user cancelled the install");
-            let event = Event::without_connection(
-                EventKind::InstallationCancelled,
-                app.id.clone(),
-                app.provider.clone(),
-                services.clock.now(),
-            );
-            services.vault.publish(event).await?;
+            // Anyone can send `?error=user_denied`: only a cancel of an install that was really
+            // started (a live state, this browser's gateway-started install, or the install this
+            // browser holds pending) is an event.
+            let started_here = session.take_connect_started(app.id.as_str())
+                || session
+                    .pending_install()
+                    .is_some_and(|pending| pending.app == app.id.as_str());
+            let of_a_state = match state.as_deref() {
+                Some(state) => {
+                    services
+                        .flow
+                        .forget_state(state, &app.id, &app.provider)
+                        .await?
+                }
+                None => false,
+            };
+            if started_here || of_a_state {
+                let event = Event::without_connection(
+                    EventKind::InstallationCancelled,
+                    app.id.clone(),
+                    app.provider.clone(),
+                    services.clock.now(),
+                );
+                services.vault.publish(event).await?;
+            }
             install.count(Step::Callback, Outcome::Cancelled);
             html(
                 actix_web::http::StatusCode::OK,
@@ -335,7 +386,8 @@ pub async fn connect(
     install.count(Step::Connect, Outcome::Started);
     let Some(account) = install.account(&session).await? else {
         install.count(Step::Connect, Outcome::SignInRequired);
-        return Ok(sign_in_first(&services, &request, Some((&app.id, &app.provider))).await?);
+        let install = SignInFor::new(&app.id, &app.provider);
+        return Ok(sign_in_first(&services, &request, Some(install)).await?);
     };
     let state = services
         .flow
@@ -344,6 +396,7 @@ pub async fn connect(
             provider: app.provider.clone(),
             account: Some(account.id),
             return_origin: None,
+            browser: Some(session.browser_binding()?),
         })
         .await
         .map_err(AppError::from)?;

@@ -14,6 +14,7 @@ const SIGNED_IN: &str = "signed_in";
 const CSRF: &str = "csrf";
 const PENDING_INSTALL: &str = "pending_install";
 const CONNECT_STARTED: &str = "connect_started";
+const BROWSER: &str = "browser";
 
 /// A marketplace install whose tokens are held, waiting for this browser's user to claim it.
 /// Kept in the session, so that only the browser that came back from the marketplace can.
@@ -119,6 +120,26 @@ impl GatewaySession {
             self.0.remove(CONNECT_STARTED);
         }
         started.as_deref() == Some(app)
+    }
+
+    /// This browser's binding: a random secret kept in its session, made on first use, that
+    /// states and sign-in requests minted for this browser are bound to (as its digest). It
+    /// survives sign-in (the session is renewed, not emptied) and ends at sign-out.
+    pub fn browser_binding(&self) -> Result<StateToken, AppError> {
+        if let Some(binding) = self.existing_browser_binding() {
+            return Ok(binding);
+        }
+        let binding = StateToken::generate().map_err(unexpected)?;
+        self.0
+            .insert(BROWSER, binding.expose())
+            .map_err(unexpected)?;
+        Ok(binding)
+    }
+
+    /// This browser's binding, if it has one; never makes one.
+    pub fn existing_browser_binding(&self) -> Option<StateToken> {
+        let raw = self.0.get::<String>(BROWSER).ok().flatten()?;
+        StateToken::parse(raw).ok()
     }
 
     /// The CSRF token, if one was made; never makes one.

@@ -211,7 +211,11 @@ pub struct ExternalLogin {
 #[derive(Debug, Clone)]
 pub enum AssertionKeys {
     Hs256(Arc<SecretBox<Vec<u8>>>),
-    Jwks(Url),
+    /// Keys from the vendor's JWKS, used for this one algorithm (RS256 or ES256).
+    Jwks {
+        url: Url,
+        algorithm: jsonwebtoken::Algorithm,
+    },
 }
 
 /// Where and how events are delivered.

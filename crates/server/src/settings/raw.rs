@@ -148,6 +148,7 @@ pub(super) struct RawExternal {
     pub audience: Option<String>,
     pub hs256_secret: Option<SecretString>,
     pub jwks_url: Option<String>,
+    pub jwks_algorithm: String,
     pub jwks_timeout_ms: u64,
     pub jwks_cache_seconds: u64,
     pub jwks_min_refetch_seconds: u64,

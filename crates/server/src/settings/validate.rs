@@ -56,6 +56,28 @@ impl Report {
         }
     }
 
+    /// Like [`Self::optional_web_url`], for an address that carries secrets or keys (a token
+    /// endpoint, an API, a key set, an authorization page): `https`, or `http` to a loopback
+    /// host only (a simulator or a local test).
+    fn optional_secure_url(&mut self, path: &str, raw: Option<String>) -> Option<Option<Url>> {
+        match raw {
+            None => Some(None),
+            Some(raw) => self.secure_url(path, &raw).map(Some),
+        }
+    }
+
+    fn secure_url(&mut self, path: &str, raw: &str) -> Option<Url> {
+        let url = self.url(path, raw, &["http", "https"])?;
+        if url.scheme() == "http" && !is_loopback_host(&url) {
+            self.add(
+                path,
+                "must be an https URL (http is allowed only to a loopback host such as 127.0.0.1)",
+            );
+            return None;
+        }
+        Some(url)
+    }
+
     fn url(&mut self, path: &str, raw: &str, schemes: &[&str]) -> Option<Url> {
         match Url::parse(raw) {
             Ok(url) if schemes.contains(&url.scheme()) && url.has_host() => Some(url),
@@ -109,7 +131,10 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
     };
     let tokens = tokens(&mut report, &raw.tokens, &providers);
     let accounts = accounts(&mut report, raw.accounts);
-    let apps = apps(&mut report, raw.apps);
+    let public_https = server
+        .as_ref()
+        .is_some_and(|server| server.public_url.scheme() == "https");
+    let apps = apps(&mut report, raw.apps, public_https);
     let api_keys = api_keys(&mut report, raw.api, &apps);
     let clients = clients::clients(&mut report, raw.clients);
     if let (Some(state), Some(session)) = (&state, &session)
@@ -721,9 +746,19 @@ fn external(report: &mut Report, raw: super::raw::RawExternal) -> Option<Externa
             report.add(at("hs256_secret"), "must be at least 32 characters");
             None
         }
-        (None, Some(url)) => report
-            .url(&at("jwks_url"), &url, &["http", "https"])
-            .map(AssertionKeys::Jwks),
+        (None, Some(url)) => {
+            let algorithm = match raw.jwks_algorithm.as_str() {
+                "RS256" => Some(jsonwebtoken::Algorithm::RS256),
+                "ES256" => Some(jsonwebtoken::Algorithm::ES256),
+                _ => {
+                    report.add(at("jwks_algorithm"), "must be \"RS256\" or \"ES256\"");
+                    None
+                }
+            };
+            let url = report.secure_url(&at("jwks_url"), &url);
+            url.zip(algorithm)
+                .map(|(url, algorithm)| AssertionKeys::Jwks { url, algorithm })
+        }
         _ => {
             report.add(
                 at("hs256_secret"),
@@ -805,7 +840,11 @@ fn api_keys(
     keys
 }
 
-fn apps(report: &mut Report, raw: BTreeMap<String, RawApp>) -> BTreeMap<AppId, AppSettings> {
+fn apps(
+    report: &mut Report,
+    raw: BTreeMap<String, RawApp>,
+    public_https: bool,
+) -> BTreeMap<AppId, AppSettings> {
     let mut apps = BTreeMap::new();
     for (id, app) in raw {
         let path = format!("apps.{id}");
@@ -816,6 +855,12 @@ fn apps(report: &mut Report, raw: BTreeMap<String, RawApp>) -> BTreeMap<AppId, A
             );
             continue;
         };
+        if public_https && app.allow_loopback_return_urls {
+            report.add(
+                format!("{path}.allow_loopback_return_urls"),
+                "is for local development only and cannot be on when server.public_url is https",
+            );
+        }
         if let Some(settings) = one_app(report, &path, app_id.clone(), app) {
             apps.insert(app_id, settings);
         }
@@ -864,9 +909,9 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
         }
     }
     let setup_url = report.optional_web_url(&at("setup_url"), raw.setup_url);
-    let authorize_url = report.optional_web_url(&at("authorize_url"), raw.authorize_url);
-    let token_url = report.optional_web_url(&at("token_url"), raw.token_url);
-    let api_base_url = report.optional_web_url(&at("api_base_url"), raw.api_base_url);
+    let authorize_url = report.optional_secure_url(&at("authorize_url"), raw.authorize_url);
+    let token_url = report.optional_secure_url(&at("token_url"), raw.token_url);
+    let api_base_url = report.optional_secure_url(&at("api_base_url"), raw.api_base_url);
     let return_hosts = match raw.return_hosts {
         None => Some(None),
         Some(hosts) => AllowedHosts::new(&hosts)
@@ -907,6 +952,16 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
         token_url: token_url?,
         api_base_url: api_base_url?,
     })
+}
+
+/// Whether `url`'s host is `localhost`, or an IPv4 or IPv6 loopback address.
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
 }
 
 /// `scheme://host[:port]` of an http(s) origin written without path, query or credentials.

@@ -284,7 +284,8 @@ impl ConnectionVault for SqlVault {
         in_transaction!(&self.database, tx => {
             let updated = sqlx::query(
                 "UPDATE connections SET account = $1, status = 'active', updated_at = $2 \
-                 WHERE id = $3 AND status IN ('pending', 'active')",
+                 WHERE id = $3 AND status IN ('pending', 'active') \
+                 AND (account IS NULL OR account = $1)",
             )
             .bind(account.as_str())
             .bind(now)
@@ -293,7 +294,22 @@ impl ConnectionVault for SqlVault {
             .await
             .map_err(sql_error)?;
             if updated.rows_affected() == 0 {
-                return Err(VaultError::NotFound);
+                // Compare-and-set: a connection another account owns is never moved.
+                let row: Option<StoredRow> = sqlx::query_as(&select_by_id())
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(sql_error)?;
+                let existing = row.map(|row| self.decode(row)).transpose()?;
+                return Err(match existing {
+                    Some(connection)
+                        if connection.status.holds_tokens()
+                            && connection.account.as_ref().is_some_and(|owner| owner != account) =>
+                    {
+                        VaultError::OwnedByAnother(Box::new(connection))
+                    }
+                    _ => VaultError::NotFound,
+                });
             }
             Ok(reload_and_emit!(self, tx, id, event))
         })

@@ -1,0 +1,126 @@
+//! Floods of anonymous requests against a gateway on the memory backend: the records they create
+//! (parked requests, install states) have spaces of their own, so they cannot push out the ones
+//! whose loss would open a door (revoked sessions), and a full space refuses with 503.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use installgate_tests::{Browser, hidden_input};
+use reqwest::StatusCode;
+
+use crate::{hubspot, pipedrive};
+
+const REQUESTS: u32 = 150_000;
+const AT_ONCE: usize = 32;
+/// `state.memory_max_entries`'s default: each kind of record may hold this many.
+const ROOM: u32 = 100_000;
+
+/// Sends `REQUESTS` anonymous `step=authorize` requests (each parks the request while a
+/// sign-in would happen), `AT_ONCE` at a time; counts the answers by status.
+async fn flood(base: &str, path: &str) -> BTreeMap<u16, u32> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(AT_ONCE)
+        .build()
+        .unwrap();
+    let next = Arc::new(AtomicU32::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..AT_ONCE {
+        let (client, next, url) = (client.clone(), next.clone(), format!("{base}{path}"));
+        workers.push(tokio::spawn(async move {
+            let mut counts = BTreeMap::<u16, u32>::new();
+            while next.fetch_add(1, Ordering::Relaxed) < REQUESTS {
+                let response = client.get(&url).send().await.unwrap();
+                let status = response.status();
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    assert!(response.headers().contains_key("retry-after"));
+                }
+                *counts.entry(status.as_u16()).or_default() += 1;
+            }
+            counts
+        }));
+    }
+    let mut counts = BTreeMap::new();
+    for worker in workers {
+        for (status, n) in worker.await.unwrap() {
+            *counts.entry(status).or_default() += n;
+        }
+    }
+    counts
+}
+
+/// Point 5 of the install-integrity list: 150,000 anonymous authorize requests (rate limit off)
+/// used to evict the record that keeps a signed-out cookie signed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_anonymous_installs_neither_revives_a_signed_out_cookie_nor_evicts_records() {
+    let setup = hubspot::setup(&[]).await;
+    let app = &setup.app;
+    assert!(matches!(
+        app.settings.state.backend,
+        installgate_server::settings::StateBackend::Memory {
+            max_entries: 100_000
+        }
+    ));
+
+    let victim = pipedrive::signed_in_browser(app, "victim@example.com").await;
+    assert_eq!(victim.get("/account/").await.status(), StatusCode::OK);
+    let saved = victim.session_cookie().expect("a session cookie");
+    let page = victim.get("/account/").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let signed_out = victim
+        .post("/account/sign-out", &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(signed_out.status(), StatusCode::OK);
+
+    // A parked install from before the flood must still resume after it.
+    let early = Browser::new(app);
+    let parked = early
+        .get(&hubspot::authorize_path("crm", hubspot::RETURN_URL))
+        .await;
+    assert_eq!(parked.status(), StatusCode::SEE_OTHER);
+
+    let counts = flood(
+        &app.address,
+        &hubspot::authorize_path("crm", hubspot::RETURN_URL),
+    )
+    .await;
+    eprintln!("answers to {REQUESTS} anonymous authorize requests: {counts:?}");
+    assert_eq!(
+        counts.keys().copied().collect::<Vec<_>>(),
+        vec![303, 503],
+        "parked, or refused for want of room: {counts:?}"
+    );
+    // The one parked before the flood holds a place too.
+    assert_eq!(counts[&303], ROOM - 1, "{counts:?}");
+
+    let replayed = Browser::new(app);
+    replayed.set_session_cookie(Some(saved));
+    let account_page = replayed.get("/account/").await;
+    assert_ne!(
+        account_page.status(),
+        StatusCode::OK,
+        "the cookie saved before sign-out signs in again"
+    );
+
+    // The install parked before the flood resumes once its browser signs up.
+    let resumed = hubspot::sign_up_through(
+        &early,
+        &installgate_tests::location(&parked),
+        "early@example.com",
+    )
+    .await;
+    assert_eq!(resumed.status(), StatusCode::SEE_OTHER);
+    let parked_target = installgate_tests::location(&resumed);
+    assert!(
+        parked_target.starts_with("/install/hubspot/crm?step=authorize"),
+        "the parked authorize request resumes: {parked_target}"
+    );
+    let back = early.get(&parked_target).await;
+    assert_eq!(back.status(), StatusCode::FOUND);
+    assert!(
+        installgate_tests::location(&back).starts_with(&format!("{}&state=", hubspot::RETURN_URL)),
+        "{}",
+        installgate_tests::location(&back)
+    );
+}
