@@ -55,6 +55,10 @@ pub enum Command {
         /// Use this PostgreSQL database instead of SQLite (`postgres://…`).
         #[arg(long, value_name = "URL")]
         database: Option<String>,
+        /// Show the gateway's and the simulators' whole log on the console, not only warnings
+        /// (it is written in full to `sandbox.log` in the data directory either way).
+        #[arg(long)]
+        verbose: bool,
     },
 }
 

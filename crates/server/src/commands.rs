@@ -298,7 +298,7 @@ pub fn api_key(command: ApiKeyCommand) -> ExitCode {
 }
 
 /// `installgate sandbox`.
-pub async fn sandbox(options: crate::sandbox::SandboxOptions) -> ExitCode {
+pub async fn sandbox(mut options: crate::sandbox::SandboxOptions, verbose: bool) -> ExitCode {
     let log = match crate::settings::load(&Sources::defaults_only()) {
         Ok(settings) => settings.log,
         Err(problems) => {
@@ -306,8 +306,32 @@ pub async fn sandbox(options: crate::sandbox::SandboxOptions) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(&log);
-    match crate::sandbox::run(options).await {
+    // The data directory is made first, so that the whole log can go to a file in it.
+    let (data_dir, _temporary) = match crate::sandbox::data_dir(options.data_dir.as_deref()) {
+        Ok(made) => made,
+        Err(error) => {
+            eprintln!("the sandbox could not start: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    options.data_dir = Some(data_dir.clone());
+    let log_path = data_dir.join("sandbox.log");
+    let file = match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+    {
+        Ok(file) => file,
+        Err(error) => {
+            eprintln!(
+                "the sandbox could not start: opening {}: {error}",
+                log_path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    crate::telemetry::init_sandbox(&log, file, verbose);
+    match crate::sandbox::run(options, &log_path).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("the sandbox could not start: {error:#}");

@@ -29,14 +29,15 @@ async fn main() -> ExitCode {
             data_dir,
             redis,
             database,
+            verbose,
         } => {
-            commands::sandbox(SandboxOptions {
+            let options = SandboxOptions {
                 port,
                 data_dir,
                 redis_url: redis,
                 database_url: database,
-            })
-            .await
+            };
+            commands::sandbox(options, verbose).await
         }
     }
 }

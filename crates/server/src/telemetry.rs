@@ -38,6 +38,36 @@ pub fn init(settings: &LogSettings) {
     };
 }
 
+/// The sandbox's logging: the whole log (the configured filter, or `RUST_LOG`) to `file`, and on
+/// the console only warnings and errors, unless `verbose`, so that its banner stays readable.
+pub fn init_sandbox(settings: &LogSettings, file: std::fs::File, verbose: bool) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::filter::LevelFilter;
+
+    let filter = || {
+        EnvFilter::try_from_default_env()
+            .or_else(|_| EnvFilter::try_new(&settings.filter))
+            .unwrap_or_else(|_| EnvFilter::new("info"))
+    };
+    let console = fmt::layer().with_ansi(std::io::stdout().is_terminal());
+    let console = if verbose {
+        console.with_filter(filter()).boxed()
+    } else {
+        console
+            .with_filter(filter())
+            .with_filter(LevelFilter::WARN)
+            .boxed()
+    };
+    let whole = fmt::layer()
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .with_filter(filter());
+    let _already_installed = tracing_subscriber::registry()
+        .with(console)
+        .with(whole)
+        .try_init();
+}
+
 /// When the request reached the gateway, for the completion line.
 #[derive(Clone, Copy)]
 struct Started(Instant);

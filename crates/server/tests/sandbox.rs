@@ -9,6 +9,7 @@ mod common;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{Running, free_port, installgate, terminate, wait_for_200};
@@ -29,9 +30,17 @@ fn four_free_ports() -> u16 {
     panic!("no four free consecutive ports");
 }
 
-/// Starts `installgate sandbox --port base` with `extra` arguments and waits for the line that
-/// says where to open it.
-async fn start(base: u16, extra: &[&str]) -> (Running, tempfile::TempDir) {
+/// A running sandbox, its data directory's parent, and every console line it printed after
+/// the banner.
+struct Started {
+    running: Running,
+    dir: tempfile::TempDir,
+    later_lines: Arc<Mutex<Vec<String>>>,
+}
+
+/// Starts `installgate sandbox --port base` with `extra` arguments and waits for the banner's
+/// last line; standard error goes to the same console as standard output.
+async fn start(base: u16, extra: &[&str]) -> Started {
     let dir = tempfile::tempdir().unwrap();
     let child = installgate(dir.path())
         .arg("sandbox")
@@ -41,33 +50,64 @@ async fn start(base: u16, extra: &[&str]) -> (Running, tempfile::TempDir) {
         .arg(dir.path().join("sandbox"))
         .args(extra)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut running = Running(child);
     // Read every line, so that the sandbox never writes into a closed pipe; hand over those up
-    // to the one that says where to open it.
+    // to the banner's last one, and keep the rest.
     let stdout = running.0.stdout.take().unwrap();
+    let stderr = running.0.stderr.take().unwrap();
+    let later_lines = Arc::new(Mutex::new(Vec::new()));
     let (first_lines, lines) = tokio::sync::oneshot::channel();
+    let later = later_lines.clone();
     std::thread::spawn(move || {
         let mut first_lines = Some(first_lines);
         let mut seen = Vec::new();
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            let done = line.trim_start().starts_with("Open ");
+            if first_lines.is_none() {
+                later.lock().unwrap().push(line);
+                continue;
+            }
+            let done = line.trim() == "Ctrl-C stops it.";
             seen.push(line);
             if done && let Some(sender) = first_lines.take() {
                 let _ = sender.send(std::mem::take(&mut seen));
             }
         }
     });
+    let later = later_lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            later.lock().unwrap().push(line);
+        }
+    });
     let lines = tokio::time::timeout(Duration::from_secs(60), lines)
         .await
-        .expect("the sandbox printed where to open it")
-        .expect("the sandbox printed where to open it before it exited");
+        .expect("the sandbox printed its banner")
+        .expect("the sandbox printed its banner before it exited");
     let open = format!("Open http://127.0.0.1:{base} to try the installs.");
     assert!(lines.iter().any(|line| line.trim() == open), "{lines:?}");
-    (running, dir)
+    let log = dir.path().join("sandbox/sandbox.log");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.trim() == format!("log                {}", log.display())),
+        "the banner names the log file: {lines:?}"
+    );
+    if !extra.contains(&"--verbose") {
+        assert!(
+            lines.iter().all(|line| !line.contains(" INFO ")),
+            "only the banner before it: {lines:?}"
+        );
+    }
+    Started {
+        running,
+        dir,
+        later_lines,
+    }
 }
 
 fn client() -> reqwest::Client {
@@ -159,7 +199,11 @@ async fn readiness(base: u16) -> String {
 #[tokio::test]
 async fn the_sandbox_runs_every_part_on_the_embedded_defaults_and_stops_on_sigterm() {
     let base = four_free_ports();
-    let (mut running, dir) = start(base, &[]).await;
+    let Started {
+        mut running,
+        dir,
+        later_lines,
+    } = start(base, &[]).await;
     let page = wait_for_200(&format!("http://127.0.0.1:{base}/"))
         .await
         .text()
@@ -197,6 +241,43 @@ async fn the_sandbox_runs_every_part_on_the_embedded_defaults_and_stops_on_sigte
     );
 
     assert!(terminate(&mut running.0).await.success());
+    // A whole install went by, and the console stayed quiet; the log file has it all.
+    let console = later_lines.lock().unwrap().clone();
+    assert!(
+        console.iter().all(|line| !line.contains(" INFO ")),
+        "the console shows warnings only: {console:?}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("sandbox/sandbox.log")).unwrap();
+    assert!(
+        log.contains(" INFO ") && log.contains("request completed"),
+        "the log file has the whole log: {log}"
+    );
+    assert!(!log.contains('\u{1b}'), "no colour codes in the file");
+}
+
+#[tokio::test]
+async fn the_sandbox_shows_its_whole_log_on_the_console_when_verbose() {
+    let base = four_free_ports();
+    let Started {
+        mut running,
+        later_lines,
+        ..
+    } = start(base, &["--verbose"]).await;
+    // The gateway's health check: a request the gateway logs at INFO.
+    wait_for_200(&format!("http://127.0.0.1:{}/healthz", base + 1)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let console = later_lines.lock().unwrap().clone();
+        if console
+            .iter()
+            .any(|line| line.contains("request completed"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{console:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(terminate(&mut running.0).await.success());
 }
 
 #[tokio::test]
@@ -204,7 +285,8 @@ async fn the_sandbox_runs_on_redis_and_postgres_when_asked() {
     let postgres = FreshPostgres::create().await;
     let redis = installgate_tests::redis_url();
     let base = four_free_ports();
-    let (mut running, _dir) = start(base, &["--redis", &redis, "--database", postgres.url()]).await;
+    let Started { mut running, .. } =
+        start(base, &["--redis", &redis, "--database", postgres.url()]).await;
     let ready = readiness(base).await;
     assert!(
         ready.contains("\"redis\"") && ready.contains("\"postgres\""),

@@ -59,6 +59,25 @@ fn demo_users() -> Vec<PipedriveUser> {
     .collect()
 }
 
+/// The sandbox's data directory: `given`, made if missing, or a temporary directory (removed
+/// when the returned guard is dropped).
+pub fn data_dir(
+    given: Option<&std::path::Path>,
+) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    match given {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            Ok((dir.to_owned(), None))
+        }
+        None => {
+            let temporary = tempfile::Builder::new()
+                .prefix("installgate-sandbox-")
+                .tempdir()?;
+            Ok((temporary.path().to_owned(), Some(temporary)))
+        }
+    }
+}
+
 /// A running sandbox.
 pub struct Sandbox {
     pub ports: Ports,
@@ -84,19 +103,7 @@ impl Sandbox {
     pub async fn start(options: SandboxOptions) -> anyhow::Result<Self> {
         let ports = Ports::from_base(options.port);
         ports.ensure_free()?;
-        let (data_dir, temporary) = match &options.data_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-                (dir.clone(), None)
-            }
-            None => {
-                let temporary = tempfile::Builder::new()
-                    .prefix("installgate-sandbox-")
-                    .tempdir()?;
-                (temporary.path().to_owned(), Some(temporary))
-            }
-        };
+        let (data_dir, temporary) = data_dir(options.data_dir.as_deref())?;
         let apps = config::demo_apps()?;
         let secrets = Secrets::generate()?;
         let backends = Backends {
@@ -206,19 +213,20 @@ fn web_portal(portal: portal::Portal) -> anyhow::Result<actix_web::dev::ServerHa
     Ok(handle)
 }
 
-/// Runs the sandbox until Ctrl-C or SIGTERM.
-pub async fn run(options: SandboxOptions) -> anyhow::Result<()> {
+/// Runs the sandbox until Ctrl-C or SIGTERM; `log` is where its whole log goes.
+pub async fn run(options: SandboxOptions, log: &std::path::Path) -> anyhow::Result<()> {
     let sandbox = Sandbox::start(options).await?;
     let ports = sandbox.ports;
     println!(
         "\nInstallgate sandbox is running.\n\n  Open {portal} to try the installs.\n\n  \
          gateway            {gateway}\n  simulated HubSpot  {hubspot}\n  simulated Pipedrive {pipedrive}\n  \
-         configuration      {config}\n  API key            {key}\n\nCtrl-C stops it.",
+         configuration      {config}\n  log                {log}\n  API key            {key}\n\nCtrl-C stops it.",
         portal = sandbox.portal_url(),
         gateway = config::url(ports.gateway),
         hubspot = config::hubspot_pages_url(&ports),
         pipedrive = config::url(ports.pipedrive),
         config = sandbox.config_path.display(),
+        log = log.display(),
         key = sandbox.api_key,
     );
     crate::startup::stop_signal().await?;
