@@ -1,0 +1,114 @@
+//! Installing what is missing, where that needs no question: Debian packages when running as
+//! root with `apt-get`, Python packages into the project's virtual environment, and
+//! `cargo-nextest` with `cargo install`.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::prerequisites::{Machine, Plan};
+
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
+}
+
+/// Why the plan cannot be carried out without asking.
+pub fn cannot_install(plan: &Plan, machine: &Machine) -> Option<&'static str> {
+    let can_apt = is_root() && machine.find("apt-get").is_some();
+    if !plan.apt.is_empty() && !can_apt {
+        return Some("Debian packages need root and apt-get");
+    }
+    if !plan.pip.is_empty() && machine.find("python3").is_none() && plan.apt.is_empty() {
+        return Some("the Python packages need python3");
+    }
+    None
+}
+
+fn run(what: &str, command: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: {what}");
+    let status = command
+        .status()
+        .map_err(|error| format!("{what}: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+fn apt_install(packages: &[&str]) -> Result<(), String> {
+    run(
+        "apt-get update",
+        Command::new("apt-get").args(["update", "-qq"]),
+    )?;
+    run(
+        &format!("apt-get install {}", packages.join(" ")),
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq"])
+            .args(packages)
+            .stdout(std::process::Stdio::null()),
+    )
+}
+
+fn pip_install(machine: &Machine, packages: &[&str]) -> Result<(), String> {
+    let python = machine
+        .find("python3")
+        .ok_or_else(|| "python3 is missing".to_owned())?;
+    let venv_python = machine.venv.join("bin").join("python3");
+    if !venv_python.exists() {
+        run(
+            &format!("python3 -m venv {}", machine.venv.display()),
+            Command::new(&python)
+                .args(["-m", "venv"])
+                .arg(&machine.venv),
+        )?;
+    }
+    run(
+        &format!(
+            "pip install {} (into {})",
+            packages.join(" "),
+            machine.venv.display()
+        ),
+        Command::new(&venv_python)
+            .args(["-m", "pip", "install", "--quiet"])
+            .args(packages),
+    )
+}
+
+/// Carries out `plan`; `cannot_install` said it can be.
+pub fn install(plan: &Plan, machine: &Machine) -> Result<(), String> {
+    if !plan.apt.is_empty() {
+        apt_install(&plan.apt)?;
+    }
+    if !plan.pip.is_empty() {
+        pip_install(machine, &plan.pip)?;
+    }
+    if plan.nextest {
+        run(
+            "cargo install cargo-nextest --locked",
+            Command::new("cargo").args(["install", "cargo-nextest", "--locked"]),
+        )?;
+    }
+    Ok(())
+}
+
+/// Removes what earlier runs left under `dir` (`run-<pid>`, of a run stopped by Ctrl-C) when
+/// their process is gone.
+pub fn clear_stale(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|name| name.strip_prefix("run-")) else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
