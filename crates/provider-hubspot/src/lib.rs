@@ -9,7 +9,6 @@
 //! Architecture invariant: this crate depends on core and an HTTP client only; it never touches
 //! storage or sessions.
 
-mod http;
 mod request;
 mod tokens;
 
@@ -160,7 +159,12 @@ impl Provider for HubSpot {
             .clone()
             .unwrap_or_else(|| self.api_base_url.clone());
         url.set_path("/appinstalls/v3/external-install");
-        http::delete_bearer(&self.client, &url, tokens.access_token.expose()).await
+        installgate_provider_kit::http::delete_bearer(
+            &self.client,
+            &url,
+            tokens.access_token.expose(),
+        )
+        .await
     }
 }
 

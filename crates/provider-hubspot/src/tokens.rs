@@ -1,23 +1,31 @@
 //! Token exchange (`/oauth/v3/token`) and introspection (`/oauth/v3/token/introspect`).
 
-use std::time::Duration;
-
 use installgate_core::{
     AccessToken, AppCredentials, AuthorizationCode, Grant, Identity, LenientNumber, MarketplaceKey,
-    Metadata, ProviderError, RefreshToken, TokenSet,
+    Metadata, ProviderError, RefreshToken,
 };
-use secrecy::ExposeSecret as _;
+use installgate_provider_kit::http::{self, json};
+use installgate_provider_kit::token_answer::GrantDetails;
+use installgate_provider_kit::{ClientAuth, TokenAnswer};
 use serde::Deserialize;
 
-use crate::http::post_form;
-
+/// HubSpot's token answer: the common fields, the portal (`hub_id`) and the granted scopes.
 #[derive(Deserialize)]
 struct TokenResponse {
-    access_token: String,
-    refresh_token: Option<String>,
-    expires_in: Option<LenientNumber>,
+    #[serde(flatten)]
+    common: TokenAnswer,
     hub_id: Option<LenientNumber>,
     scopes: Option<Vec<String>>,
+}
+
+/// Posts a form to HubSpot with the client's credentials in it, as HubSpot asks.
+async fn post_form<T: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    url: &url::Url,
+    app: &AppCredentials,
+    form: &[(&str, &str)],
+) -> Result<T, ProviderError> {
+    json(&http::post_form(client, url, app, ClientAuth::FormBody, form).await?)
 }
 
 fn key_of(hub_id: &LenientNumber) -> Result<MarketplaceKey, ProviderError> {
@@ -38,10 +46,8 @@ pub async fn exchange(
         ("grant_type", "authorization_code"),
         ("code", code.expose()),
         ("redirect_uri", app.redirect_uri.as_str()),
-        ("client_id", app.client_id.as_str()),
-        ("client_secret", app.client_secret.expose_secret()),
     ];
-    grant_of(post_form(client, token_url, &form).await?)
+    grant_of(post_form(client, token_url, app, &form).await?)
 }
 
 /// `grant_type=refresh_token`, with the client's credentials in the form.
@@ -54,30 +60,13 @@ pub async fn refresh(
     let form = [
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token.expose()),
-        ("client_id", app.client_id.as_str()),
-        ("client_secret", app.client_secret.expose_secret()),
     ];
-    grant_of(post_form(client, token_url, &form).await?)
+    grant_of(post_form(client, token_url, app, &form).await?)
 }
 
 fn grant_of(response: TokenResponse) -> Result<Grant, ProviderError> {
-    if response.access_token.is_empty() {
-        return Err(ProviderError::Malformed("the access token is empty".into()));
-    }
     let marketplace_key = response.hub_id.as_ref().map(key_of).transpose()?;
-    Ok(Grant {
-        tokens: TokenSet {
-            access_token: AccessToken::new(response.access_token),
-            refresh_token: response
-                .refresh_token
-                .filter(|t| !t.is_empty())
-                .map(RefreshToken::new),
-            expires_at: None,
-        },
-        expires_in: response
-            .expires_in
-            .and_then(|seconds| seconds.value())
-            .map(Duration::from_secs),
+    response.common.into_grant(GrantDetails {
         scopes: response.scopes.unwrap_or_default(),
         marketplace_key,
         metadata: Metadata::new(),
@@ -110,13 +99,11 @@ pub async fn introspect(
         token_url.path().trim_end_matches('/')
     ));
     let form = [
-        ("client_id", app.client_id.as_str()),
-        ("client_secret", app.client_secret.expose_secret()),
         ("token_type_hint", "access_token"),
         ("token", access_token.expose()),
         ("access_token", access_token.expose()),
     ];
-    let answer: Introspection = post_form(client, &url, &form).await?;
+    let answer: Introspection = post_form(client, &url, app, &form).await?;
     if answer.active == Some(false) {
         return Err(ProviderError::Unacceptable(
             "the new access token is not active".into(),

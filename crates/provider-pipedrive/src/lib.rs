@@ -11,7 +11,6 @@
 //! storage or sessions.
 
 mod api_domain;
-mod http;
 mod request;
 mod tokens;
 pub mod uninstall;
@@ -22,6 +21,7 @@ use installgate_core::{
     MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, RefreshToken, StateToken,
     TokenAnswers, TokenSet,
 };
+use installgate_provider_kit::ClientAuth;
 use url::Url;
 
 pub const PROVIDER_ID: &str = "pipedrive";
@@ -148,7 +148,8 @@ impl Provider for Pipedrive {
             ("token", refresh.expose()),
             ("token_type_hint", "refresh_token"),
         ];
-        http::post_form_basic(&self.client, &self.revoke_url(app), app, &form)
+        let url = self.revoke_url(app);
+        installgate_provider_kit::http::post_form(&self.client, &url, app, ClientAuth::Basic, &form)
             .await
             .map(drop)
     }

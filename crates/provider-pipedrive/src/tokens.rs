@@ -1,21 +1,21 @@
 //! Token requests (`/oauth/token`) and identification (`{api_domain}/api/v1/users/me`).
 
-use std::time::Duration;
-
 use installgate_core::{
-    AccessToken, AppCredentials, Grant, Identity, LenientNumber, MarketplaceKey, Metadata,
-    ProviderError, RefreshToken, TokenSet,
+    AppCredentials, Grant, Identity, LenientNumber, MarketplaceKey, Metadata, ProviderError,
 };
+use installgate_provider_kit::http::{get_bearer, json, post_form};
+use installgate_provider_kit::token_answer::GrantDetails;
+use installgate_provider_kit::{ClientAuth, TokenAnswer};
 use serde::Deserialize;
 
 use crate::api_domain;
-use crate::http::{get_bearer, post_form_basic};
 
+/// Pipedrive's token answer: the common fields, the scopes (comma-separated) and the company's
+/// API host.
 #[derive(Deserialize)]
 struct TokenResponse {
-    access_token: String,
-    refresh_token: Option<String>,
-    expires_in: Option<LenientNumber>,
+    #[serde(flatten)]
+    common: TokenAnswer,
     scope: Option<String>,
     api_domain: String,
 }
@@ -32,39 +32,25 @@ pub async fn request(
     app: &AppCredentials,
     form: &[(&str, &str)],
 ) -> Result<Grant, ProviderError> {
-    let body = post_form_basic(client, token_url, app, form).await?;
-    let response: TokenResponse = serde_json::from_slice(&body).map_err(malformed)?;
-    if response.access_token.is_empty() {
-        return Err(ProviderError::Malformed("the access token is empty".into()));
-    }
+    let body = post_form(client, token_url, app, ClientAuth::Basic, form).await?;
+    let response: TokenResponse = json(&body)?;
     let api_domain = api_domain::check(&response.api_domain, app)?;
     let mut metadata = Metadata::new();
     metadata.insert(
         "api_domain".into(),
         api_domain.as_str().trim_end_matches('/').to_owned(),
     );
-    Ok(Grant {
-        tokens: TokenSet {
-            access_token: AccessToken::new(response.access_token),
-            refresh_token: response
-                .refresh_token
-                .filter(|t| !t.is_empty())
-                .map(RefreshToken::new),
-            expires_at: None,
-        },
-        expires_in: response
-            .expires_in
-            .and_then(|seconds| seconds.value())
-            .map(Duration::from_secs),
-        // Pipedrive sends scopes comma-separated.
-        scopes: response
-            .scope
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|scope| !scope.is_empty())
-            .map(str::to_owned)
-            .collect(),
+    // Pipedrive sends scopes comma-separated.
+    let scopes = response
+        .scope
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|scope| !scope.is_empty())
+        .map(str::to_owned)
+        .collect();
+    response.common.into_grant(GrantDetails {
+        scopes,
         marketplace_key: None,
         metadata,
     })
@@ -98,7 +84,7 @@ pub async fn identify(
     let mut url = base;
     url.set_path("/api/v1/users/me");
     let body = get_bearer(client, &url, grant.tokens.access_token.expose()).await?;
-    let me: Me = serde_json::from_slice(&body).map_err(malformed)?;
+    let me: Me = json(&body)?;
     let (Some(user), Some(company)) = (me.data.id.value(), me.data.company_id.value()) else {
         return Err(ProviderError::Malformed(
             "users/me names no numeric id and company_id".into(),

@@ -4,10 +4,8 @@
 //! timestamp is not read).
 
 use installgate_core::{AppCredentials, LenientNumber, MarketplaceKey};
+use installgate_provider_kit::signature::is_app_basic_auth;
 use serde::Deserialize;
-use subtle::ConstantTimeEq as _;
-
-use crate::http::basic_credentials;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UninstallError {
@@ -32,9 +30,7 @@ pub fn parse(
     authorization: Option<&str>,
     body: &[u8],
 ) -> Result<MarketplaceKey, UninstallError> {
-    let expected = basic_credentials(app);
-    let given = authorization.unwrap_or_default();
-    if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+    if !is_app_basic_auth(app, authorization) {
         return Err(UninstallError::Unauthorized);
     }
     let notice: Notice = serde_json::from_slice(body)
