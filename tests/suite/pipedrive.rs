@@ -438,6 +438,52 @@ async fn uninstall_with_good_and_bad_credentials() {
     assert_eq!(back.status, ConnectionStatus::Active);
 }
 
+/// The generic notice route asks the provider: Pipedrive's uninstall notice is a `DELETE` to the
+/// install URL, so the same notice posted to `/notify` is not one (404), and changes nothing.
+#[tokio::test]
+async fn the_notice_route_takes_only_what_the_marketplace_sends() {
+    let setup = setup().await;
+    let browser = signed_in_browser(&setup.app, "kept@example.com").await;
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let page = browser.get(&callback(&code)).await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    browser
+        .post(
+            "/install/pipedrive/crm/confirm",
+            &[("csrf_token", &csrf), ("decision", "confirm")],
+        )
+        .await;
+    let client = reqwest::Client::new();
+    let notice = serde_json::json!({
+        "client_id": CLIENT_ID, "company_id": 1, "user_id": 10, "timestamp": 1,
+    });
+    for (method, path, status) in [
+        (reqwest::Method::POST, "/notify/pipedrive/crm", 404),
+        (reqwest::Method::POST, "/notify/pipedrive/unknown", 404),
+        (reqwest::Method::POST, "/notify/nowhere/crm", 404),
+        (reqwest::Method::PUT, "/install/pipedrive/crm", 405),
+    ] {
+        let answer = client
+            .request(method.clone(), setup.app.url(path))
+            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+            .json(&notice)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), status, "{method} {path}");
+        let body: serde_json::Value = answer.json().await.unwrap_or_default();
+        assert!(
+            body.get("error").is_some() || status == 405,
+            "{method} {path}: {body}"
+        );
+    }
+    assert_eq!(
+        connection(&setup.app, "1:10").await.unwrap().status,
+        ConnectionStatus::Active
+    );
+    assert_eq!(events(&setup.app, "installation.uninstalled").await, 0);
+}
+
 #[tokio::test]
 async fn a_user_in_two_companies_gets_two_connections() {
     let setup = setup().await;

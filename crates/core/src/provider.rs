@@ -50,6 +50,51 @@ pub enum InstallRequest {
     },
 }
 
+/// A call a marketplace makes to the gateway on its own (an uninstall notice, a webhook), as
+/// the provider sees it: nothing of it has been checked yet.
+#[derive(Debug, Clone, Copy)]
+pub struct InboundRequest<'a> {
+    /// `GET`, `POST`, `DELETE`, … in upper case.
+    pub method: &'a str,
+    /// The raw query string, without `?`.
+    pub query: &'a str,
+    /// Header names in lower case, values as sent (those that are not text are left out).
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+impl InboundRequest<'_> {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(header, _)| header == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// What a verified notice from a marketplace says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// The app was uninstalled for this marketplace account.
+    Uninstalled { marketplace_key: MarketplaceKey },
+}
+
+/// Why a notice was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoticeError {
+    /// This marketplace sends no notices of this kind (or with this method).
+    #[error("this marketplace sends no such notice")]
+    NotSupported,
+    /// The notice's credentials or signature are missing or wrong; `challenge` is the
+    /// `WWW-Authenticate` value to answer with, if the marketplace's scheme has one.
+    #[error("the notice is not authenticated")]
+    Unauthenticated { challenge: Option<&'static str> },
+    /// Authenticated, but not a notice for this app; the message says what is wrong.
+    #[error("the notice is not valid: {0}")]
+    Malformed(String),
+}
+
 /// An install request that does not follow the protocol; the message says what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -155,6 +200,17 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Ends the grant at the marketplace (the app is uninstalled for that account).
     async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError>;
+
+    /// Verifies and reads a notice the marketplace sent about `app` (`POST /notify/…`, or the
+    /// marketplace's own address for it). Marketplaces that send none keep the default.
+    fn parse_notice(
+        &self,
+        app: &AppCredentials,
+        request: &InboundRequest<'_>,
+    ) -> Result<Notice, NoticeError> {
+        let _ = (app, request);
+        Err(NoticeError::NotSupported)
+    }
 }
 
 /// Where the provider and credentials of an app are found (the configured apps).

@@ -13,13 +13,13 @@
 mod api_domain;
 mod request;
 mod tokens;
-pub mod uninstall;
+mod uninstall;
 
 use async_trait::async_trait;
 use installgate_core::{
-    AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InstallRequest,
-    MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, RefreshToken, StateToken,
-    TokenAnswers, TokenSet,
+    AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InboundRequest,
+    InstallRequest, MalformedRequest, Notice, NoticeError, Provider, ProviderError, ProviderId,
+    QueryParams, RefreshToken, StateToken, TokenAnswers, TokenSet,
 };
 use installgate_provider_kit::ClientAuth;
 use url::Url;
@@ -138,6 +138,15 @@ impl Provider for Pipedrive {
             ("refresh_token", refresh_token.expose()),
         ];
         tokens::request(&self.client, &self.token_url(app), app, &form).await
+    }
+
+    /// The uninstall notice: a `DELETE` to the app's callback URL.
+    fn parse_notice(
+        &self,
+        app: &AppCredentials,
+        request: &InboundRequest<'_>,
+    ) -> Result<Notice, NoticeError> {
+        uninstall::parse(app, request)
     }
 
     async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError> {

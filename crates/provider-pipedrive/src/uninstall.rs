@@ -3,51 +3,42 @@
 //! and a `timestamp` (types and format unconfirmed: numbers or strings are accepted, and the
 //! timestamp is not read).
 
-use installgate_core::{AppCredentials, LenientNumber, MarketplaceKey};
+use installgate_core::{
+    AppCredentials, InboundRequest, LenientNumber, MarketplaceKey, Notice, NoticeError,
+};
 use installgate_provider_kit::signature::is_app_basic_auth;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UninstallError {
-    /// Missing or wrong Basic credentials.
-    #[error("the uninstall notice is not authenticated")]
-    Unauthorized,
-    /// The body is not an uninstall notice for this app.
-    #[error("the uninstall notice is not valid: {0}")]
-    Malformed(String),
-}
-
 #[derive(Deserialize)]
-struct Notice {
+struct NoticeBody {
     client_id: Option<String>,
     company_id: Option<LenientNumber>,
     user_id: Option<LenientNumber>,
 }
 
-/// Checks a notice and names the installation it is about.
-pub fn parse(
-    app: &AppCredentials,
-    authorization: Option<&str>,
-    body: &[u8],
-) -> Result<MarketplaceKey, UninstallError> {
-    if !is_app_basic_auth(app, authorization) {
-        return Err(UninstallError::Unauthorized);
+/// Checks a notice (a `DELETE`) and names the installation it is about.
+pub fn parse(app: &AppCredentials, request: &InboundRequest<'_>) -> Result<Notice, NoticeError> {
+    if request.method != "DELETE" {
+        return Err(NoticeError::NotSupported);
     }
-    let notice: Notice = serde_json::from_slice(body)
-        .map_err(|_| UninstallError::Malformed("the body is not JSON".into()))?;
+    if !is_app_basic_auth(app, request.header("authorization")) {
+        return Err(NoticeError::Unauthenticated {
+            challenge: Some("Basic"),
+        });
+    }
+    let malformed = |reason: &str| NoticeError::Malformed(reason.to_owned());
+    let notice: NoticeBody =
+        serde_json::from_slice(request.body).map_err(|_| malformed("the body is not JSON"))?;
     if notice.client_id.as_deref() != Some(app.client_id.as_str()) {
-        return Err(UninstallError::Malformed(
-            "client_id is not this app's".into(),
-        ));
+        return Err(malformed("client_id is not this app's"));
     }
     let (Some(company), Some(user)) = (
         notice.company_id.as_ref().and_then(LenientNumber::value),
         notice.user_id.as_ref().and_then(LenientNumber::value),
     ) else {
-        return Err(UninstallError::Malformed(
-            "company_id and user_id are required".into(),
-        ));
+        return Err(malformed("company_id and user_id are required"));
     };
-    MarketplaceKey::parse(&format!("{company}:{user}"))
-        .map_err(|error| UninstallError::Malformed(error.to_string()))
+    let marketplace_key = MarketplaceKey::parse(&format!("{company}:{user}"))
+        .map_err(|error| NoticeError::Malformed(error.to_string()))?;
+    Ok(Notice::Uninstalled { marketplace_key })
 }

@@ -14,7 +14,7 @@ use crate::api;
 use crate::metrics;
 use crate::middleware::{self, QueryLimit};
 use crate::rate_limit;
-use crate::routes::{account, claim, fallback, framing, health, install, uninstall};
+use crate::routes::{account, claim, fallback, framing, health, install, notify};
 use crate::services::Services;
 use crate::session::{self, GatewaySessionStore, SessionCache};
 use crate::telemetry::RequestSpan;
@@ -100,11 +100,12 @@ pub fn build_server(
                     .service(
                         web::resource("")
                             .get(install::install)
-                            .delete(uninstall::uninstall),
+                            .delete(notify::at_install_url),
                     )
                     .service(web::resource("/claim").get(claim::claim))
                     .service(web::resource("/confirm").post(claim::confirm)),
             )
+            .service(web::resource("/notify/{provider}/{app}").post(notify::notify))
             .service(
                 web::resource("/connect/{provider}/{app}")
                     .wrap(from_fn(rate_limit::limit_by_client))

@@ -32,7 +32,7 @@ pub enum Step {
     Claim,
     /// `GET /connect/…`.
     Connect,
-    /// Pipedrive's `DELETE` notice.
+    /// A marketplace's notice that the app was uninstalled.
     Uninstall,
 }
 

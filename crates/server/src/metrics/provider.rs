@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use installgate_core::{
-    AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InstallRequest,
-    MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, RefreshToken, StateToken,
-    TokenAnswers, TokenCall as AnswerOf, TokenSet,
+    AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InboundRequest,
+    InstallRequest, MalformedRequest, Notice, NoticeError, Provider, ProviderError, ProviderId,
+    QueryParams, RefreshToken, StateToken, TokenAnswers, TokenCall as AnswerOf, TokenSet,
 };
 use url::Url;
 
@@ -124,5 +124,13 @@ impl Provider for MeteredProvider {
 
     async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError> {
         self.inner.revoke(app, tokens).await
+    }
+
+    fn parse_notice(
+        &self,
+        app: &AppCredentials,
+        request: &InboundRequest<'_>,
+    ) -> Result<Notice, NoticeError> {
+        self.inner.parse_notice(app, request)
     }
 }

@@ -6,5 +6,5 @@ pub mod fallback;
 pub mod framing;
 pub mod health;
 pub mod install;
+pub mod notify;
 mod respond;
-pub mod uninstall;

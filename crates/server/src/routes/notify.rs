@@ -1,0 +1,137 @@
+//! Notices a marketplace sends on its own: `POST /notify/{provider}/{app}` (signed webhooks), and
+//! `DELETE /install/{provider}/{app}` where a marketplace sends its uninstall notice to the
+//! install URL. The provider verifies and reads the notice; this applies it. Marketplaces do not
+//! read the answer; it is still accurate: 200 once applied (or already, or about an unknown
+//! installation), 401 when not authenticated, 400 for a body that is not a notice for this app,
+//! 405 (on `DELETE`) or 404 (on `/notify`) for a marketplace that sends no such notice.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use installgate_core::{
+    ConnectionStatus, ConnectionVault as _, EventKind, InboundRequest, MarketplaceKey, Notice,
+    NoticeError,
+};
+use serde_json::json;
+
+use crate::errors::{ApiError, AppError};
+use crate::metrics::{Outcome, Step};
+use crate::providers::PreparedApp;
+use crate::services::Services;
+use crate::settings::AppSettings;
+
+/// `DELETE /install/{provider}/{app}`.
+pub async fn at_install_url(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    notice(
+        &services,
+        &request,
+        &path,
+        &body,
+        AppError::MethodNotAllowed,
+    )
+    .await
+}
+
+/// `POST /notify/{provider}/{app}`.
+pub async fn notify(
+    services: web::Data<Services>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    notice(&services, &request, &path, &body, AppError::NotFound).await
+}
+
+async fn notice(
+    services: &Services,
+    request: &HttpRequest,
+    path: &(String, String),
+    body: &[u8],
+    unsupported: AppError,
+) -> Result<HttpResponse, ApiError> {
+    let (provider_id, app_id) = path;
+    let (app, prepared) = services
+        .prepared
+        .resolve(&services.settings, provider_id, app_id)
+        .ok_or(AppError::NotFound)?;
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let inbound = InboundRequest {
+        method: request.method().as_str(),
+        query: request.query_string(),
+        headers: &headers,
+        body,
+    };
+    match prepared
+        .provider
+        .parse_notice(&prepared.credentials, &inbound)
+    {
+        Ok(Notice::Uninstalled { marketplace_key }) => {
+            uninstalled(services, app, prepared, &marketplace_key).await?;
+            Ok(HttpResponse::Ok().json(json!({ "status": "ok" })))
+        }
+        Err(NoticeError::NotSupported) => Err(unsupported.into()),
+        Err(NoticeError::Unauthenticated { challenge }) => {
+            tracing::warn!(app = %app.id, "notice with bad credentials");
+            services.metrics.install(
+                app.provider.as_str(),
+                app.id.as_str(),
+                Step::Uninstall,
+                Outcome::Failed("refused"),
+            );
+            let mut answer = HttpResponse::Unauthorized();
+            if let Some(challenge) = challenge {
+                answer.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            Ok(answer.json(json!({ "error": { "code": "unauthorized", "message": "the credentials are not this app's" } })))
+        }
+        Err(NoticeError::Malformed(reason)) => Err(AppError::BadRequest(reason).into()),
+    }
+}
+
+/// Marks the installation uninstalled (once), with its event, and forgets its cached token.
+async fn uninstalled(
+    services: &Services,
+    app: &AppSettings,
+    prepared: &PreparedApp,
+    key: &MarketplaceKey,
+) -> Result<(), AppError> {
+    let found = services
+        .vault
+        .find_by_key(&app.id, prepared.provider.id(), key)
+        .await?;
+    let Some(connection) = found else {
+        tracing::info!(app = %app.id, "uninstall notice for an unknown installation");
+        return Ok(());
+    };
+    if connection.status == ConnectionStatus::Uninstalled {
+        tracing::info!(app = %app.id, connection = %connection.id, "repeated uninstall notice");
+        return Ok(());
+    }
+    services
+        .vault
+        .set_status(
+            connection.id,
+            ConnectionStatus::Uninstalled,
+            Some(EventKind::InstallationUninstalled),
+        )
+        .await?;
+    services.tokens.forget(connection.id).await;
+    tracing::info!(app = %app.id, connection = %connection.id, "uninstalled");
+    services.metrics.install(
+        app.provider.as_str(),
+        app.id.as_str(),
+        Step::Uninstall,
+        Outcome::Uninstalled,
+    );
+    Ok(())
+}
