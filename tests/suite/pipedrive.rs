@@ -204,6 +204,21 @@ pub(crate) async fn signed_in_browser(app: &TestApp, email: &str) -> Browser {
     browser
 }
 
+/// A signed-in `browser` comes back from Pipedrive as user `user` of company `company` and
+/// confirms the install.
+async fn confirm_install(setup: &Setup, browser: &Browser, company: u64, user: u64) {
+    let code = setup.sim.issue_code(CLIENT_ID, company, user).unwrap();
+    let page = browser.get(&callback(&code)).await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let confirmed = browser
+        .post(
+            "/install/pipedrive/crm/confirm",
+            &[("csrf_token", &csrf), ("decision", "confirm")],
+        )
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+}
+
 #[tokio::test]
 async fn a_signed_in_user_confirms_and_a_cross_site_confirmation_is_refused() {
     let setup = setup().await;
@@ -369,15 +384,7 @@ async fn a_gateway_started_install_requires_its_state() {
 async fn uninstall_with_good_and_bad_credentials() {
     let setup = setup().await;
     let browser = signed_in_browser(&setup.app, "gone@example.com").await;
-    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
-    let page = browser.get(&callback(&code)).await.text().await.unwrap();
-    let csrf = hidden_input(&page, "csrf_token").unwrap();
-    browser
-        .post(
-            "/install/pipedrive/crm/confirm",
-            &[("csrf_token", &csrf), ("decision", "confirm")],
-        )
-        .await;
+    confirm_install(&setup, &browser, 1, 10).await;
 
     let refused = setup
         .sim
@@ -424,15 +431,7 @@ async fn uninstall_with_good_and_bad_credentials() {
     assert_eq!(events(&setup.app, "installation.uninstalled").await, 1);
 
     // A reinstall reactivates the same record.
-    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
-    let page = browser.get(&callback(&code)).await.text().await.unwrap();
-    let csrf = hidden_input(&page, "csrf_token").unwrap();
-    browser
-        .post(
-            "/install/pipedrive/crm/confirm",
-            &[("csrf_token", &csrf), ("decision", "confirm")],
-        )
-        .await;
+    confirm_install(&setup, &browser, 1, 10).await;
     let back = connection(&setup.app, "1:10").await.unwrap();
     assert_eq!(back.id, gone.id);
     assert_eq!(back.status, ConnectionStatus::Active);
@@ -444,15 +443,7 @@ async fn uninstall_with_good_and_bad_credentials() {
 async fn the_notice_route_takes_only_what_the_marketplace_sends() {
     let setup = setup().await;
     let browser = signed_in_browser(&setup.app, "kept@example.com").await;
-    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
-    let page = browser.get(&callback(&code)).await.text().await.unwrap();
-    let csrf = hidden_input(&page, "csrf_token").unwrap();
-    browser
-        .post(
-            "/install/pipedrive/crm/confirm",
-            &[("csrf_token", &csrf), ("decision", "confirm")],
-        )
-        .await;
+    confirm_install(&setup, &browser, 1, 10).await;
     let client = reqwest::Client::new();
     let notice = serde_json::json!({
         "client_id": CLIENT_ID, "company_id": 1, "user_id": 10, "timestamp": 1,
@@ -721,15 +712,7 @@ async fn the_simulated_token_endpoint_enforces_pipedrives_rules() {
 async fn reinstalling_a_claimed_install_goes_straight_to_setup_with_new_tokens() {
     let setup = setup().await;
     let browser = signed_in_browser(&setup.app, "again@example.com").await;
-    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
-    let page = browser.get(&callback(&code)).await.text().await.unwrap();
-    let csrf = hidden_input(&page, "csrf_token").unwrap();
-    browser
-        .post(
-            "/install/pipedrive/crm/confirm",
-            &[("csrf_token", &csrf), ("decision", "confirm")],
-        )
-        .await;
+    confirm_install(&setup, &browser, 1, 10).await;
     let first = connection(&setup.app, "1:10").await.unwrap();
 
     // The same Pipedrive user clicks "Install now" again, from another browser.
