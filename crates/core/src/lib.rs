@@ -35,8 +35,8 @@ pub use flow::{FlowError, InstallFlow, InstallFor, StateBinding, StateRefusal, b
 pub use ids::{AppId, InvalidId, ProviderId};
 pub use lenient::LenientNumber;
 pub use provider::{
-    AppCredentials, AppDirectory, Grant, Identity, InboundRequest, InstallRequest,
-    MalformedRequest, Notice, NoticeError, Provider, ProviderError,
+    AccountDescription, AppCredentials, AppDirectory, Grant, Identity, InboundRequest,
+    InstallRequest, MalformedRequest, Notice, NoticeError, Provider, ProviderError,
 };
 pub use query::{DuplicateParameter, QueryParams};
 pub use refresh::{

@@ -7,8 +7,8 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::{
-    AllowedHosts, AppId, AuthorizationCode, MarketplaceKey, Metadata, ProviderId, QueryParams,
-    RefreshToken, StateToken, TokenSet,
+    AllowedHosts, AppId, AuthorizationCode, Connection, MarketplaceKey, Metadata, ProviderId,
+    QueryParams, RefreshToken, ReturnUrl, StateToken, TokenSet,
 };
 
 /// An app as a provider sees it: credentials and the endpoints to use.
@@ -43,6 +43,9 @@ pub enum InstallRequest {
     /// The user declined or the marketplace reported an error, with the state of the install it
     /// ends when the marketplace sent one back.
     Denied {
+        /// The user said no (the marketplace's own word for it, such as `access_denied`), as
+        /// opposed to a failure the marketplace reports.
+        cancelled: bool,
         error: String,
         description: Option<String>,
         state: Option<String>,
@@ -93,6 +96,17 @@ pub enum NoticeError {
     /// Authenticated, but not a notice for this app; the message says what is wrong.
     #[error("the notice is not valid: {0}")]
     Malformed(String),
+}
+
+/// How the pages name a connection's marketplace account ("Connect Pipedrive company Acme Ltd
+/// (user 10) to your account?").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountDescription {
+    /// What the marketplace calls the account: `company`, `portal`, `shop`, …
+    pub kind: &'static str,
+    pub name: String,
+    /// The marketplace user who installed, when installs are per user.
+    pub user: Option<String>,
 }
 
 /// An install request that does not follow the protocol; the message says what is wrong.
@@ -173,6 +187,15 @@ pub trait Provider: Send + Sync + 'static {
     /// before anything is stored.
     fn token_answers(&self) -> crate::TokenAnswers;
 
+    /// Where the first step of a seamless install sends the user back: `return_url` (validated)
+    /// with the state the gateway minted, and `scope` the app's conditional scopes (space
+    /// separated, maybe empty), as the marketplace's protocol wants them. By default the state is
+    /// set as `state`, replacing any the URL carried.
+    fn return_with_state(&self, return_url: &ReturnUrl, state: &StateToken, scope: &str) -> Url {
+        let _ = scope;
+        return_url.with_params([("state", state.expose())])
+    }
+
     /// Where to send a user to grant access, for installs the gateway starts.
     fn authorize_url(&self, app: &AppCredentials, state: &StateToken) -> Url;
 
@@ -200,6 +223,15 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Ends the grant at the marketplace (the app is uninstalled for that account).
     async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError>;
+
+    /// How the pages name `connection`'s marketplace account.
+    fn describe(&self, connection: &Connection) -> AccountDescription {
+        AccountDescription {
+            kind: "account",
+            name: connection.marketplace_key.as_str().to_owned(),
+            user: None,
+        }
+    }
 
     /// Verifies and reads a notice the marketplace sent about `app` (`POST /notify/…`, or the
     /// marketplace's own address for it). Marketplaces that send none keep the default.

@@ -14,9 +14,9 @@ mod tokens;
 
 use async_trait::async_trait;
 use installgate_core::{
-    AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InstallRequest,
-    MalformedRequest, Provider, ProviderError, ProviderId, QueryParams, RefreshToken, StateToken,
-    TokenAnswers, TokenSet,
+    AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, Grant,
+    Identity, InstallRequest, MalformedRequest, Provider, ProviderError, ProviderId, QueryParams,
+    RefreshToken, ReturnUrl, StateToken, TokenAnswers, TokenSet,
 };
 use url::Url;
 
@@ -86,6 +86,25 @@ impl Provider for HubSpot {
             .clone()
             .or_else(|| AllowedHosts::new(DEFAULT_RETURN_HOSTS).ok())
             .unwrap_or_default()
+    }
+
+    /// HubSpot's seamless install: `state`, and the app's conditional scopes as `scope`, are set
+    /// on the return URL, replacing any it carried (one `state` leaves the gateway).
+    fn return_with_state(&self, return_url: &ReturnUrl, state: &StateToken, scope: &str) -> Url {
+        let mut params = vec![("state", state.expose())];
+        if !scope.is_empty() {
+            params.push(("scope", scope));
+        }
+        return_url.with_params(params)
+    }
+
+    /// Installs are per portal: "portal 4242".
+    fn describe(&self, connection: &Connection) -> AccountDescription {
+        AccountDescription {
+            kind: "portal",
+            name: connection.marketplace_key.as_str().to_owned(),
+            user: None,
+        }
     }
 
     /// The hosts allowed by name; a data-centre host is added per response (see the server's

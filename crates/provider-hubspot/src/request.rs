@@ -20,6 +20,9 @@ pub fn parse(params: &QueryParams) -> Result<InstallRequest, MalformedRequest> {
             return Err(malformed("a request cannot carry both code and error"));
         }
         return Ok(InstallRequest::Denied {
+            // RFC 6749 section 4.1.2.1: the resource owner denied the request (`user_denied`,
+            // Pipedrive's word for it, is read the same way).
+            cancelled: error == "access_denied" || error == "user_denied",
             error: error.to_owned(),
             description: params.get("error_description").map(str::to_owned),
             state: params.get("state").map(str::to_owned),

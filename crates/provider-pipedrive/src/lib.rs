@@ -17,9 +17,9 @@ mod uninstall;
 
 use async_trait::async_trait;
 use installgate_core::{
-    AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InboundRequest,
-    InstallRequest, MalformedRequest, Notice, NoticeError, Provider, ProviderError, ProviderId,
-    QueryParams, RefreshToken, StateToken, TokenAnswers, TokenSet,
+    AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, Grant,
+    Identity, InboundRequest, InstallRequest, MalformedRequest, Notice, NoticeError, Provider,
+    ProviderError, ProviderId, QueryParams, RefreshToken, StateToken, TokenAnswers, TokenSet,
 };
 use installgate_provider_kit::ClientAuth;
 use url::Url;
@@ -138,6 +138,20 @@ impl Provider for Pipedrive {
             ("refresh_token", refresh_token.expose()),
         ];
         tokens::request(&self.client, &self.token_url(app), app, &form).await
+    }
+
+    /// Installs are per company and user: "company Acme Ltd (user 10)".
+    fn describe(&self, connection: &Connection) -> AccountDescription {
+        let metadata = &connection.metadata;
+        AccountDescription {
+            kind: "company",
+            name: metadata
+                .get("company_name")
+                .or_else(|| metadata.get("company_id"))
+                .cloned()
+                .unwrap_or_else(|| connection.marketplace_key.as_str().to_owned()),
+            user: metadata.get("user_id").cloned(),
+        }
     }
 
     /// The uninstall notice: a `DELETE` to the app's callback URL.

@@ -11,6 +11,8 @@ pub fn parse(params: &QueryParams) -> Result<InstallRequest, MalformedRequest> {
             ));
         }
         return Ok(InstallRequest::Denied {
+            // Pipedrive's consent dialog's "Cancel"; `access_denied` is RFC 6749's word.
+            cancelled: error == "user_denied" || error == "access_denied",
             error: error.to_owned(),
             description: params.get("error_description").map(str::to_owned),
             state: params.get("state").map(str::to_owned),

@@ -17,6 +17,7 @@ pub mod park;
 pub mod pending;
 pub mod providers;
 pub mod rate_limit;
+pub mod registry;
 pub mod routes;
 pub mod sandbox;
 pub mod server;

@@ -221,11 +221,7 @@ pub fn signed_out() -> String {
 
 /// The name people know a marketplace by.
 pub fn marketplace_name(provider: &str) -> String {
-    match provider {
-        "hubspot" => "HubSpot".to_owned(),
-        "pipedrive" => "Pipedrive".to_owned(),
-        other => other.to_owned(),
-    }
+    crate::registry::display_name(provider)
 }
 
 /// The marketplace reported an error (the user declined, or it failed) on an install callback.
@@ -247,8 +243,8 @@ pub fn install_failed(marketplace: &str, error: &str, description: Option<&str>)
 #[derive(Debug, Clone)]
 pub struct ConnectionOffer {
     pub marketplace: String,
-    pub company: String,
-    pub marketplace_user: String,
+    /// The marketplace account, as its provider names it.
+    pub account: installgate_core::AccountDescription,
     pub vendor_account: String,
     pub confirm_action: String,
 }
@@ -261,8 +257,11 @@ pub fn confirm_connection(offer: &ConnectionOffer, csrf_token: &str) -> String {
             style { (FORM_STYLE) }
             h1 { "Connect " (offer.marketplace) "?" }
             p {
-                "Connect " (offer.marketplace) " company " strong { (offer.company) }
-                " (user " (offer.marketplace_user) ") to your account " strong { (offer.vendor_account) } "?"
+                "Connect " (offer.marketplace) " " (offer.account.kind) " " strong { (offer.account.name) }
+                @if let Some(user) = &offer.account.user {
+                    " (user " (user) ")"
+                }
+                " to your account " strong { (offer.vendor_account) } "?"
             }
             form method="post" action=(offer.confirm_action) {
                 input type="hidden" name="csrf_token" value=(csrf_token);

@@ -1,13 +1,11 @@
-//! The marketplaces this build speaks, one line each, and how an app's settings become what a
-//! provider needs.
+//! The providers of the registry, made once, and how an app's settings become what a provider
+//! needs.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::http::header::HeaderValue;
 use installgate_core::{AllowedHosts, AppCredentials, AppDirectory, AppId, Provider, ProviderId};
-use installgate_provider_hubspot::HubSpot;
-use installgate_provider_pipedrive::Pipedrive;
 
 use crate::metrics::{MeteredProvider, Metrics};
 use crate::settings::{AppSettings, ProviderSettings, Settings};
@@ -32,13 +30,13 @@ pub fn http_client(settings: &ProviderSettings) -> reqwest::Result<reqwest::Clie
 }
 
 impl Providers {
-    /// Every provider this build knows, each counted and timed in `metrics`. Adding a
-    /// marketplace adds one line here.
+    /// Every provider of the registry, each counted and timed in `metrics`.
     pub fn all(settings: &ProviderSettings, metrics: &Metrics) -> anyhow::Result<Self> {
         let client = http_client(settings)?;
         let mut providers = Self::default();
-        providers.register(Arc::new(HubSpot::new(client.clone())?), metrics);
-        providers.register(Arc::new(Pipedrive::new(client)?), metrics);
+        for registration in crate::registry::REGISTRY {
+            providers.register((registration.make)(client.clone())?, metrics);
+        }
         Ok(providers)
     }
 

@@ -6,9 +6,10 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use installgate_core::{
-    AllowedHosts, AppCredentials, AuthorizationCode, Grant, Identity, InboundRequest,
-    InstallRequest, MalformedRequest, Notice, NoticeError, Provider, ProviderError, ProviderId,
-    QueryParams, RefreshToken, StateToken, TokenAnswers, TokenCall as AnswerOf, TokenSet,
+    AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, Grant,
+    Identity, InboundRequest, InstallRequest, MalformedRequest, Notice, NoticeError, Provider,
+    ProviderError, ProviderId, QueryParams, RefreshToken, ReturnUrl, StateToken, TokenAnswers,
+    TokenCall as AnswerOf, TokenSet,
 };
 use url::Url;
 
@@ -124,6 +125,14 @@ impl Provider for MeteredProvider {
 
     async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError> {
         self.inner.revoke(app, tokens).await
+    }
+
+    fn return_with_state(&self, return_url: &ReturnUrl, state: &StateToken, scope: &str) -> Url {
+        self.inner.return_with_state(return_url, state, scope)
+    }
+
+    fn describe(&self, connection: &Connection) -> AccountDescription {
+        self.inner.describe(connection)
     }
 
     fn parse_notice(

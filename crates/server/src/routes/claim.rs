@@ -7,7 +7,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
     Account, AccountId, AuthorizationCode, Connection, ConnectionId, ConnectionStatus,
-    ConnectionVault as _, Event, EventKind, InstallFor, VaultError,
+    ConnectionVault as _, Event, EventKind, InstallFor, Provider, VaultError,
 };
 use serde::Deserialize;
 
@@ -64,7 +64,7 @@ pub async fn hold_and_ask(
     })?;
     tracing::info!(app = %app.id, connection = %connection.id, "install held until claimed");
     match signed_in(services, session).await? {
-        Some(account) => offer_page(session, app, provider.display_name(), &connection, &account),
+        Some(account) => offer_page(session, app, provider, &connection, &account),
         None => {
             sign_in_then(
                 services,
@@ -81,23 +81,13 @@ pub async fn hold_and_ask(
 fn offer_page(
     session: &GatewaySession,
     app: &AppSettings,
-    marketplace: &str,
+    provider: &dyn Provider,
     connection: &Connection,
     account: &Account,
 ) -> Result<HttpResponse, AppError> {
     let offer = ConnectionOffer {
-        marketplace: marketplace.to_owned(),
-        company: connection
-            .metadata
-            .get("company_name")
-            .or_else(|| connection.metadata.get("company_id"))
-            .cloned()
-            .unwrap_or_else(|| connection.marketplace_key.as_str().to_owned()),
-        marketplace_user: connection
-            .metadata
-            .get("user_id")
-            .cloned()
-            .unwrap_or_default(),
+        marketplace: provider.display_name().to_owned(),
+        account: provider.describe(connection),
         vendor_account: account
             .email
             .as_ref()
@@ -266,11 +256,10 @@ pub async fn claim(
                 "this installation has expired; start it again from the marketplace".into(),
             )
         })?;
-    let marketplace = prepared.provider.display_name();
     Ok(offer_page(
         &session,
         app,
-        marketplace,
+        prepared.provider.as_ref(),
         &connection,
         &account,
     )?)

@@ -109,17 +109,15 @@ impl<'a> Install<'a> {
                 provider: self.app.provider.clone(),
                 account: Some(account.id),
                 return_origin: Some(return_url.origin()),
-                // HubSpot carries this state through its own flow to a cookieless finalize.
+                // The marketplace carries this state through its own flow to a cookieless
+                // finalize.
                 browser: None,
             })
             .await?;
         self.count(Step::Authorize, Outcome::StateMinted);
         let scope = self.prepared.conditional_scope.as_str();
-        let mut params = vec![("state", state.expose())];
-        if !scope.is_empty() {
-            params.push(("scope", scope));
-        }
-        Ok(found(return_url.with_params(params).as_str()))
+        let back = self.provider.return_with_state(&return_url, &state, scope);
+        Ok(found(back.as_str()))
     }
 
     /// `step=finalize`: whatever happens, the user goes back to the (valid) return URL.
@@ -323,11 +321,14 @@ async fn answer(
             install.count(Step::Callback, Outcome::Held);
             held
         }
-        InstallRequest::Denied { error, state, .. }
-            if error == "user_denied" || error == "access_denied" =>
-        {
+        InstallRequest::Denied {
+            cancelled: true,
+            error,
+            state,
+            ..
+        } => {
             tracing::info!(app = %app.id, %error, "the user cancelled the install");
-            // Anyone can send `?error=user_denied`: only a cancel of an install that was really
+            // Anyone can send a cancel: only a cancel of an install that was really
             // started (a live state, this browser's gateway-started install, or the install this
             // browser holds pending) is an event.
             let started_here = session.take_connect_started(app.id.as_str())

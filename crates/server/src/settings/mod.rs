@@ -24,9 +24,6 @@ use url::Url;
 
 pub use load::{DEFAULTS, Sources};
 
-/// The providers this build knows how to configure.
-pub const KNOWN_PROVIDERS: &[&str] = &["hubspot", "pipedrive"];
-
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub server: ServerSettings,

@@ -19,9 +19,9 @@ use super::raw::{
 };
 use super::{
     AccountMode, AccountSettings, AppSettings, Argon2Cost, AssertionKeys, ExternalLogin,
-    InstallSettings, KNOWN_PROVIDERS, LogFormat, LogSettings, Problem, ProviderSettings,
-    RetryPolicy, ServerSettings, SessionSettings, Settings, StateBackend, StateSettings,
-    TokenSettings, VaultSettings, WebhookSettings, WebhookTarget,
+    InstallSettings, LogFormat, LogSettings, Problem, ProviderSettings, RetryPolicy,
+    ServerSettings, SessionSettings, Settings, StateBackend, StateSettings, TokenSettings,
+    VaultSettings, WebhookSettings, WebhookTarget,
 };
 
 mod clients;
@@ -875,11 +875,16 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
             report.add(at("provider"), "is missing");
             None
         }
-        Some(name) if KNOWN_PROVIDERS.contains(&name) => ProviderId::parse(name).ok(),
+        Some(name) if crate::registry::ids().any(|known| known == name) => {
+            ProviderId::parse(name).ok()
+        }
         Some(_) => {
             report.add(
                 at("provider"),
-                format!("must be one of: {}", KNOWN_PROVIDERS.join(", ")),
+                format!(
+                    "must be one of: {}",
+                    crate::registry::ids().collect::<Vec<_>>().join(", ")
+                ),
             );
             None
         }
