@@ -39,7 +39,7 @@ pub enum Command {
     /// Vendor API keys.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
-    /// Try every install locally: the gateway, a simulated HubSpot and a simulated Pipedrive,
+    /// Try every install locally: the gateway and a simulator of each marketplace,
     /// wired together, with a page that lists the demo apps, connections and events.
     Sandbox {
         /// The sandbox page's port; the gateway and the simulators take the next three.

@@ -360,7 +360,7 @@ mod tests {
             (AppError::PayloadTooLarge, 413, "payload_too_large"),
             (AppError::UriTooLong, 414, "uri_too_long"),
             (AppError::Unavailable("the state store"), 503, "unavailable"),
-            (AppError::BadGateway("HubSpot"), 502, "bad_gateway"),
+            (AppError::BadGateway("Acme"), 502, "bad_gateway"),
             (
                 AppError::Unexpected(anyhow::anyhow!("boom")),
                 500,

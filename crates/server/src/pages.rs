@@ -58,7 +58,7 @@ pub struct Installing {
     pub provider: String,
     /// The marketplace's name, for people.
     pub marketplace: String,
-    /// The data-centre host framing the install (`app-na2.hubspot.com`), carried from page to
+    /// The data-centre host framing the install (`app-na2.example.com`), carried from page to
     /// page so that each may be framed by it too.
     pub frame_host: Option<String>,
 }

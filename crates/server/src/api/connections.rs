@@ -32,9 +32,9 @@ fn status_schema() -> utoipa::openapi::Object {
 pub struct ConnectionView {
     pub id: String,
     pub app: String,
-    /// `hubspot` or `pipedrive`.
+    /// The marketplace's provider id, as in the app's configuration.
     pub provider: String,
-    /// The marketplace account: HubSpot's `hub_id`, Pipedrive's `company_id:user_id`.
+    /// The marketplace account, in the marketplace's own terms (a portal id, `company:user`, …).
     pub marketplace_key: String,
     /// The vendor account it is attached to; `null` while pending.
     pub account: Option<String>,
@@ -80,7 +80,7 @@ pub struct ConnectionPage {
 pub struct ListQuery {
     /// An app id.
     app: Option<String>,
-    /// `hubspot` or `pipedrive`.
+    /// The marketplace's provider id, as in the app's configuration.
     provider: Option<String>,
     /// A vendor account id.
     account: Option<String>,

@@ -62,8 +62,8 @@ pub async fn disconnect(
             provider_revoke: ProviderRevoke::NotNeeded,
         }));
     }
-    // HubSpot revokes with the access token, which must be valid; a refresh the marketplace
-    // refuses means the grant is gone already.
+    // Some marketplaces revoke with the access token, which must be valid; a refresh the
+    // marketplace refuses means the grant is gone already.
     let live = match services
         .tokens
         .refresher()

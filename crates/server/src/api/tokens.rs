@@ -30,7 +30,8 @@ pub struct AccessTokenResponse {
     pub token_type: &'static str,
     /// RFC 3339; `null` when the marketplace gave no lifetime.
     pub expires_at: Option<String>,
-    /// Pipedrive only: the company's API base URL, which every API call must use.
+    /// The account's own API base URL, for marketplaces that give each account one: every API
+    /// call for this connection must use it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_domain: Option<String>,
 }

@@ -20,13 +20,13 @@ use prometheus::{
 pub enum Step {
     /// An install request too malformed to tell its step.
     Request,
-    /// HubSpot's `step=authorize`.
+    /// The first step of a seamless install: sign in, then back to the marketplace with a state.
     Authorize,
     /// A sign-in or sign-up in the middle of an install.
     SignIn,
-    /// HubSpot's `step=finalize`.
+    /// The last step of a seamless install: a code and a state, back to the return URL.
     Finalize,
-    /// An OAuth callback (Pipedrive's, or HubSpot's classic one).
+    /// An OAuth callback (an install the marketplace or `/connect` started).
     Callback,
     /// A held marketplace install claimed or cancelled by its user.
     Claim,
@@ -272,16 +272,16 @@ mod tests {
     fn every_family_renders_with_its_labels() {
         let metrics = Metrics::new().unwrap();
         metrics.http_request("/install/{provider}/{app}", "GET", "302", 0.002);
-        metrics.install("hubspot", "crm", Step::Finalize, Outcome::Failed("state"));
-        metrics.token_call("hubspot", TokenCall::Exchange, "ok", 0.05);
+        metrics.install("acme", "crm", Step::Finalize, Outcome::Failed("state"));
+        metrics.token_call("acme", TokenCall::Exchange, "ok", 0.05);
         metrics.webhook_delivery("delivered");
         metrics.backend_error("database");
         metrics.set_outbox_backlog(3);
         let text = metrics.render().unwrap();
         for line in [
             "installgate_http_requests_total{method=\"GET\",route=\"/install/{provider}/{app}\",status=\"302\"} 1",
-            "installgate_install_steps_total{app=\"crm\",outcome=\"failed\",provider=\"hubspot\",reason=\"state\",step=\"finalize\"} 1",
-            "installgate_token_calls_total{call=\"exchange\",outcome=\"ok\",provider=\"hubspot\"} 1",
+            "installgate_install_steps_total{app=\"crm\",outcome=\"failed\",provider=\"acme\",reason=\"state\",step=\"finalize\"} 1",
+            "installgate_token_calls_total{call=\"exchange\",outcome=\"ok\",provider=\"acme\"} 1",
             "installgate_webhook_deliveries_total{outcome=\"delivered\"} 1",
             "installgate_backend_errors_total{backend=\"database\"} 1",
             "installgate_outbox_backlog 3",

@@ -1,4 +1,4 @@
-//! Installs that arrive from a marketplace without a state (Pipedrive's Marketplace installs):
+//! Installs that arrive from a marketplace without a state (installs started in the marketplace):
 //! the code is exchanged at once and the tokens held as a pending connection, which a vendor
 //! account then claims: by signing in or up inside this flow, or, when the user was signed in
 //! already, by an explicit confirmation. The pending install lives in this browser's session, so

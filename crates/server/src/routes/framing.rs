@@ -2,8 +2,8 @@
 //! (the install routes, and the sign-in and sign-up pages an install leads to), `'none'`
 //! everywhere else.
 //!
-//! A marketplace UI on a host its app allows only by pattern (HubSpot's data centres,
-//! `app-<hublet>.hubspot.com`) cannot be listed ahead of time, since CSP has no such wildcard: a
+//! A marketplace UI on a host its app allows only by pattern (one per data centre,
+//! `app-<hublet>.example.com`) cannot be listed ahead of time, since CSP has no such wildcard: a
 //! response of the install names that one host as well, when the request shows it (the
 //! validated `returnUrl` on install routes, `frame_host` on the sign-in pages it leads to).
 

@@ -252,7 +252,8 @@ pub struct AppSettings {
     pub client_secret: SecretString,
     pub scopes: Vec<String>,
     pub optional_scopes: Vec<String>,
-    /// HubSpot: scopes added as `scope` when the user is sent back after `step=authorize`.
+    /// Scopes sent back with the state after a seamless install's first step (the provider
+    /// says how).
     pub conditional_scopes: Vec<String>,
     pub partner_sign_in: bool,
     /// Local sandboxes only: return URLs may be `http://localhost:PORT` or `http://127.0.0.1:PORT`.

@@ -26,7 +26,8 @@ pub struct CachedToken {
     pub app: AppId,
     pub access_token: AccessToken,
     pub expires_at: Option<Timestamp>,
-    /// Pipedrive's per-company API base URL.
+    /// The account's own API base URL (`api_domain` in the connection's metadata), where the
+    /// marketplace gives one.
     pub api_domain: Option<String>,
     pub revision: i64,
     /// How long the cache may keep it (until the refresh margin begins).

@@ -1,0 +1,114 @@
+//! The architecture's rules, checked on the source tree as CI runs it:
+//! - core, the provider kit and every provider crate stay free of the web framework, the
+//!   database and Redis (`cargo tree`);
+//! - the server names no marketplace outside its registry and the sandbox's demo.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// Crates that must stay free of adapters.
+const PORT_SIDE: &[&str] = &[
+    "installgate-core",
+    "installgate-provider-kit",
+    "installgate-provider-hubspot",
+    "installgate-provider-pipedrive",
+];
+/// Dependencies that belong to adapters only.
+const ADAPTERS: &[&str] = &["actix-web", "actix-http", "actix-session", "sqlx", "redis"];
+
+#[test]
+fn core_and_the_providers_depend_on_no_web_framework_database_or_redis() {
+    for krate in PORT_SIDE {
+        let output = Command::new(env!("CARGO"))
+            .current_dir(workspace_root())
+            .args([
+                "tree",
+                "--offline",
+                "--edges",
+                "normal",
+                "--prefix",
+                "none",
+                "--package",
+            ])
+            .arg(krate)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "cargo tree -p {krate}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let tree = String::from_utf8_lossy(&output.stdout);
+        let found: Vec<&str> = tree
+            .lines()
+            .filter_map(|line| line.split_whitespace().next())
+            .filter(|name| ADAPTERS.contains(name))
+            .collect();
+        assert!(found.is_empty(), "{krate} depends on {found:?}");
+    }
+}
+
+/// Every file under `dir`, recursively.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// Marketplaces the build knows, by the names their crates carry.
+fn marketplaces(root: &Path) -> Vec<String> {
+    std::fs::read_dir(root.join("crates"))
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.unwrap().file_name().into_string().ok()?;
+            let marketplace = name.strip_prefix("provider-")?;
+            (marketplace != "kit").then(|| marketplace.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn the_server_names_no_marketplace_outside_its_registry_and_the_sandbox() {
+    let root = workspace_root();
+    let names = marketplaces(&root);
+    assert!(names.len() >= 2, "{names:?}");
+    let source = root.join("crates/server/src");
+    let allowed = [source.join("registry.rs")];
+    let sandbox = source.join("sandbox");
+    let mut offending = Vec::new();
+    for file in files(&source) {
+        if allowed.contains(&file) || file.starts_with(&sandbox) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap().to_lowercase();
+        for (number, line) in text.lines().enumerate() {
+            if let Some(name) = names.iter().find(|name| line.contains(name.as_str())) {
+                offending.push(format!(
+                    "{}:{}: {name}",
+                    file.strip_prefix(&root).unwrap().display(),
+                    number + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        offending.is_empty(),
+        "marketplace names outside crates/server/src/registry.rs and sandbox/:\n{}",
+        offending.join("\n")
+    );
+}
