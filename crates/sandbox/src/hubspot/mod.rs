@@ -41,6 +41,13 @@ pub enum Failure {
     InvalidGrant,
     /// Waits this long, then answers `503` without having done anything.
     Stall(Duration),
+    /// `200` with a body far larger than any token answer (128 KiB).
+    Oversized,
+}
+
+/// The body of [`Failure::Oversized`].
+pub(crate) fn oversized_body() -> String {
+    format!("{{\"padding\":\"{}\"}}", "x".repeat(128 * 1024))
 }
 
 /// A running simulator. Dropping it does not stop the server; [`HubSpotSimulator::stop`] does.

@@ -174,6 +174,11 @@ async fn token(state: web::Data<SimState>, form: web::Form<TokenForm>) -> HttpRe
                 "the code is invalid, expired or used",
             );
         }
+        Some(Failure::Oversized) => {
+            return HttpResponse::Ok()
+                .content_type("application/json")
+                .body(crate::hubspot::oversized_body());
+        }
         Some(Failure::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(Failure::Stall(delay)) => {
             tokio::time::sleep(delay).await;

@@ -194,6 +194,11 @@ async fn token(state: web::Data<SimState>, request: HttpRequest, body: web::Byte
         Some(Failure::InvalidGrant) => {
             return token_refused(&state, "Invalid grant: authorization_code is invalid");
         }
+        Some(Failure::Oversized) => {
+            return HttpResponse::Ok()
+                .content_type("application/json")
+                .body(crate::hubspot::oversized_body());
+        }
         Some(Failure::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(Failure::Stall(delay)) => {
             tokio::time::sleep(delay).await;
