@@ -1,7 +1,9 @@
 //! The architecture's rules, checked on the source tree as CI runs it:
 //! - core, the provider kit and every provider crate stay free of the web framework, the
 //!   database and Redis (`cargo tree`);
-//! - the server names no marketplace outside its registry and the sandbox's demo.
+//! - the server names no marketplace outside its registry and the sandbox's demo;
+//! - the server builds without the sandbox's simulators (`--no-default-features`), as the
+//!   container image does.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -54,6 +56,31 @@ fn core_and_the_providers_depend_on_no_web_framework_database_or_redis() {
             .collect();
         assert!(found.is_empty(), "{krate} depends on {found:?}");
     }
+}
+
+#[test]
+fn without_its_default_features_the_server_leaves_the_simulators_out() {
+    let tree = |features: &[&str]| {
+        let output = Command::new(env!("CARGO"))
+            .current_dir(workspace_root())
+            .args(["tree", "--offline", "--edges", "normal", "--prefix", "none"])
+            .args(["--package", "installgate-server"])
+            .args(features)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let has_sandbox = |tree: &str| {
+        tree.lines()
+            .any(|line| line.starts_with("installgate-sandbox "))
+    };
+    assert!(has_sandbox(&tree(&[])), "the default build has the sandbox");
+    assert!(!has_sandbox(&tree(&["--no-default-features"])));
 }
 
 /// Every file under `dir`, recursively.

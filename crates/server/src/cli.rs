@@ -39,6 +39,7 @@ pub enum Command {
     /// Vendor API keys.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    #[cfg(feature = "sandbox")]
     /// Try every install locally: the gateway and a simulator of each marketplace,
     /// wired together, with a page that lists the demo apps, connections and events.
     Sandbox {

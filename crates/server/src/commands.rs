@@ -297,6 +297,7 @@ pub fn api_key(command: ApiKeyCommand) -> ExitCode {
     }
 }
 
+#[cfg(feature = "sandbox")]
 /// `installgate sandbox`.
 pub async fn sandbox(mut options: crate::sandbox::SandboxOptions, verbose: bool) -> ExitCode {
     let log = match crate::settings::load(&Sources::defaults_only()) {

@@ -19,6 +19,7 @@ pub mod providers;
 pub mod rate_limit;
 pub mod registry;
 pub mod routes;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod server;
 pub mod services;

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use installgate_server::cli::{Cli, Command};
 use installgate_server::commands;
+#[cfg(feature = "sandbox")]
 use installgate_server::sandbox::SandboxOptions;
 use installgate_server::settings::Sources;
 
@@ -24,6 +25,7 @@ async fn main() -> ExitCode {
         Command::Events(command) => commands::events(&sources, command).await,
         Command::Accounts(command) => commands::accounts(&sources, command).await,
         Command::ApiKey(command) => commands::api_key(command),
+        #[cfg(feature = "sandbox")]
         Command::Sandbox {
             port,
             data_dir,

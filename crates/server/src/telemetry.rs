@@ -38,6 +38,7 @@ pub fn init(settings: &LogSettings) {
     };
 }
 
+#[cfg(feature = "sandbox")]
 /// The sandbox's logging: the whole log (the configured filter, or `RUST_LOG`) to `file`, and on
 /// the console only warnings and errors, unless `verbose`, so that its banner stays readable.
 pub fn init_sandbox(settings: &LogSettings, file: std::fs::File, verbose: bool) {
