@@ -16,6 +16,22 @@ fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
+/// `cargo tree` of normal dependencies, one crate a line, with `args`.
+fn cargo_tree(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(workspace_root())
+        .args(["tree", "--offline", "--edges", "normal", "--prefix", "none"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "cargo tree {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Crates that must stay free of adapters.
 const PORT_SIDE: &[&str] = &[
     "installgate-core",
@@ -29,26 +45,7 @@ const ADAPTERS: &[&str] = &["actix-web", "actix-http", "actix-session", "sqlx", 
 #[test]
 fn core_and_the_providers_depend_on_no_web_framework_database_or_redis() {
     for krate in PORT_SIDE {
-        let output = Command::new(env!("CARGO"))
-            .current_dir(workspace_root())
-            .args([
-                "tree",
-                "--offline",
-                "--edges",
-                "normal",
-                "--prefix",
-                "none",
-                "--package",
-            ])
-            .arg(krate)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "cargo tree -p {krate}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let tree = String::from_utf8_lossy(&output.stdout);
+        let tree = cargo_tree(&["--package", krate]);
         let found: Vec<&str> = tree
             .lines()
             .filter_map(|line| line.split_whitespace().next())
@@ -61,19 +58,9 @@ fn core_and_the_providers_depend_on_no_web_framework_database_or_redis() {
 #[test]
 fn without_its_default_features_the_server_leaves_the_simulators_out() {
     let tree = |features: &[&str]| {
-        let output = Command::new(env!("CARGO"))
-            .current_dir(workspace_root())
-            .args(["tree", "--offline", "--edges", "normal", "--prefix", "none"])
-            .args(["--package", "installgate-server"])
-            .args(features)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        let mut args = vec!["--package", "installgate-server"];
+        args.extend_from_slice(features);
+        cargo_tree(&args)
     };
     let has_sandbox = |tree: &str| {
         tree.lines()
