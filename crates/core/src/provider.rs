@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::{
     AllowedHosts, AppId, AuthorizationCode, Connection, MarketplaceKey, Metadata, ProviderId,
-    QueryParams, RefreshToken, ReturnUrl, StateToken, TokenSet,
+    RefreshToken, ReturnUrl, StateToken, Timestamp, TokenSet,
 };
 
 /// An app as a provider sees it: credentials and the endpoints to use.
@@ -174,8 +174,14 @@ pub trait Provider: Send + Sync + 'static {
     /// The name people know the marketplace by.
     fn display_name(&self) -> &'static str;
 
-    /// Reads an install request's parameters.
-    fn parse_install(&self, params: &QueryParams) -> Result<InstallRequest, MalformedRequest>;
+    /// Reads an install request: the whole request as it arrived (query in order, headers,
+    /// body), the app's credentials (to check a signature) and the time (to check its age).
+    fn parse_install(
+        &self,
+        app: &AppCredentials,
+        request: &InboundRequest<'_>,
+        now: Timestamp,
+    ) -> Result<InstallRequest, MalformedRequest>;
 
     /// Hosts a return URL may point at.
     fn return_hosts(&self, app: &AppCredentials) -> AllowedHosts;

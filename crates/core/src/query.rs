@@ -32,6 +32,14 @@ impl QueryParams {
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
+
+    /// Every parameter, decoded, in the order sent (a signature's canonical string needs them
+    /// all).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
 }
 
 #[cfg(test)]
@@ -50,5 +58,14 @@ mod tests {
             Err(DuplicateParameter("step".into()))
         );
         assert!(QueryParams::parse("").unwrap().get("x").is_none());
+        let pairs: Vec<(&str, &str)> = params.iter().collect();
+        assert_eq!(
+            pairs,
+            [
+                ("step", "finalize"),
+                ("code", "a b"),
+                ("returnUrl", "https://x")
+            ]
+        );
     }
 }

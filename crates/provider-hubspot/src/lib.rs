@@ -15,8 +15,8 @@ mod tokens;
 use async_trait::async_trait;
 use installgate_core::{
     AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, Grant,
-    Identity, InstallRequest, MalformedRequest, Provider, ProviderError, ProviderId, QueryParams,
-    RefreshToken, ReturnUrl, StateToken, TokenAnswers, TokenSet,
+    Identity, InboundRequest, InstallRequest, MalformedRequest, Provider, ProviderError,
+    ProviderId, RefreshToken, ReturnUrl, StateToken, Timestamp, TokenAnswers, TokenSet,
 };
 use url::Url;
 
@@ -69,8 +69,13 @@ impl Provider for HubSpot {
         "HubSpot"
     }
 
-    fn parse_install(&self, params: &QueryParams) -> Result<InstallRequest, MalformedRequest> {
-        request::parse(params)
+    fn parse_install(
+        &self,
+        _app: &AppCredentials,
+        request: &InboundRequest<'_>,
+        _now: Timestamp,
+    ) -> Result<InstallRequest, MalformedRequest> {
+        request::parse(&installgate_provider_kit::query(request)?)
     }
 
     /// HubSpot's token answers always carry `refresh_token` and `expires_in` (1800 s).

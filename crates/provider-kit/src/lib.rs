@@ -16,6 +16,14 @@
 
 pub mod http;
 pub mod signature;
+
+/// The query of an inbound request, each parameter at most once.
+pub fn query(
+    request: &installgate_core::InboundRequest<'_>,
+) -> Result<installgate_core::QueryParams, installgate_core::MalformedRequest> {
+    installgate_core::QueryParams::parse(request.query)
+        .map_err(|error| installgate_core::MalformedRequest(error.to_string()))
+}
 pub mod token_answer;
 
 pub use http::ClientAuth;

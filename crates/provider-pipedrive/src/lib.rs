@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use installgate_core::{
     AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, Grant,
     Identity, InboundRequest, InstallRequest, MalformedRequest, Notice, NoticeError, Provider,
-    ProviderError, ProviderId, QueryParams, RefreshToken, StateToken, TokenAnswers, TokenSet,
+    ProviderError, ProviderId, RefreshToken, StateToken, Timestamp, TokenAnswers, TokenSet,
 };
 use installgate_provider_kit::ClientAuth;
 use url::Url;
@@ -71,8 +71,13 @@ impl Provider for Pipedrive {
         "Pipedrive"
     }
 
-    fn parse_install(&self, params: &QueryParams) -> Result<InstallRequest, MalformedRequest> {
-        request::parse(params)
+    fn parse_install(
+        &self,
+        _app: &AppCredentials,
+        request: &InboundRequest<'_>,
+        _now: Timestamp,
+    ) -> Result<InstallRequest, MalformedRequest> {
+        request::parse(&installgate_provider_kit::query(request)?)
     }
 
     /// Pipedrive's token answers always carry `refresh_token` and `expires_in` (3599 s).

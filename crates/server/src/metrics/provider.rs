@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use installgate_core::{
     AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, Grant,
     Identity, InboundRequest, InstallRequest, MalformedRequest, Notice, NoticeError, Provider,
-    ProviderError, ProviderId, QueryParams, RefreshToken, ReturnUrl, StateToken, TokenAnswers,
+    ProviderError, ProviderId, RefreshToken, ReturnUrl, StateToken, Timestamp, TokenAnswers,
     TokenCall as AnswerOf, TokenSet,
 };
 use url::Url;
@@ -62,8 +62,13 @@ impl Provider for MeteredProvider {
         self.inner.display_name()
     }
 
-    fn parse_install(&self, params: &QueryParams) -> Result<InstallRequest, MalformedRequest> {
-        self.inner.parse_install(params)
+    fn parse_install(
+        &self,
+        app: &AppCredentials,
+        request: &InboundRequest<'_>,
+        now: Timestamp,
+    ) -> Result<InstallRequest, MalformedRequest> {
+        self.inner.parse_install(app, request, now)
     }
 
     fn token_answers(&self) -> TokenAnswers {

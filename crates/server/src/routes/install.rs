@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
     Account, AppCredentials, AuthorizationCode, ConnectionStatus, ConnectionVault as _, Event,
-    EventKind, FlowError, InstallFor, InstallRequest, Provider, QueryParams, ReturnUrl,
+    EventKind, FlowError, InboundRequest, InstallFor, InstallRequest, Provider, ReturnUrl,
     StateBinding, StateRefusal,
 };
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use crate::pages;
 use crate::providers::PreparedApp;
 use crate::routes::account::{SignInFor, sign_in_first};
 use crate::routes::claim;
-use crate::routes::respond::{found, html, install_failure, to_setup};
+use crate::routes::respond::{found, html, inbound_headers, install_failure, to_setup};
 use crate::services::Services;
 use crate::session::GatewaySession;
 use crate::settings::AppSettings;
@@ -253,14 +253,17 @@ pub async fn install(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let install = Install::for_path(&services, &path)?;
-    let params = QueryParams::parse(request.query_string())
+    let headers = inbound_headers(&request);
+    let inbound = InboundRequest {
+        method: request.method().as_str(),
+        query: request.query_string(),
+        headers: &headers,
+        body: &[],
+    };
+    let install_request = install
+        .provider
+        .parse_install(install.credentials, &inbound, services.clock.now())
         .map_err(|error| AppError::BadRequest(error.to_string()));
-    let install_request = params.and_then(|params| {
-        install
-            .provider
-            .parse_install(&params)
-            .map_err(|error| AppError::BadRequest(error.to_string()))
-    });
     let install_request = match install_request {
         Ok(install_request) => install_request,
         Err(error) => {

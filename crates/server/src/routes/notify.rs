@@ -16,6 +16,7 @@ use serde_json::json;
 use crate::errors::{ApiError, AppError};
 use crate::metrics::{Outcome, Step};
 use crate::providers::PreparedApp;
+use crate::routes::respond::inbound_headers;
 use crate::services::Services;
 use crate::settings::AppSettings;
 
@@ -58,13 +59,8 @@ async fn notice(
         .prepared
         .resolve(&services.settings, provider_id, app_id)
         .ok_or(AppError::NotFound)?;
-    let headers: Vec<(String, String)> = request
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| {
-            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-        })
-        .collect();
+    let headers = inbound_headers(request);
+
     let inbound = InboundRequest {
         method: request.method().as_str(),
         query: request.query_string(),

@@ -67,3 +67,14 @@ pub fn install_failure<'a>(
         other => other.into(),
     }
 }
+
+/// A request's headers as a provider reads them: names in lower case, values that are text.
+pub fn inbound_headers(request: &actix_web::HttpRequest) -> Vec<(String, String)> {
+    request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect()
+}
