@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use installgate_tests::{Browser, hidden_input};
+use installgate_tests::{Browser, hidden_input, spawn_app};
 use reqwest::StatusCode;
 
 use crate::{hubspot, pipedrive};
@@ -122,5 +122,61 @@ async fn a_flood_of_anonymous_installs_neither_revives_a_signed_out_cookie_nor_e
         installgate_tests::location(&back).starts_with(&format!("{}&state=", hubspot::RETURN_URL)),
         "{}",
         installgate_tests::location(&back)
+    );
+}
+
+/// Signs in from `browser` with `email` and `password`; the answer's status.
+async fn sign_in(browser: &Browser, email: &str, password: &str) -> StatusCode {
+    let page = browser.get("/account/sign-in").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    browser
+        .post(
+            "/account/sign-in",
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await
+        .status()
+}
+
+/// One client tries many emails: once over its own limit it opens no window for another email,
+/// so it cannot fill the throttle's space and lock everyone else out of signing in.
+#[tokio::test]
+async fn one_client_trying_many_emails_cannot_fill_the_throttle_space() {
+    let app = spawn_app(&[("INSTALLGATE__STATE__MEMORY_MAX_ENTRIES", "30")]).await;
+    let loopback = |n: u8| std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, n));
+    let owner = Browser::from_address(&app, loopback(9));
+    let page = owner.get("/account/sign-up").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let signed_up = owner
+        .post(
+            "/account/sign-up",
+            &[
+                ("email", "owner@example.com"),
+                ("password", pipedrive::PASSWORD),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
+
+    let attacker = Browser::from_address(&app, loopback(2));
+    let mut answers = BTreeMap::<u16, u32>::new();
+    for n in 0..40 {
+        let status = sign_in(&attacker, &format!("guess{n}@example.com"), "wrong").await;
+        *answers.entry(status.as_u16()).or_default() += 1;
+    }
+    // The default limit is 20 failures per address: refused with 401, then 429.
+    assert_eq!(answers.get(&401), Some(&20), "{answers:?}");
+    assert_eq!(answers.get(&429), Some(&20), "{answers:?}");
+
+    let returning = Browser::from_address(&app, loopback(3));
+    assert_eq!(
+        sign_in(&returning, "owner@example.com", pipedrive::PASSWORD).await,
+        StatusCode::SEE_OTHER,
+        "the owner signs in from another address"
     );
 }

@@ -5,6 +5,7 @@
 mod accounts;
 mod api;
 mod browser;
+mod claims;
 mod clients;
 mod config;
 mod external_login;

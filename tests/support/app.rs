@@ -38,24 +38,35 @@ pub async fn spawn_app(vars: &[(&str, &str)]) -> TestApp {
     }
     let data_dir = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}/installgate.db", data_dir.path().display());
-    // The public URL must be known before the server binds, so the port is picked first.
-    let port = crate::free_port();
-    let bind = format!("127.0.0.1:{port}");
-    let public_url = format!("http://127.0.0.1:{port}");
-    let mut all: Vec<(&str, &str)> = vec![
-        ("INSTALLGATE__SERVER__BIND", &bind),
-        ("INSTALLGATE__SERVER__PUBLIC_URL", &public_url),
-        ("INSTALLGATE__SERVER__WORKERS", "2"),
-        ("INSTALLGATE__DATABASE__URL", &database_url),
-        // Cheap password hashing keeps sign-in tests quick; production uses the defaults.
-        ("INSTALLGATE__ACCOUNTS__ARGON2_MEMORY_KIB", "1024"),
-        ("INSTALLGATE__ACCOUNTS__ARGON2_ITERATIONS", "1"),
-        // Suites send thousands of requests from one address; the rate-limit tests set their own.
-        ("INSTALLGATE__CLIENTS__RATE_LIMIT_PER_MINUTE", "0"),
-    ];
-    all.extend_from_slice(vars);
-    let settings = settings::load(&test_sources(&all)).unwrap();
-    let application = Application::build(settings.clone()).await.unwrap();
+    // The public URL must be known before the server binds, so the port is picked first; another
+    // process may take it in between (an outgoing connection's ephemeral port), so a bind that
+    // finds it taken is tried again on another port.
+    let mut attempts = 0;
+    let (settings, application) = loop {
+        attempts += 1;
+        let port = crate::free_port();
+        let bind = format!("127.0.0.1:{port}");
+        let public_url = format!("http://127.0.0.1:{port}");
+        let mut all: Vec<(&str, &str)> = vec![
+            ("INSTALLGATE__SERVER__BIND", &bind),
+            ("INSTALLGATE__SERVER__PUBLIC_URL", &public_url),
+            ("INSTALLGATE__SERVER__WORKERS", "2"),
+            ("INSTALLGATE__DATABASE__URL", &database_url),
+            // Cheap password hashing keeps sign-in tests quick; production uses the defaults.
+            ("INSTALLGATE__ACCOUNTS__ARGON2_MEMORY_KIB", "1024"),
+            ("INSTALLGATE__ACCOUNTS__ARGON2_ITERATIONS", "1"),
+            // Suites send thousands of requests from one address; the rate-limit tests set their
+            // own.
+            ("INSTALLGATE__CLIENTS__RATE_LIMIT_PER_MINUTE", "0"),
+        ];
+        all.extend_from_slice(vars);
+        let settings = settings::load(&test_sources(&all)).unwrap();
+        match Application::build(settings.clone()).await {
+            Ok(application) => break (settings, application),
+            Err(error) if attempts < 5 && format!("{error:#}").contains("in use") => continue,
+            Err(error) => panic!("the gateway did not start: {error:#}"),
+        }
+    };
     let port = application.port();
     let metrics_port = application.metrics_port();
     let handle = application.handle();

@@ -23,9 +23,20 @@ impl Browser {
 
     /// A browser for the gateway at `base` (`http://127.0.0.1:PORT`).
     pub fn at(base: &str) -> Self {
+        Self::at_from(base, None)
+    }
+
+    /// A browser whose requests come from `address` (a loopback address such as 127.0.0.7),
+    /// as a client on another network would.
+    pub fn from_address(app: &TestApp, address: std::net::IpAddr) -> Self {
+        Self::at_from(&app.address, Some(address))
+    }
+
+    fn at_from(base: &str, address: Option<std::net::IpAddr>) -> Self {
         Self {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .local_address(address)
                 .build()
                 .unwrap(),
             base: base.to_owned(),

@@ -72,7 +72,14 @@ fn provide(machine: &Machine, install: bool) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
-    let plan = Plan::of(&missing);
+    let mut plan = Plan::of(&missing);
+    if !plan.pip.is_empty()
+        && !machine.python_can_make_venvs()
+        && !plan.apt.contains(&"python3-venv")
+    {
+        // Debian's python3 makes virtual environments only with python3-venv.
+        plan.apt.push("python3-venv");
+    }
     let root = provision::is_root();
     let names: Vec<&str> = missing.iter().map(|p| p.name).collect();
     let refusal = if install {
@@ -131,13 +138,15 @@ fn test(options: &TestOptions) -> Result<ExitCode, String> {
         Some(private)
     };
     let postgres_url = configured("INSTALLGATE_TEST_POSTGRES_URL", DEFAULT_POSTGRES);
-    let private_postgres = if services::postgres_answers(&postgres_url) {
+    let psql = machine.postgres_bin().map(|bin| bin.join("psql"));
+    let psql = psql.filter(|psql| psql.exists());
+    let private_postgres = if services::postgres_usable(&postgres_url, psql.as_deref()) {
         eprintln!("xtask: PostgreSQL at {}", redacted(&postgres_url));
         None
     } else {
         let private = services::start_postgres(&machine, &run.0, provision::is_root())?;
         eprintln!(
-            "xtask: nothing answers at {}; started a private PostgreSQL at {}",
+            "xtask: no usable PostgreSQL at {}; started a private one at {}",
             redacted(&postgres_url),
             private.url
         );

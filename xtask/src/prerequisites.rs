@@ -158,6 +158,11 @@ impl Machine {
         versions.pop().map(|(_, bin)| bin)
     }
 
+    /// Whether `python3 -m venv` can work here (`ensurepip` is what Debian splits off).
+    pub fn python_can_make_venvs(&self) -> bool {
+        self.python_imports("venv") && self.python_imports("ensurepip")
+    }
+
     fn python_imports(&self, module: &str) -> bool {
         let Some(python) = self.find("python3") else {
             return false;

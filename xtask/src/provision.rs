@@ -96,19 +96,57 @@ pub fn install(plan: &Plan, machine: &Machine) -> Result<(), String> {
     Ok(())
 }
 
-/// Removes what earlier runs left under `dir` (`run-<pid>`, of a run stopped by Ctrl-C) when
-/// their process is gone.
+/// Stops and removes what earlier runs left (a run killed before it could clean up): their
+/// directories under `dir` (`run-<pid>`) and the system's temporary directory
+/// (`installgate-xtask-run-<pid>-…`), when that process is gone. A server left running is
+/// stopped first, by the pid file it wrote.
 pub fn clear_stale(dir: &Path) {
+    let places = [
+        (dir.to_owned(), "run-"),
+        (std::env::temp_dir(), "installgate-xtask-run-"),
+    ];
+    for (place, prefix) in places {
+        let Ok(entries) = std::fs::read_dir(&place) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name();
+            let Some(rest) = name.to_str().and_then(|name| name.strip_prefix(prefix)) else {
+                continue;
+            };
+            let pid = rest.split('-').next().unwrap_or_default();
+            if pid.is_empty() || Path::new("/proc").join(pid).exists() {
+                continue;
+            }
+            stop_servers_under(&entry.path());
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Signals every server whose pid file (`redis.pid`, `postmaster.pid`) lies under `dir`.
+fn stop_servers_under(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|name| name.strip_prefix("run-")) else {
+        let path = entry.path();
+        if path.is_dir() {
+            stop_servers_under(&path);
             continue;
-        };
-        if !Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
+        }
+        let is_pid_file = matches!(
+            path.file_name().and_then(|name| name.to_str()),
+            Some("redis.pid" | "postmaster.pid")
+        );
+        let pid = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| text.lines().next()?.trim().parse::<u32>().ok());
+        if is_pid_file && let Some(pid) = pid {
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .stderr(std::process::Stdio::null())
+                .status();
         }
     }
 }

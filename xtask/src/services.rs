@@ -43,6 +43,26 @@ pub fn redis_answers(url: &str) -> bool {
         .is_some_and(|answer| answer.starts_with(b"+PONG") || answer.starts_with(b"-NOAUTH"))
 }
 
+/// Whether the tests can use the PostgreSQL at `url`: something answers as PostgreSQL does,
+/// and, when `psql` is at hand, signing in with the URL's credentials works (a fresh Debian
+/// cluster answers on 5432 but wants a password the default URL does not have).
+pub fn postgres_usable(url: &str, psql: Option<&Path>) -> bool {
+    if !postgres_answers(url) {
+        return false;
+    }
+    let Some(psql) = psql else {
+        return true;
+    };
+    Command::new(psql)
+        .args([url, "-qtAc", "SELECT 1"])
+        .env("PGCONNECT_TIMEOUT", "3")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
 /// Whether a PostgreSQL server answers at `url`: its answer to an `SSLRequest` is `S` or `N`.
 pub fn postgres_answers(url: &str) -> bool {
     // Length 8, then the SSLRequest code 80877103.
@@ -138,6 +158,8 @@ pub fn start_redis(machine: &Machine, dir: &Path) -> Result<Private, String> {
         .arg(&dir)
         .arg("--logfile")
         .arg(dir.join("redis.log"))
+        .arg("--pidfile")
+        .arg(dir.join("redis.pid"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -172,7 +194,13 @@ pub fn start_postgres(machine: &Machine, dir: &Path, root: bool) -> Result<Priva
         .postgres_bin()
         .ok_or_else(|| "PostgreSQL's server binaries are missing".to_owned())?;
     let port = free_port()?;
-    let dir = dir.join(format!("postgres-{port}"));
+    // Under the system's temporary directory rather than `target/`: PostgreSQL runs as the
+    // `postgres` user when the xtask is root, and the project may sit where that user cannot
+    // go (under `/root`, say). `dir` only names the run.
+    let run = dir
+        .file_name()
+        .map_or_else(|| "run".into(), |name| name.to_string_lossy().into_owned());
+    let dir = std::env::temp_dir().join(format!("installgate-xtask-{run}-postgres-{port}"));
     let data = dir.join("data");
     std::fs::create_dir_all(&dir).map_err(|error| format!("{}: {error}", dir.display()))?;
     if root {

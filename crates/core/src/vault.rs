@@ -117,6 +117,15 @@ pub trait ConnectionVault: Send + Sync + 'static {
         event: Option<EventKind>,
     ) -> Result<Connection, VaultError>;
 
+    /// Ends a held install its user cancelled: only a connection still pending and unowned
+    /// becomes uninstalled (tokens deleted, with `event`); `None` when it was not (claimed
+    /// meanwhile, or gone).
+    async fn cancel_pending(
+        &self,
+        id: ConnectionId,
+        event: Option<EventKind>,
+    ) -> Result<Option<Connection>, VaultError>;
+
     /// Replaces the tokens (and the metadata, when given) if they are still at
     /// `expected_revision`.
     async fn swap_tokens(

@@ -60,7 +60,12 @@ pub fn error_of(status: reqwest::StatusCode, body: &[u8]) -> ProviderError {
     if error == "invalid_grant" || error.starts_with("Invalid grant") {
         return ProviderError::InvalidGrant;
     }
-    let error: String = error.chars().take(MAX_MESSAGE_CHARS).collect();
+    // Printable ASCII only: no control characters or other text copied into logs.
+    let error: String = error
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(MAX_MESSAGE_CHARS)
+        .collect();
     let detail = detail.filter(|detail| {
         detail.len() <= 40 && detail.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
     });
@@ -154,9 +159,17 @@ pub async fn delete_bearer(
     finish(response).await.map(|_| ())
 }
 
-/// Reads a 2xx body as JSON of type `T`.
+/// Reads a 2xx body as JSON of type `T`. The error says where the answer went wrong, never what
+/// it held (serde's messages quote the values they refuse).
 pub fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ProviderError> {
-    serde_json::from_slice(body).map_err(|error| ProviderError::Malformed(error.to_string()))
+    serde_json::from_slice(body).map_err(|error| {
+        ProviderError::Malformed(format!(
+            "the answer is not the expected JSON ({:?} at line {}, column {})",
+            error.classify(),
+            error.line(),
+            error.column()
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -197,6 +210,23 @@ mod tests {
             error_of(StatusCode::BAD_REQUEST, odd.as_bytes()),
             ProviderError::OAuth("invalid_client".into())
         );
+    }
+
+    #[test]
+    fn unreadable_answers_name_where_not_what() {
+        let refused =
+            json::<std::collections::HashMap<String, u32>>(br#"{"access_token": "secret-abc"}"#);
+        let Err(ProviderError::Malformed(message)) = refused else {
+            panic!("a malformed answer");
+        };
+        assert!(!message.contains("secret-abc"), "{message}");
+        let ProviderError::OAuth(kept) = error_of(
+            StatusCode::BAD_REQUEST,
+            b"{\"error\":\"bad\\u0007\\nthing\"}",
+        ) else {
+            panic!("an OAuth error");
+        };
+        assert_eq!(kept, "badthing");
     }
 
     #[test]

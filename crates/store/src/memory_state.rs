@@ -86,23 +86,36 @@ where
         }
     }
 
-    /// Whether one more entry fits; expired entries are swept out before a refusal.
-    fn has_room(&self) -> Result<(), StateStoreError> {
-        if self.live.load(Ordering::SeqCst) < self.capacity {
+    /// Takes a place for one more entry, if there is one; expired entries are swept out before
+    /// a refusal. Concurrent callers cannot take more places than there are.
+    fn reserve(&self) -> Result<(), StateStoreError> {
+        let take = || {
+            self.live
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |live| {
+                    (live < self.capacity).then_some(live + 1)
+                })
+                .is_ok()
+        };
+        if take() {
             return Ok(());
         }
         self.cache.run_pending_tasks();
-        if self.live.load(Ordering::SeqCst) < self.capacity {
+        if take() {
             Ok(())
         } else {
             Err(StateStoreError::Full(self.what))
         }
     }
 
+    /// Gives back a place taken for an entry that was not inserted.
+    fn release(&self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+
     fn insert(&self, key: K, value: V) -> Result<(), StateStoreError> {
-        self.has_room()?;
-        // Counted before it is in, so the removal listener never runs ahead of the count.
-        self.live.fetch_add(1, Ordering::SeqCst);
+        // The place is counted before the entry is in, so the removal listener never runs
+        // ahead of the count.
+        self.reserve()?;
         self.cache.insert(key, value);
         Ok(())
     }
@@ -279,15 +292,20 @@ impl Throttle for MemoryStateStore {
         let window = match current {
             Some(window) => window,
             None => {
-                throttles.has_room()?;
-                // Of concurrent first failures, one opens the window and the others count in it.
+                throttles.reserve()?;
+                // Of concurrent first failures, one opens the window and the others count in it
+                // (and give their place back).
+                let mut inserted = false;
                 let opened = throttles.cache.entry(key.to_owned()).or_insert_with_if(
                     || {
-                        throttles.live.fetch_add(1, Ordering::SeqCst);
+                        inserted = true;
                         open()
                     },
                     |window| window.ends_at <= now,
                 );
+                if !inserted {
+                    throttles.release();
+                }
                 opened.into_value()
             }
         };

@@ -84,20 +84,29 @@ impl SignIn {
         let address_key = address_key(address);
         let window = self.settings.failure_window;
         // Count the attempt first: concurrent attempts then cannot all pass one check together.
-        let (by_account, by_address) = tokio::try_join!(
-            self.throttle.record_failure(&account_key, window),
-            self.throttle.record_failure(&address_key, window),
-        )?;
-        let blocked = [
-            (by_account, self.settings.max_failures_per_account),
-            (by_address, self.settings.max_failures_per_address),
-        ]
-        .into_iter()
-        .filter(|(counted, limit)| counted.failures > *limit)
-        .map(|(counted, _)| counted.remaining)
-        .max();
-        if let Some(wait) = blocked {
-            return Ok(Err(SignInRefused::Throttled(wait)));
+        // The address first: a client over its limit opens no window for another email, so the
+        // account windows one client can open are bounded by its own limit.
+        let by_address = self.throttle.record_failure(&address_key, window).await?;
+        if by_address.failures > self.settings.max_failures_per_address {
+            return Ok(Err(SignInRefused::Throttled(by_address.remaining)));
+        }
+        let by_account = match self.throttle.record_failure(&account_key, window).await {
+            Ok(counted) => Some(counted),
+            // No room for another account window (the memory backend under a flood of
+            // addresses): the address limit still applies, and sign-ins go on.
+            Err(installgate_core::StateStoreError::Full(what)) => {
+                tracing::warn!(
+                    what,
+                    "no room for a sign-in window; the address limit applies"
+                );
+                None
+            }
+            Err(other) => return Err(other.into()),
+        };
+        if let Some(counted) =
+            by_account.filter(|counted| counted.failures > self.settings.max_failures_per_account)
+        {
+            return Ok(Err(SignInRefused::Throttled(counted.remaining)));
         }
 
         let found = match Email::parse(email) {

@@ -298,20 +298,19 @@ pub async fn confirm(
         Some("confirm") => Ok(attach_and_continue(&services, &session, app, &account.id).await?),
         Some("cancel") => {
             let id = pending_for(&session, app)?;
-            if let Some(connection) = services.vault.get(id).await? {
-                if let Some(tokens) = &connection.tokens
-                    && let Err(error) = provider.revoke(&prepared.credentials, tokens).await
-                {
-                    tracing::warn!(app = %app.id, %error, "revoking a cancelled install failed");
-                }
-                services
-                    .vault
-                    .set_status(
-                        id,
-                        ConnectionStatus::Uninstalled,
-                        Some(EventKind::InstallationCancelled),
-                    )
-                    .await?;
+            // Read the tokens first: the cancel deletes them. Only a connection still pending
+            // and unowned is cancelled; one claimed meanwhile (in another browser that held
+            // it too) keeps its grant.
+            let held = services.vault.get(id).await?;
+            let cancelled = services
+                .vault
+                .cancel_pending(id, Some(EventKind::InstallationCancelled))
+                .await?;
+            if cancelled.is_some()
+                && let Some(tokens) = held.as_ref().and_then(|held| held.tokens.as_ref())
+                && let Err(error) = provider.revoke(&prepared.credentials, tokens).await
+            {
+                tracing::warn!(app = %app.id, %error, "revoking a cancelled install failed");
             }
             session.clear_pending_install();
             services.metrics.install(

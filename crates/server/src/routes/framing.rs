@@ -30,11 +30,14 @@ struct InstallQuery {
 /// host the request shows when the app allows it only by pattern; `'none'` otherwise.
 fn policy(request: &ServiceRequest) -> HeaderValue {
     let of = |services: &Services, provider: &str, app: &str, shown: Option<String>| {
-        let (_, prepared) = services
+        let (settings, prepared) = services
             .prepared
             .resolve(&services.settings, provider, app)?;
         let policy = prepared.frame_policy.clone()?;
-        let extra = shown.filter(|host| prepared.return_hosts.by_pattern_only(host));
+        // Origins the operator listed outright (`frame_ancestors`) are the whole list.
+        let extra = shown
+            .filter(|_| settings.frame_ancestors.is_none())
+            .filter(|host| prepared.return_hosts.by_pattern_only(host));
         match extra {
             Some(host) => {
                 let listed = format!("{} https://{host}", policy.to_str().ok()?);

@@ -334,10 +334,14 @@ async fn answer(
             // Anyone can send a cancel: only a cancel of an install that was really
             // started (a live state, this browser's gateway-started install, or the install this
             // browser holds pending) is an event.
-            let started_here = session.take_connect_started(app.id.as_str())
-                || session
-                    .pending_install()
-                    .is_some_and(|pending| pending.app == app.id.as_str());
+            let held_here = session
+                .pending_install()
+                .is_some_and(|pending| pending.app == app.id.as_str());
+            if held_here {
+                // Counted once: the browser's pending install no longer ties a later cancel.
+                session.clear_pending_install();
+            }
+            let started_here = session.take_connect_started(app.id.as_str()) || held_here;
             let of_a_state = match state.as_deref() {
                 Some(state) => {
                     services

@@ -181,7 +181,10 @@ impl SqlVault {
                             .map_err(|_| VaultError::Corrupt("the stored id is not valid".into()))?;
                         let sealed = seal(&self.keys, id, &install.tokens)?;
                         sqlx::query(
-                            "UPDATE connections SET account = COALESCE($1, account), status = $2, \
+                            // A connection that still holds tokens keeps its owner; an uninstalled
+                            // or revoked one is claimed afresh.
+                            "UPDATE connections SET account = CASE WHEN status IN ('pending', 'active') \
+                             THEN COALESCE($1, account) ELSE $1 END, status = $2, \
                              scopes = $3, metadata = $4, token_key_id = $5, access_token = $6, \
                              refresh_token = $7, expires_at = $8, revision = revision + 1, \
                              updated_at = $9, revoke_retry_at = NULL WHERE id = $10",
@@ -385,6 +388,31 @@ impl ConnectionVault for SqlVault {
                 return Err(VaultError::NotFound);
             }
             Ok(reload_and_emit!(self, tx, id, event))
+        })
+    }
+
+    async fn cancel_pending(
+        &self,
+        id: ConnectionId,
+        event: Option<EventKind>,
+    ) -> Result<Option<Connection>, VaultError> {
+        let now = self.clock.now().as_millis();
+        in_transaction!(&self.database, tx => {
+            let updated = sqlx::query(
+                "UPDATE connections SET status = 'uninstalled', updated_at = $1, \
+                 token_key_id = NULL, access_token = NULL, refresh_token = NULL, \
+                 expires_at = NULL, revoke_retry_at = NULL, revision = revision + 1 \
+                 WHERE id = $2 AND status = 'pending' AND account IS NULL",
+            )
+            .bind(now)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(sql_error)?;
+            if updated.rows_affected() == 0 {
+                return Ok(None);
+            }
+            Ok(Some(reload_and_emit!(self, tx, id, event)))
         })
     }
 
