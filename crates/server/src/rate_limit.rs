@@ -6,7 +6,6 @@
 //! are authenticated instead, and not limited.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,13 +21,7 @@ use governor::{Quota, RateLimiter};
 use crate::client_address::client_key;
 use crate::errors::{AppError, PageError};
 use crate::services::Services;
-
-/// How many requests a minute one address may make, and how many at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub per_minute: NonZeroU32,
-    pub burst: NonZeroU32,
-}
+use crate::settings::RateLimit;
 
 type Keyed = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
 

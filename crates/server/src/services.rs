@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use installgate_core::{Accounts, Clock, InstallFlow, StateStore};
-use installgate_store::{Database, Outbox, SqlVault};
+use installgate_core::{Accounts, Clock, ConnectionVault, InstallFlow, StateStore};
+use installgate_store::{Database, Outbox};
 
 use crate::accounts::{AssertionVerifier, SignIn};
 use crate::metrics::Metrics;
@@ -17,7 +17,7 @@ pub struct Services {
     pub settings: Arc<Settings>,
     pub state_store: Arc<dyn StateStore>,
     pub database: Database,
-    pub vault: SqlVault,
+    pub vault: Arc<dyn ConnectionVault>,
     pub outbox: Outbox,
     pub accounts: Arc<dyn Accounts>,
     pub sign_in: SignIn,

@@ -8,8 +8,8 @@ use actix_web::dev::Server;
 use actix_web::web;
 use anyhow::Context as _;
 use installgate_core::{
-    Accounts, AppDirectory, Clock, InstallFlow, RefreshLock, RefreshPolicy, Refresher, StateStore,
-    StateStoreError, SystemClock, Throttle,
+    Accounts, AppDirectory, Clock, ConnectionVault, InstallFlow, RefreshLock, RefreshPolicy,
+    Refresher, StateStore, StateStoreError, SystemClock, Throttle,
 };
 use installgate_store::{
     Database, MemoryRefreshLock, MemoryStateStore, Outbox, RedisStateStore, SqlAccounts, SqlVault,
@@ -70,13 +70,14 @@ impl Application {
             .context("connecting to the database")?;
         database.migrate().await.context("migrating the database")?;
         let keys = Arc::new(vault_keys::keyring(&settings).context("loading the vault keys")?);
-        let vault = SqlVault::new(database.clone(), keys, clock.clone());
+        let vault: Arc<dyn ConnectionVault> =
+            Arc::new(SqlVault::new(database.clone(), keys, clock.clone()));
         let outbox = Outbox::new(database.clone());
         let metrics = Metrics::new().context("registering the metrics")?;
         let providers = Providers::all(&settings.providers, &metrics)?;
         let flow = InstallFlow::new(
             state_store.clone(),
-            Arc::new(vault.clone()),
+            vault.clone(),
             clock.clone(),
             settings.state.ttl,
         );
@@ -87,7 +88,7 @@ impl Application {
             None => Arc::new(MemoryRefreshLock::default()),
         };
         let refresher = Refresher::new(
-            Arc::new(vault.clone()),
+            vault.clone(),
             refresh_lock,
             apps.clone(),
             clock.clone(),
@@ -172,13 +173,13 @@ impl Application {
         if settings.tokens.background_refresh {
             tasks.push(tokio::spawn(tokens::background::refresh_expiring(
                 tokens.clone(),
-                Arc::new(vault.clone()),
+                vault.clone(),
                 clock.clone(),
                 settings.tokens,
             )));
         }
         tasks.push(tokio::spawn(tokens::background::retry_revocations(
-            Arc::new(vault.clone()),
+            vault.clone(),
             apps.clone(),
             clock.clone(),
             settings.tokens,
@@ -208,7 +209,7 @@ impl Application {
         )));
         tasks.push(tokio::spawn(pending::run(
             services.settings.clone(),
-            Arc::new(services.vault.clone()),
+            services.vault.clone(),
             Arc::new(services.prepared.clone()),
             services.clock.clone(),
         )));

@@ -3,8 +3,8 @@
 
 use actix_web::{HttpResponse, web};
 use installgate_core::{
-    AccountId, AppId, Connection, ConnectionFilter, ConnectionId, ConnectionStatus,
-    ConnectionVault as _, MarketplaceKey, Metadata, ProviderId,
+    AccountId, AppId, Connection, ConnectionFilter, ConnectionId, ConnectionStatus, MarketplaceKey,
+    Metadata, ProviderId,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -5,7 +5,7 @@
 //! sealed tokens kept only for that.
 
 use actix_web::{HttpResponse, web};
-use installgate_core::{ConnectionStatus, ConnectionVault as _, FreshnessWanted, RefreshError};
+use installgate_core::{ConnectionStatus, FreshnessWanted, RefreshError};
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -2,20 +2,19 @@
 //! of the vendor's own login (`/account/sso`), and the account page.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use installgate_core::{
-    AccountId, AppId, ConnectionVault as _, Email, ProviderId, StateKind, StateToken,
-};
+use installgate_core::{AccountId, AppId, Email, ProviderId, StateKind, StateToken};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 
-use crate::accounts::{SignInRefused, current_account};
+use crate::accounts::SignInRefused;
 use crate::client_address::client_key;
 use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
 use crate::pages::{self, AccountForm, ConnectionLine, Installing, Purpose};
 use crate::routes::claim;
 use crate::routes::respond::{form_html, html, see_other};
+use crate::routes::signed_in::current_account;
 use crate::services::Services;
 use crate::session::GatewaySession;
 use crate::settings::AccountMode;

@@ -6,12 +6,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
-    Account, AccountId, AuthorizationCode, Connection, ConnectionId, ConnectionStatus,
-    ConnectionVault as _, Event, EventKind, InstallFor, Provider, VaultError,
+    Account, AccountId, AuthorizationCode, Connection, ConnectionId, ConnectionStatus, Event,
+    EventKind, InstallFor, Provider, VaultError,
 };
 use serde::Deserialize;
 
-use crate::accounts::current_account;
 use crate::csrf;
 use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
@@ -19,6 +18,7 @@ use crate::pages::{self, ConnectionOffer};
 use crate::providers::PreparedApp;
 use crate::routes::account::{SignInFor, sign_in_then};
 use crate::routes::respond::{form_html, html, install_failure, to_setup};
+use crate::routes::signed_in::current_account;
 use crate::services::Services;
 use crate::session::{GatewaySession, PendingInstall};
 use crate::settings::AppSettings;

@@ -3,13 +3,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
-    Account, AppCredentials, AuthorizationCode, ConnectionStatus, ConnectionVault as _, Event,
-    EventKind, FlowError, InboundRequest, InstallFor, InstallRequest, Provider, ReturnUrl,
-    StateBinding, StateRefusal,
+    Account, AppCredentials, AuthorizationCode, ConnectionStatus, Event, EventKind, FlowError,
+    InboundRequest, InstallFor, InstallRequest, Provider, ReturnUrl, StateBinding, StateRefusal,
 };
 use std::sync::Arc;
 
-use crate::accounts::current_account;
 use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
 use crate::pages;
@@ -17,6 +15,7 @@ use crate::providers::PreparedApp;
 use crate::routes::account::{SignInFor, sign_in_first};
 use crate::routes::claim;
 use crate::routes::respond::{found, html, inbound_headers, install_failure, to_setup};
+use crate::routes::signed_in::current_account;
 use crate::services::Services;
 use crate::session::GatewaySession;
 use crate::settings::AppSettings;

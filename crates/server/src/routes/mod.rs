@@ -8,3 +8,4 @@ pub mod health;
 pub mod install;
 pub mod notify;
 mod respond;
+pub mod signed_in;

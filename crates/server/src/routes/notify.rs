@@ -8,8 +8,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
-    ConnectionStatus, ConnectionVault as _, EventKind, InboundRequest, MarketplaceKey, Notice,
-    NoticeError,
+    ConnectionStatus, EventKind, InboundRequest, MarketplaceKey, Notice, NoticeError,
 };
 use serde_json::json;
 

@@ -17,7 +17,6 @@ use std::time::Duration;
 use installgate_core::{AllowedHosts, AppId, ProviderId};
 
 use crate::client_address::TrustedProxies;
-use crate::rate_limit::RateLimit;
 use installgate_store::{DatabaseOptions, RedisOptions};
 use secrecy::{SecretBox, SecretString};
 use url::Url;
@@ -331,4 +330,11 @@ pub fn load(sources: &Sources) -> Result<Settings, Problems> {
             Err(Problems(problems))
         }
     }
+}
+
+/// How many requests a minute one address may make, and how many at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_minute: std::num::NonZeroU32,
+    pub burst: std::num::NonZeroU32,
 }

@@ -4,8 +4,8 @@ use std::num::NonZeroU32;
 
 use super::Report;
 use crate::client_address::TrustedProxies;
-use crate::rate_limit::RateLimit;
 use crate::settings::ClientSettings;
+use crate::settings::RateLimit;
 use crate::settings::raw::RawClients;
 
 pub(super) fn clients(report: &mut Report, raw: RawClients) -> ClientSettings {
