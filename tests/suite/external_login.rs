@@ -423,6 +423,16 @@ async fn jwks_keys_for_encryption_or_another_algorithm_are_not_used() {
     accepted(&app, by("bare"), "a key without use and alg").await;
     jwks.publish_keys(vec![rsa_a("sig", &[])]);
     accepted(&app, by("sig"), "a signing key for RS256").await;
+    // One id for a signing key and an encryption key, in either order: the signing key is used.
+    for (first, second) in [("sig", "enc"), ("enc", "sig")] {
+        let kid = if first == "sig" { "pair-a" } else { "pair-b" };
+        jwks.publish_keys(vec![
+            rsa_a(kid, &[("use", Some(first))]),
+            rsa_a(kid, &[("use", Some(second))]),
+        ]);
+        let by_pair = move |r: &str| signed(&claims(r), Algorithm::RS256, kid, RSA_A);
+        accepted(&app, by_pair, "the usable key of a shared id").await;
+    }
 }
 
 #[tokio::test]

@@ -168,14 +168,20 @@ impl JwksCache {
         }
         let set: JwkSet = serde_json::from_slice(&body)
             .map_err(|_| unavailable("the JWKS document is not valid"))?;
-        Ok(set
+        let mut keys = HashMap::new();
+        for (kid, slot) in set
             .keys
             .iter()
-            .filter_map(|jwk| {
-                let kid = jwk.common.key_id.clone()?;
-                Some((kid, Slot::of(jwk, self.algorithm)))
-            })
+            .filter_map(|jwk| Some((jwk.common.key_id.clone()?, Slot::of(jwk, self.algorithm))))
             .take(MAX_KEYS)
-            .collect())
+        {
+            // Two keys under one id (a signing key and an encryption key, say): the usable one
+            // is kept, so that the other cannot hide it.
+            let keep_old = matches!(keys.get(&kid), Some(Slot::Usable(_)));
+            if !keep_old {
+                keys.insert(kid, slot);
+            }
+        }
+        Ok(keys)
     }
 }
