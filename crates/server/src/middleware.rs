@@ -84,3 +84,21 @@ pub fn default_headers() -> DefaultHeaders {
             headers.add((name, value))
         })
 }
+
+/// Refuses a request with 429 (and `Retry-After`) once its client address is over the limit.
+pub async fn limit_by_client(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if request.method() != actix_web::http::Method::DELETE
+        && let Some(services) = request.app_data::<web::Data<Services>>()
+        && let Some(address) =
+            crate::client_address::client_key(request.request(), &services.settings.clients)
+        && let Err(wait) = services.rate_limit.check(address)
+    {
+        tracing::info!(route = ?request.match_pattern(), "rate limited");
+        let refused = errors::PageError(AppError::TooManyRequests(wait));
+        return Ok(request.error_response(refused).map_into_right_body());
+    }
+    Ok(next.call(request).await?.map_into_left_body())
+}

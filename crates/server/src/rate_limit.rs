@@ -9,18 +9,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
-use actix_web::middleware::Next;
-use actix_web::web;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::client_address::client_key;
-use crate::errors::{AppError, PageError};
-use crate::services::Services;
 use crate::settings::RateLimit;
 
 type Keyed = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
@@ -71,21 +63,4 @@ pub async fn forget_idle_clients(limit: ClientRateLimit) {
         every.tick().await;
         limit.forget_idle();
     }
-}
-
-/// Refuses a request with 429 (and `Retry-After`) once its client address is over the limit.
-pub async fn limit_by_client(
-    request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if request.method() != Method::DELETE
-        && let Some(services) = request.app_data::<web::Data<Services>>()
-        && let Some(address) = client_key(request.request(), &services.settings.clients)
-        && let Err(wait) = services.rate_limit.check(address)
-    {
-        tracing::info!(route = ?request.match_pattern(), "rate limited");
-        let refused = PageError(AppError::TooManyRequests(wait));
-        return Ok(request.error_response(refused).map_into_right_body());
-    }
-    Ok(next.call(request).await?.map_into_left_body())
 }

@@ -13,7 +13,6 @@ use tracing_actix_web::TracingLogger;
 use crate::api;
 use crate::metrics;
 use crate::middleware::{self, QueryLimit};
-use crate::rate_limit;
 use crate::routes::{account, claim, fallback, framing, health, install, notify};
 use crate::services::Services;
 use crate::session::{self, GatewaySessionStore, SessionCache};
@@ -95,7 +94,7 @@ pub fn build_server(
             )
             .service(
                 web::scope("/install/{provider}/{app}")
-                    .wrap(from_fn(rate_limit::limit_by_client))
+                    .wrap(from_fn(middleware::limit_by_client))
                     .wrap(from_fn(framing::frame_ancestors))
                     .service(
                         web::resource("")
@@ -108,12 +107,12 @@ pub fn build_server(
             .service(web::resource("/notify/{provider}/{app}").post(notify::notify))
             .service(
                 web::resource("/connect/{provider}/{app}")
-                    .wrap(from_fn(rate_limit::limit_by_client))
+                    .wrap(from_fn(middleware::limit_by_client))
                     .get(install::connect),
             )
             .service(
                 web::scope("/account")
-                    .wrap(from_fn(rate_limit::limit_by_client))
+                    .wrap(from_fn(middleware::limit_by_client))
                     .wrap(from_fn(framing::frame_ancestors))
                     .service(web::resource("/").get(account::home))
                     .service(
