@@ -197,7 +197,12 @@ pub trait Provider: Send + Sync + 'static {
     /// with the state the gateway minted, and `scope` the app's conditional scopes (space
     /// separated, maybe empty), as the marketplace's protocol wants them. By default the state is
     /// set as `state`, replacing any the URL carried.
-    fn return_with_state(&self, return_url: &ReturnUrl, state: &StateToken, scope: &str) -> Url {
+    fn return_with_state(
+        &self,
+        return_url: &ReturnUrl,
+        state: &StateToken,
+        scope: &str,
+    ) -> ReturnUrl {
         let _ = scope;
         return_url.with_params([("state", state.expose())])
     }

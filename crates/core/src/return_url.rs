@@ -237,7 +237,7 @@ impl ReturnUrl {
     /// The URL with `params` set in its query: its own parameters are kept, except those of
     /// the same names, which `params` replace. A `state` planted in the return URL therefore
     /// never travels beside the gateway's own.
-    pub fn with_params<'a>(&self, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Url {
+    pub fn with_params<'a>(&self, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let params: Vec<(&str, &str)> = params.into_iter().collect();
         let mut url = self.0.clone();
         let collides = url
@@ -246,7 +246,7 @@ impl ReturnUrl {
         if !collides {
             // The URL's own query stays exactly as it came.
             url.query_pairs_mut().extend_pairs(params);
-            return url;
+            return Self(url);
         }
         let kept: Vec<(String, String)> = self
             .0
@@ -258,7 +258,7 @@ impl ReturnUrl {
         url.query_pairs_mut()
             .extend_pairs(kept)
             .extend_pairs(params);
-        url
+        Self(url)
     }
 
     pub fn as_url(&self) -> &Url {

@@ -95,7 +95,12 @@ impl Provider for HubSpot {
 
     /// HubSpot's seamless install: `state`, and the app's conditional scopes as `scope`, are set
     /// on the return URL, replacing any it carried (one `state` leaves the gateway).
-    fn return_with_state(&self, return_url: &ReturnUrl, state: &StateToken, scope: &str) -> Url {
+    fn return_with_state(
+        &self,
+        return_url: &ReturnUrl,
+        state: &StateToken,
+        scope: &str,
+    ) -> ReturnUrl {
         let mut params = vec![("state", state.expose())];
         if !scope.is_empty() {
             params.push(("scope", scope));

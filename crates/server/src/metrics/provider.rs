@@ -132,7 +132,12 @@ impl Provider for MeteredProvider {
         self.inner.revoke(app, tokens).await
     }
 
-    fn return_with_state(&self, return_url: &ReturnUrl, state: &StateToken, scope: &str) -> Url {
+    fn return_with_state(
+        &self,
+        return_url: &ReturnUrl,
+        state: &StateToken,
+        scope: &str,
+    ) -> ReturnUrl {
         self.inner.return_with_state(return_url, state, scope)
     }
 

@@ -3,8 +3,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
-    Account, AppCredentials, AuthorizationCode, ConnectionStatus, Event, EventKind, FlowError,
-    InboundRequest, InstallFor, InstallRequest, Provider, ReturnUrl, StateBinding, StateRefusal,
+    Account, AppCredentials, AuthorizationCode, Decision, FlowError, InboundRequest,
+    InstallRequest, Installing, Next, Provider, Reached, ReturnUrl, StateBinding,
 };
 use std::sync::Arc;
 
@@ -79,6 +79,42 @@ impl<'a> Install<'a> {
         current_account(self.services, session).await
     }
 
+    fn installing(&self) -> Installing<'a> {
+        Installing {
+            provider: self.provider.as_ref(),
+            credentials: self.credentials,
+        }
+    }
+
+    /// Counts what a step came to, and turns its decision into a response. A refusal is an
+    /// error page, counted by the caller as every failed step is.
+    fn respond(&self, step: Step, decision: Decision) -> Result<HttpResponse, AppError> {
+        let outcome = match decision.reached {
+            Reached::SignInRequired => Some(Outcome::SignInRequired),
+            Reached::StateMinted => Some(Outcome::StateMinted),
+            Reached::Finalized => Some(Outcome::Finalized),
+            Reached::Cancelled => Some(Outcome::Cancelled),
+            Reached::Failed(_) if matches!(decision.next, Next::Refused(_)) => None,
+            Reached::Failed(reason) => Some(Outcome::Failed(reason)),
+        };
+        if let Some(outcome) = outcome {
+            self.count(step, outcome);
+        }
+        match decision.next {
+            Next::Back(return_url) => Ok(found(return_url.as_str())),
+            Next::Setup(connection) => Ok(to_setup(self.app, &connection)),
+            Next::Cancelled => Ok(html(
+                actix_web::http::StatusCode::OK,
+                pages::install_cancelled(self.provider.display_name()),
+            )),
+            Next::Refused(why) => Err(AppError::BadRequest(why.to_string())),
+            // Signing in needs the request, to park it: the caller asks for it.
+            Next::SignIn => Err(AppError::Unexpected(anyhow::anyhow!(
+                "a sign-in was not handled by the step"
+            ))),
+        }
+    }
+
     /// `step=authorize`: sign in if needed, then send the user back with a fresh state.
     async fn authorize(
         &self,
@@ -87,36 +123,31 @@ impl<'a> Install<'a> {
         raw_return_url: &str,
     ) -> Result<HttpResponse, AppError> {
         let return_url = self.return_url(raw_return_url)?;
-        let Some(account) = self.account(session).await? else {
+        let account = self.account(session).await?.map(|account| account.id);
+        let host = return_url.host().to_owned();
+        let decision = self
+            .services
+            .flow
+            .authorize(
+                self.installing(),
+                return_url,
+                account,
+                &self.prepared.conditional_scope,
+            )
+            .await?;
+        if let Next::SignIn = decision.next {
             self.count(Step::Authorize, Outcome::SignInRequired);
-            let host = return_url.host();
             let install = SignInFor {
                 frame_host: self
                     .prepared
                     .return_hosts
-                    .by_pattern_only(host)
-                    .then_some(host),
+                    .by_pattern_only(&host)
+                    .then_some(host.as_str()),
                 ..SignInFor::new(&self.app.id, &self.app.provider)
             };
             return sign_in_first(self.services, request, Some(install)).await;
-        };
-        let state = self
-            .services
-            .flow
-            .mint_state(&StateBinding {
-                app: self.app.id.clone(),
-                provider: self.app.provider.clone(),
-                account: Some(account.id),
-                return_origin: Some(return_url.origin()),
-                // The marketplace carries this state through its own flow to a cookieless
-                // finalize.
-                browser: None,
-            })
-            .await?;
-        self.count(Step::Authorize, Outcome::StateMinted);
-        let scope = self.prepared.conditional_scope.as_str();
-        let back = self.provider.return_with_state(&return_url, &state, scope);
-        Ok(found(back.as_str()))
+        }
+        self.respond(Step::Authorize, decision)
     }
 
     /// `step=finalize`: whatever happens, the user goes back to the (valid) return URL.
@@ -127,52 +158,18 @@ impl<'a> Install<'a> {
         raw_return_url: &str,
     ) -> Result<HttpResponse, AppError> {
         let return_url = self.return_url(raw_return_url)?;
-        let back = found(return_url.as_str());
-        let account = if state.is_some() || self.app.partner_sign_in {
-            let taken = self
-                .services
-                .flow
-                .take_state(
-                    state,
-                    &self.app.id,
-                    &self.app.provider,
-                    Some(&return_url.origin()),
-                    None,
-                )
-                .await?;
-            match taken {
-                Ok(binding) => binding.account,
-                Err(refusal) => {
-                    tracing::warn!(app = %self.app.id, %refusal, "install refused: state not accepted");
-                    self.count(Step::Finalize, Outcome::Failed("state"));
-                    return Ok(back);
-                }
-            }
-        } else {
-            None
-        };
-        let target = InstallFor {
-            account,
-            status: ConnectionStatus::Active,
-        };
-        match self
+        let decision = self
             .services
             .flow
-            .install(self.provider.as_ref(), self.credentials, code, target)
-            .await
-        {
-            Ok(connection) => {
-                tracing::info!(app = %self.app.id, connection = %connection.id, "installed");
-                self.count(Step::Finalize, Outcome::Finalized);
-                Ok(back)
-            }
-            Err(FlowError::Provider(error)) => {
-                tracing::warn!(app = %self.app.id, %error, "install failed at the provider");
-                self.count(Step::Finalize, Outcome::Failed("provider"));
-                Ok(back)
-            }
-            Err(other) => Err(other.into()),
-        }
+            .finalize(
+                self.installing(),
+                code,
+                state,
+                return_url,
+                self.app.partner_sign_in,
+            )
+            .await?;
+        self.respond(Step::Finalize, decision)
     }
 
     /// The OAuth callback of an install the gateway started: the state is required, and it
@@ -185,51 +182,44 @@ impl<'a> Install<'a> {
         state: &str,
     ) -> Result<HttpResponse, AppError> {
         let browser = session.existing_browser_binding();
-        let taken = self
+        let signed_in = self.account(session).await?.map(|account| account.id);
+        let decision = self
             .services
             .flow
-            .take_state(
-                Some(state),
-                &self.app.id,
-                &self.app.provider,
-                None,
+            .callback(
+                self.installing(),
+                code,
+                state,
                 browser.as_ref(),
+                signed_in.as_ref(),
             )
-            .await?;
-        let binding = taken.map_err(|refusal| {
-            tracing::warn!(app = %self.app.id, %refusal, "callback refused: state not accepted");
-            match refusal {
-                StateRefusal::OtherBrowser => AppError::BadRequest(
-                    "this install was started in another browser; start it again in this one"
-                        .into(),
-                ),
-                _ => AppError::BadRequest(
-                    "this install link has expired or was used already; start again".into(),
-                ),
-            }
-        })?;
-        if let (Some(minted_for), Some(signed_in)) =
-            (&binding.account, self.account(session).await?)
-            && *minted_for != signed_in.id
-        {
-            tracing::warn!(app = %self.app.id, "callback refused: signed in as another account");
-            return Err(AppError::BadRequest(
-                "this install was started by another account than the one signed in; start it again"
-                    .into(),
-            ));
-        }
-        let target = InstallFor {
-            account: binding.account,
-            status: ConnectionStatus::Active,
-        };
-        let connection = self
-            .services
-            .flow
-            .install(self.provider.as_ref(), self.credentials, code, target)
             .await
             .map_err(install_failure(&self.app.id, self.provider.display_name()))?;
-        self.count(Step::Callback, Outcome::Finalized);
-        Ok(to_setup(self.app, &connection))
+        self.respond(Step::Callback, decision)
+    }
+
+    /// The user cancelled at the marketplace: one event, only for an install that was really
+    /// started here (see `InstallFlow::cancelled`).
+    async fn cancelled(
+        &self,
+        session: &GatewaySession,
+        state: Option<&str>,
+    ) -> Result<HttpResponse, AppError> {
+        let app = self.app.id.as_str();
+        let held_here = session
+            .pending_install()
+            .is_some_and(|pending| pending.app == app);
+        if held_here {
+            // Counted once: the browser's pending install no longer ties a later cancel.
+            session.clear_pending_install();
+        }
+        let started_here = session.take_connect_started(app) || held_here;
+        let decision = self
+            .services
+            .flow
+            .cancelled(self.installing(), state, started_here)
+            .await?;
+        self.respond(Step::Callback, decision)
     }
 }
 
@@ -330,40 +320,7 @@ async fn answer(
             ..
         } => {
             tracing::info!(app = %app.id, %error, "the user cancelled the install");
-            // Anyone can send a cancel: only a cancel of an install that was really
-            // started (a live state, this browser's gateway-started install, or the install this
-            // browser holds pending) is an event.
-            let held_here = session
-                .pending_install()
-                .is_some_and(|pending| pending.app == app.id.as_str());
-            if held_here {
-                // Counted once: the browser's pending install no longer ties a later cancel.
-                session.clear_pending_install();
-            }
-            let started_here = session.take_connect_started(app.id.as_str()) || held_here;
-            let of_a_state = match state.as_deref() {
-                Some(state) => {
-                    services
-                        .flow
-                        .forget_state(state, &app.id, &app.provider)
-                        .await?
-                }
-                None => false,
-            };
-            if started_here || of_a_state {
-                let event = Event::without_connection(
-                    EventKind::InstallationCancelled,
-                    app.id.clone(),
-                    app.provider.clone(),
-                    services.clock.now(),
-                );
-                services.vault.publish(event).await?;
-            }
-            install.count(Step::Callback, Outcome::Cancelled);
-            html(
-                actix_web::http::StatusCode::OK,
-                pages::install_cancelled(install.provider.display_name()),
-            )
+            install.cancelled(session, state.as_deref()).await?
         }
         InstallRequest::Denied {
             error, description, ..

@@ -1,0 +1,244 @@
+//! The install lifecycle: what each step of an install decides, without HTTP. The server reads
+//! the request into a provider outcome, asks here what comes next, and turns the answer into a
+//! response. A place outside the gateway can only be a validated [`ReturnUrl`], so no step can
+//! become an open redirect.
+
+use crate::{
+    AccountId, AppCredentials, AuthorizationCode, Connection, ConnectionStatus, Event, EventKind,
+    FlowError, InstallFlow, InstallFor, Provider, ReturnUrl, StateBinding, StateRefusal,
+    StateToken,
+};
+
+/// Where the user goes next.
+#[derive(Debug)]
+pub enum Next {
+    /// Back to the marketplace, at its validated return URL (as the provider's rule set it).
+    Back(ReturnUrl),
+    /// The user must sign in (or up) first; the request waits.
+    SignIn,
+    /// On to the app's setup page for this connection.
+    Setup(Box<Connection>),
+    /// The cancelled page.
+    Cancelled,
+    /// A page that says why nothing happened.
+    Refused(Refusal),
+}
+
+/// Why a step refused, in words for the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("this install link has expired or was used already; start again")]
+    StateNotAccepted,
+    #[error("this install was started in another browser; start it again in this one")]
+    OtherBrowser,
+    #[error("this install was started by another account than the one signed in; start it again")]
+    OtherAccount,
+}
+
+/// What the step came to, for the install funnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    SignInRequired,
+    StateMinted,
+    Finalized,
+    Cancelled,
+    /// Failed, with the funnel's reason (`state`, `provider`).
+    Failed(&'static str),
+}
+
+/// A step's decision and what it came to.
+#[derive(Debug)]
+pub struct Decision {
+    pub next: Next,
+    pub reached: Reached,
+}
+
+impl Decision {
+    fn new(next: Next, reached: Reached) -> Self {
+        Self { next, reached }
+    }
+}
+
+/// The app an install step is for.
+#[derive(Clone, Copy)]
+pub struct Installing<'a> {
+    pub provider: &'a dyn Provider,
+    pub credentials: &'a AppCredentials,
+}
+
+impl std::fmt::Debug for Installing<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Installing")
+            .field("provider", self.provider.id())
+            .field("app", &self.credentials.app)
+            .finish()
+    }
+}
+
+impl Installing<'_> {
+    fn binding(&self) -> (crate::AppId, crate::ProviderId) {
+        (self.credentials.app.clone(), self.provider.id().clone())
+    }
+}
+
+impl InstallFlow {
+    /// A seamless install's first step: with an account, a state bound to it and to the return
+    /// origin goes back to the marketplace; without one, the user signs in first.
+    pub async fn authorize(
+        &self,
+        install: Installing<'_>,
+        return_url: ReturnUrl,
+        account: Option<AccountId>,
+        conditional_scope: &str,
+    ) -> Result<Decision, FlowError> {
+        let Some(account) = account else {
+            return Ok(Decision::new(Next::SignIn, Reached::SignInRequired));
+        };
+        let (app, provider) = install.binding();
+        let state = self
+            .mint_state(&StateBinding {
+                app,
+                provider,
+                account: Some(account),
+                return_origin: Some(return_url.origin()),
+                // The marketplace carries this state through its own flow to a cookieless
+                // finalize.
+                browser: None,
+            })
+            .await?;
+        let back = install
+            .provider
+            .return_with_state(&return_url, &state, conditional_scope);
+        Ok(Decision::new(Next::Back(back), Reached::StateMinted))
+    }
+
+    /// A seamless install's last step: whatever happens, the user goes back to the return URL.
+    /// A state is required when one is given or `state_required` (partner sign-in); a provider
+    /// failure is a funnel failure, not an error. Only the stores failing is an error.
+    pub async fn finalize(
+        &self,
+        install: Installing<'_>,
+        code: &AuthorizationCode,
+        state: Option<&str>,
+        return_url: ReturnUrl,
+        state_required: bool,
+    ) -> Result<Decision, FlowError> {
+        let (app, provider) = install.binding();
+        let account = if state.is_some() || state_required {
+            let taken = self
+                .take_state(state, &app, &provider, Some(&return_url.origin()), None)
+                .await?;
+            match taken {
+                Ok(binding) => binding.account,
+                Err(refusal) => {
+                    tracing::warn!(app = %app, %refusal, "install refused: state not accepted");
+                    return Ok(Decision::new(
+                        Next::Back(return_url),
+                        Reached::Failed("state"),
+                    ));
+                }
+            }
+        } else {
+            None
+        };
+        let target = InstallFor {
+            account,
+            status: ConnectionStatus::Active,
+        };
+        match self
+            .install(install.provider, install.credentials, code, target)
+            .await
+        {
+            Ok(connection) => {
+                tracing::info!(app = %app, connection = %connection.id, "installed");
+                Ok(Decision::new(Next::Back(return_url), Reached::Finalized))
+            }
+            Err(FlowError::Provider(error)) => {
+                tracing::warn!(app = %app, %error, "install failed at the provider");
+                Ok(Decision::new(
+                    Next::Back(return_url),
+                    Reached::Failed("provider"),
+                ))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The OAuth callback of an install the gateway started: the state is required, and it
+    /// must come back to the browser that asked for it (`browser`), signed in as the same
+    /// account or not signed in any more (`signed_in`). A provider failure is an error here:
+    /// there is no return URL to go back to.
+    pub async fn callback(
+        &self,
+        install: Installing<'_>,
+        code: &AuthorizationCode,
+        state: &str,
+        browser: Option<&StateToken>,
+        signed_in: Option<&AccountId>,
+    ) -> Result<Decision, FlowError> {
+        let (app, provider) = install.binding();
+        let taken = self
+            .take_state(Some(state), &app, &provider, None, browser)
+            .await?;
+        let binding = match taken {
+            Ok(binding) => binding,
+            Err(refusal) => {
+                tracing::warn!(app = %app, %refusal, "callback refused: state not accepted");
+                let why = match refusal {
+                    StateRefusal::OtherBrowser => Refusal::OtherBrowser,
+                    _ => Refusal::StateNotAccepted,
+                };
+                return Ok(Decision::new(
+                    Next::Refused(why),
+                    Reached::Failed("bad_request"),
+                ));
+            }
+        };
+        if let (Some(minted_for), Some(signed_in)) = (&binding.account, signed_in)
+            && minted_for != signed_in
+        {
+            tracing::warn!(app = %app, "callback refused: signed in as another account");
+            return Ok(Decision::new(
+                Next::Refused(Refusal::OtherAccount),
+                Reached::Failed("bad_request"),
+            ));
+        }
+        let target = InstallFor {
+            account: binding.account,
+            status: ConnectionStatus::Active,
+        };
+        let connection = self
+            .install(install.provider, install.credentials, code, target)
+            .await?;
+        Ok(Decision::new(
+            Next::Setup(Box::new(connection)),
+            Reached::Finalized,
+        ))
+    }
+
+    /// The user cancelled at the marketplace. Anyone can send a cancel: only one tied to an
+    /// install that was really started (a live state, taken here, or `started_here`: the
+    /// browser's own gateway-started or held install) writes `installation.cancelled`.
+    pub async fn cancelled(
+        &self,
+        install: Installing<'_>,
+        state: Option<&str>,
+        started_here: bool,
+    ) -> Result<Decision, FlowError> {
+        let (app, provider) = install.binding();
+        let of_a_state = match state {
+            Some(state) => self.forget_state(state, &app, &provider).await?,
+            None => false,
+        };
+        if started_here || of_a_state {
+            let event = Event::without_connection(
+                EventKind::InstallationCancelled,
+                app,
+                provider,
+                self.now(),
+            );
+            self.vault().publish(event).await?;
+        }
+        Ok(Decision::new(Next::Cancelled, Reached::Cancelled))
+    }
+}
