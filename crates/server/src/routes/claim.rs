@@ -6,8 +6,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
-    Account, AccountId, AuthorizationCode, Connection, ConnectionId, ConnectionStatus, Event,
-    EventKind, InstallFor, Provider, VaultError,
+    Account, AccountId, AuthorizationCode, Claim, Connection, ConnectionId, Held, Installing,
+    Provider,
 };
 use serde::Deserialize;
 
@@ -43,26 +43,25 @@ pub async fn hold_and_ask(
     code: &AuthorizationCode,
 ) -> Result<HttpResponse, AppError> {
     let provider = prepared.provider.as_ref();
-    let target = InstallFor {
-        account: None,
-        status: ConnectionStatus::Pending,
+    let installing = Installing {
+        provider,
+        credentials: &prepared.credentials,
     };
-    let connection = services
+    let held = services
         .flow
-        .install(provider, &prepared.credentials, code, target)
+        .hold(installing, code)
         .await
         .map_err(install_failure(&app.id, provider.display_name()))?;
-    if connection.status == ConnectionStatus::Active {
+    let connection = match held {
         // A reinstall of a connection that is claimed already: straight to the setup page.
-        tracing::info!(app = %app.id, connection = %connection.id, "reinstall of a claimed install");
-        return Ok(to_setup(app, &connection));
-    }
+        Held::AlreadyClaimed(connection) => return Ok(to_setup(app, &connection)),
+        Held::Pending(connection) => connection,
+    };
     session.set_pending_install(&PendingInstall {
         app: app.id.to_string(),
         provider: app.provider.to_string(),
         connection: connection.id.to_string(),
     })?;
-    tracing::info!(app = %app.id, connection = %connection.id, "install held until claimed");
     match signed_in(services, session).await? {
         Some(account) => offer_page(session, app, provider, &connection, &account),
         None => {
@@ -126,56 +125,27 @@ async fn attach_and_continue(
     account: &AccountId,
 ) -> Result<HttpResponse, AppError> {
     let id = pending_for(session, app)?;
-    let attached = services
-        .vault
-        .attach(id, account, Some(EventKind::InstallationCompleted))
-        .await;
-    let connection = match attached {
-        Ok(connection) => connection,
-        Err(VaultError::OwnedByAnother(owned)) => {
-            session.clear_pending_install();
-            return refuse_claim(services, app, &owned, account).await;
-        }
-        Err(VaultError::NotFound) => {
+    let claimed = services.flow.claim(id, account).await?;
+    session.clear_pending_install();
+    let (outcome, answer) = match claimed {
+        Claim::Attached(connection) => (Outcome::Finalized, Ok(to_setup(app, &connection))),
+        Claim::OwnedByAnother => (Outcome::Failed("owned_by_another"), Ok(refused_claim(app))),
+        Claim::Gone => {
             return Err(AppError::BadRequest(
                 "this installation has expired; start it again from the marketplace".into(),
             ));
         }
-        Err(other) => return Err(other.into()),
     };
-    session.clear_pending_install();
-    tracing::info!(app = %app.id, connection = %connection.id, account = %account, "install claimed");
-    services.metrics.install(
-        app.provider.as_str(),
-        app.id.as_str(),
-        Step::Claim,
-        Outcome::Finalized,
-    );
-    Ok(to_setup(app, &connection))
+    services
+        .metrics
+        .install(app.provider.as_str(), app.id.as_str(), Step::Claim, outcome);
+    answer
 }
 
-/// The 409 page for a claim of a connection another account owns, after recording the attempt.
-async fn refuse_claim(
-    services: &Services,
-    app: &AppSettings,
-    owned: &Connection,
-    account: &AccountId,
-) -> Result<HttpResponse, AppError> {
-    tracing::warn!(app = %app.id, connection = %owned.id, account = %account, "claim refused: the connection belongs to another account");
-    let mut event = Event::about(EventKind::ClaimRefused, owned, services.clock.now());
-    event
-        .data
-        .metadata
-        .insert("refused_account".to_owned(), account.as_str().to_owned());
-    services.vault.publish(event).await?;
-    services.metrics.install(
-        app.provider.as_str(),
-        app.id.as_str(),
-        Step::Claim,
-        Outcome::Failed("owned_by_another"),
-    );
+/// The 409 page for a claim of a connection another account owns.
+fn refused_claim(app: &AppSettings) -> HttpResponse {
     let marketplace = pages::marketplace_name(app.provider.as_str());
-    Ok(html(
+    html(
         actix_web::http::StatusCode::CONFLICT,
         pages::message(
             "Already connected",
@@ -184,7 +154,7 @@ async fn refuse_claim(
             ),
             "Sign in with the account it is connected to, or ask its owner to disconnect it first.",
         ),
-    ))
+    )
 }
 
 /// After a sign-in or sign-up form posted inside an install's flow: when the form names this
@@ -298,20 +268,15 @@ pub async fn confirm(
         Some("confirm") => Ok(attach_and_continue(&services, &session, app, &account.id).await?),
         Some("cancel") => {
             let id = pending_for(&session, app)?;
-            // Read the tokens first: the cancel deletes them. Only a connection still pending
-            // and unowned is cancelled; one claimed meanwhile (in another browser that held
-            // it too) keeps its grant.
-            let held = services.vault.get(id).await?;
-            let cancelled = services
-                .vault
-                .cancel_pending(id, Some(EventKind::InstallationCancelled))
-                .await?;
-            if cancelled.is_some()
-                && let Some(tokens) = held.as_ref().and_then(|held| held.tokens.as_ref())
-                && let Err(error) = provider.revoke(&prepared.credentials, tokens).await
-            {
-                tracing::warn!(app = %app.id, %error, "revoking a cancelled install failed");
-            }
+            let installing = Installing {
+                provider,
+                credentials: &prepared.credentials,
+            };
+            services
+                .flow
+                .cancel_held(installing, id)
+                .await
+                .map_err(AppError::from)?;
             session.clear_pending_install();
             services.metrics.install(
                 app.provider.as_str(),

@@ -2,6 +2,13 @@
 //! the request into a provider outcome, asks here what comes next, and turns the answer into a
 //! response. A place outside the gateway can only be a validated [`ReturnUrl`], so no step can
 //! become an open redirect.
+//!
+//! This module holds the steps of installs that carry a state (a seamless install, an install
+//! the gateway started) and cancels; `held.rs` the installs a marketplace starts without one.
+
+mod held;
+
+pub use held::{Claim, Held};
 
 use crate::{
     AccountId, AppCredentials, AuthorizationCode, Connection, ConnectionStatus, Event, EventKind,
