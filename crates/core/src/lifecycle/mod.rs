@@ -4,9 +4,11 @@
 //! become an open redirect.
 //!
 //! This module holds the steps of installs that carry a state (a seamless install, an install
-//! the gateway started) and cancels; `held.rs` the installs a marketplace starts without one.
+//! the gateway started) and cancels; `held.rs` the installs a marketplace starts without one;
+//! `notices.rs` what a marketplace's own notices do.
 
 mod held;
+mod notices;
 
 pub use held::{Claim, Held};
 

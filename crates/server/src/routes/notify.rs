@@ -7,9 +7,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use installgate_core::{
-    ConnectionStatus, EventKind, InboundRequest, MarketplaceKey, Notice, NoticeError,
-};
+use installgate_core::{InboundRequest, Installing, MarketplaceKey, Notice, NoticeError};
 use serde_json::json;
 
 use crate::errors::{ApiError, AppError};
@@ -93,40 +91,25 @@ async fn notice(
     }
 }
 
-/// Marks the installation uninstalled (once), with its event, and forgets its cached token.
+/// Marks the installation uninstalled (once, with its event), and forgets its cached token.
 async fn uninstalled(
     services: &Services,
     app: &AppSettings,
     prepared: &PreparedApp,
     key: &MarketplaceKey,
 ) -> Result<(), AppError> {
-    let found = services
-        .vault
-        .find_by_key(&app.id, prepared.provider.id(), key)
-        .await?;
-    let Some(connection) = found else {
-        tracing::info!(app = %app.id, "uninstall notice for an unknown installation");
-        return Ok(());
+    let installing = Installing {
+        provider: prepared.provider.as_ref(),
+        credentials: &prepared.credentials,
     };
-    if connection.status == ConnectionStatus::Uninstalled {
-        tracing::info!(app = %app.id, connection = %connection.id, "repeated uninstall notice");
-        return Ok(());
+    if let Some(id) = services.flow.uninstalled(installing, key).await? {
+        services.tokens.forget(id).await;
+        services.metrics.install(
+            app.provider.as_str(),
+            app.id.as_str(),
+            Step::Uninstall,
+            Outcome::Uninstalled,
+        );
     }
-    services
-        .vault
-        .set_status(
-            connection.id,
-            ConnectionStatus::Uninstalled,
-            Some(EventKind::InstallationUninstalled),
-        )
-        .await?;
-    services.tokens.forget(connection.id).await;
-    tracing::info!(app = %app.id, connection = %connection.id, "uninstalled");
-    services.metrics.install(
-        app.provider.as_str(),
-        app.id.as_str(),
-        Step::Uninstall,
-        Outcome::Uninstalled,
-    );
     Ok(())
 }
