@@ -35,7 +35,9 @@ pub use events::{Event, EventData, EventKind};
 pub use flow::{FlowError, InstallFlow, InstallFor, StateBinding, StateRefusal, browser_digest};
 pub use ids::{AppId, InvalidId, ProviderId};
 pub use lenient::LenientNumber;
-pub use lifecycle::{Claim, Decision, Held, Installing, Next, Reached, Refusal};
+pub use lifecycle::{
+    Claim, Decision, Held, Installing, Next, ProviderRevoke, Reached, Refusal, revoke_at_provider,
+};
 pub use provider::{
     AccountDescription, AppCredentials, AppDirectory, Grant, Identity, InboundRequest,
     InstallRequest, MalformedRequest, Notice, NoticeError, Provider, ProviderError,

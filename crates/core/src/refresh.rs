@@ -145,6 +145,18 @@ pub struct Fresh {
 }
 
 impl Refresher {
+    pub(crate) fn vault(&self) -> &dyn ConnectionVault {
+        self.vault.as_ref()
+    }
+
+    pub(crate) fn apps(&self) -> &dyn AppDirectory {
+        self.apps.as_ref()
+    }
+
+    pub(crate) fn now(&self) -> crate::Timestamp {
+        self.clock.now()
+    }
+
     pub fn new(
         vault: Arc<dyn ConnectionVault>,
         lock: Arc<dyn RefreshLock>,

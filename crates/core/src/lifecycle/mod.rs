@@ -5,11 +5,13 @@
 //!
 //! This module holds the steps of installs that carry a state (a seamless install, an install
 //! the gateway started) and cancels; `held.rs` the installs a marketplace starts without one;
-//! `notices.rs` what a marketplace's own notices do.
+//! `notices.rs` what a marketplace's own notices do; `disconnect.rs` the vendor's disconnect.
 
+mod disconnect;
 mod held;
 mod notices;
 
+pub use disconnect::{ProviderRevoke, revoke_at_provider};
 pub use held::{Claim, Held};
 
 use crate::{

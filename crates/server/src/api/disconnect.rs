@@ -5,15 +5,14 @@
 //! sealed tokens kept only for that.
 
 use actix_web::{HttpResponse, web};
-use installgate_core::{ConnectionStatus, FreshnessWanted, RefreshError};
+use installgate_core::ProviderRevoke as Revoked;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::ApiClient;
 use super::connections::{self, ConnectionView};
-use crate::errors::{ApiError, AppError, ErrorBody};
+use crate::errors::{ApiError, ErrorBody};
 use crate::services::Services;
-use crate::tokens::background::revoke_at_provider;
 
 /// What happened at the marketplace.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -27,6 +26,17 @@ pub enum ProviderRevoke {
     NotNeeded,
     /// The marketplace refused the revoke (its grant was probably gone already).
     Refused,
+}
+
+impl From<Revoked> for ProviderRevoke {
+    fn from(revoked: Revoked) -> Self {
+        match revoked {
+            Revoked::Done => Self::Done,
+            Revoked::Pending => Self::Pending,
+            Revoked::NotNeeded => Self::NotNeeded,
+            Revoked::Refused => Self::Refused,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,59 +66,14 @@ pub async fn disconnect(
 ) -> Result<HttpResponse, ApiError> {
     let id = connections::parse_id(&path)?;
     let visible = connections::find_visible(&services, &client, id).await?;
-    if visible.status == ConnectionStatus::Uninstalled {
-        return Ok(HttpResponse::Ok().json(DisconnectResponse {
-            connection: visible.into(),
-            provider_revoke: ProviderRevoke::NotNeeded,
-        }));
-    }
-    // Some marketplaces revoke with the access token, which must be valid; a refresh the
-    // marketplace refuses means the grant is gone already.
-    let live = match services
+    let (connection, revoke) = services
         .tokens
         .refresher()
-        .fresh(id, FreshnessWanted::default())
-        .await
-    {
-        Ok(fresh) => Some(fresh.connection),
-        Err(RefreshError::Revoked | RefreshError::Inactive(_)) => None,
-        Err(error) => {
-            tracing::warn!(%error, connection = %id, "disconnect: no fresh tokens; revoking with the stored ones");
-            services.vault.get(id).await?.filter(|c| c.tokens.is_some())
-        }
-    };
-    let outcome = match &live {
-        None => ProviderRevoke::NotNeeded,
-        Some(connection) => match revoke_at_provider(&services.prepared, connection).await {
-            Ok(()) => ProviderRevoke::Done,
-            Err(error) if error.is_transient() => {
-                tracing::warn!(%error, connection = %id, "disconnect: the marketplace is unavailable; retrying later");
-                ProviderRevoke::Pending
-            }
-            Err(error) => {
-                tracing::warn!(%error, connection = %id, "disconnect: the marketplace refused the revoke");
-                ProviderRevoke::Refused
-            }
-        },
-    };
-    let retry_at = matches!(outcome, ProviderRevoke::Pending).then(|| {
-        services
-            .clock
-            .now()
-            .plus(services.settings.tokens.revoke_retry)
-    });
-    let uninstalled = services.vault.uninstall(id, retry_at).await?;
+        .disconnect(visible, services.settings.tokens.revoke_retry)
+        .await?;
     services.tokens.forget(id).await;
-    let connection = match uninstalled {
-        Some(connection) => {
-            tracing::info!(connection = %id, revoke = ?outcome, "disconnected by the vendor");
-            connection
-        }
-        // Someone else uninstalled it meanwhile (the marketplace's own notice, say).
-        None => services.vault.get(id).await?.ok_or(AppError::NotFound)?,
-    };
     Ok(HttpResponse::Ok().json(DisconnectResponse {
         connection: connection.into(),
-        provider_revoke: outcome,
+        provider_revoke: revoke.into(),
     }))
 }

@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use installgate_core::{
-    AppDirectory, Clock, Connection, ConnectionVault, ProviderError, ProviderId,
-};
+use installgate_core::{AppDirectory, Clock, ConnectionVault, ProviderId};
 use tokio::time::Instant;
 
 use super::Tokens;
@@ -63,22 +61,6 @@ pub async fn refresh_expiring(
     }
 }
 
-/// Revokes a connection's grant at its provider.
-pub async fn revoke_at_provider(
-    apps: &dyn AppDirectory,
-    connection: &Connection,
-) -> Result<(), ProviderError> {
-    let Some(tokens) = &connection.tokens else {
-        return Ok(());
-    };
-    let Some((credentials, provider)) = apps.lookup(&connection.app) else {
-        return Err(ProviderError::Unacceptable(
-            "the connection's app is not configured".into(),
-        ));
-    };
-    provider.revoke(&credentials, tokens).await
-}
-
 /// Retries the revokes at providers that failed when connections were disconnected.
 pub async fn retry_revocations(
     vault: Arc<dyn ConnectionVault>,
@@ -99,7 +81,9 @@ pub async fn retry_revocations(
             }
         };
         for connection in due {
-            let retry_at = match revoke_at_provider(apps.as_ref(), &connection).await {
+            let retry_at = match installgate_core::revoke_at_provider(apps.as_ref(), &connection)
+                .await
+            {
                 Ok(()) => {
                     tracing::info!(connection = %connection.id, "revoked at the provider on retry");
                     None
