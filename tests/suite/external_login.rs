@@ -387,7 +387,7 @@ async fn the_configured_algorithm_verifies_with_keys_from_the_jwks_and_the_other
     .await;
 }
 
-/// Point 12 of the install-integrity list: a key of the set is used only when its `use` is
+/// A key of the set is used only when its `use` is
 /// `sig` (or absent) and its `alg` is the configured one (or absent).
 #[tokio::test]
 async fn jwks_keys_for_encryption_or_another_algorithm_are_not_used() {

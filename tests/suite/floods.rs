@@ -50,7 +50,7 @@ async fn flood(base: &str, path: &str) -> BTreeMap<u16, u32> {
     counts
 }
 
-/// Point 5 of the install-integrity list: 150,000 anonymous authorize requests (rate limit off)
+/// 150,000 anonymous authorize requests (rate limit off)
 /// used to evict the record that keeps a signed-out cookie signed out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_anonymous_installs_neither_revives_a_signed_out_cookie_nor_evicts_records() {

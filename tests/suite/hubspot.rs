@@ -632,7 +632,7 @@ fn csp(response: &reqwest::Response) -> String {
         .to_owned()
 }
 
-/// Point 7 of the install-integrity list: a customer on another HubSpot data centre
+/// A customer on another HubSpot data centre
 /// (`app-na2.hubspot.com`) installs end to end, and the pages of that install, and only those,
 /// may be framed by that host.
 #[tokio::test]

@@ -300,7 +300,7 @@ async fn cancelled_callbacks(app: &TestApp) -> u64 {
         .sum()
 }
 
-/// Point 10: anyone can send `?error=user_denied`. Without a state or an install this browser
+/// Anyone can send `?error=user_denied`. Without a state or an install this browser
 /// started, it is counted but writes no event; a cancel of a started install writes one, once.
 #[tokio::test]
 async fn made_up_cancels_write_no_events_and_a_real_cancel_writes_one() {

@@ -516,7 +516,7 @@ async fn an_api_domain_outside_pipedrive_is_refused_and_never_called() {
     assert!(connection(&setup.app, "1:10").await.is_none());
 }
 
-/// Point 8 of the install-integrity list: a code-exchange answer without an access token, with
+/// A code-exchange answer without an access token, with
 /// an `expires_in` that is not a positive number below one year, or without the refresh token
 /// Pipedrive always issues, is refused: the error page, nothing stored, no event.
 #[tokio::test]
