@@ -59,11 +59,11 @@ impl InstallFlow {
             .await;
         match attached {
             Ok(connection) => {
-                tracing::info!(connection = %connection.id, account = %account, "install claimed");
+                tracing::info!(app = %connection.app, connection = %connection.id, account = %account, "install claimed");
                 Ok(Claim::Attached(Box::new(connection)))
             }
             Err(VaultError::OwnedByAnother(owned)) => {
-                tracing::warn!(connection = %owned.id, account = %account, "claim refused: the connection belongs to another account");
+                tracing::warn!(app = %owned.app, connection = %owned.id, account = %account, "claim refused: the connection belongs to another account");
                 let mut event = Event::about(EventKind::ClaimRefused, &owned, self.now());
                 event
                     .data

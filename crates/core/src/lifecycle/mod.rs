@@ -175,40 +175,43 @@ impl InstallFlow {
         }
     }
 
-    /// The OAuth callback of an install the gateway started: the state is required, and it
-    /// must come back to the browser that asked for it (`browser`), signed in as the same
-    /// account or not signed in any more (`signed_in`). A provider failure is an error here:
-    /// there is no return URL to go back to.
-    pub async fn callback(
+    /// The first half of the OAuth callback of an install the gateway started: the state is
+    /// required and taken (it can never be used again), and it must come back to the browser
+    /// that asked for it (`browser`). The binding to finish with, or the refusal to show.
+    pub async fn callback_state(
         &self,
         install: Installing<'_>,
-        code: &AuthorizationCode,
         state: &str,
         browser: Option<&StateToken>,
-        signed_in: Option<&AccountId>,
-    ) -> Result<Decision, FlowError> {
+    ) -> Result<Result<StateBinding, Decision>, FlowError> {
         let (app, provider) = install.binding();
         let taken = self
             .take_state(Some(state), &app, &provider, None, browser)
             .await?;
-        let binding = match taken {
-            Ok(binding) => binding,
-            Err(refusal) => {
-                tracing::warn!(app = %app, %refusal, "callback refused: state not accepted");
-                let why = match refusal {
-                    StateRefusal::OtherBrowser => Refusal::OtherBrowser,
-                    _ => Refusal::StateNotAccepted,
-                };
-                return Ok(Decision::new(
-                    Next::Refused(why),
-                    Reached::Failed("bad_request"),
-                ));
-            }
-        };
+        Ok(taken.map_err(|refusal| {
+            tracing::warn!(app = %app, %refusal, "callback refused: state not accepted");
+            let why = match refusal {
+                StateRefusal::OtherBrowser => Refusal::OtherBrowser,
+                _ => Refusal::StateNotAccepted,
+            };
+            Decision::new(Next::Refused(why), Reached::Failed("bad_request"))
+        }))
+    }
+
+    /// The second half: refused when the browser is signed in as another account than the
+    /// state's (`signed_in`), installed otherwise. A provider failure is an error here: there is
+    /// no return URL to go back to.
+    pub async fn finish_callback(
+        &self,
+        install: Installing<'_>,
+        code: &AuthorizationCode,
+        binding: StateBinding,
+        signed_in: Option<&AccountId>,
+    ) -> Result<Decision, FlowError> {
         if let (Some(minted_for), Some(signed_in)) = (&binding.account, signed_in)
             && minted_for != signed_in
         {
-            tracing::warn!(app = %app, "callback refused: signed in as another account");
+            tracing::warn!(app = %binding.app, "callback refused: signed in as another account");
             return Ok(Decision::new(
                 Next::Refused(Refusal::OtherAccount),
                 Reached::Failed("bad_request"),

@@ -126,10 +126,15 @@ async fn attach_and_continue(
 ) -> Result<HttpResponse, AppError> {
     let id = pending_for(session, app)?;
     let claimed = services.flow.claim(id, account).await?;
-    session.clear_pending_install();
     let (outcome, answer) = match claimed {
-        Claim::Attached(connection) => (Outcome::Finalized, Ok(to_setup(app, &connection))),
-        Claim::OwnedByAnother => (Outcome::Failed("owned_by_another"), Ok(refused_claim(app))),
+        Claim::Attached(connection) => {
+            session.clear_pending_install();
+            (Outcome::Finalized, Ok(to_setup(app, &connection)))
+        }
+        Claim::OwnedByAnother => {
+            session.clear_pending_install();
+            (Outcome::Failed("owned_by_another"), Ok(refused_claim(app)))
+        }
         Claim::Gone => {
             return Err(AppError::BadRequest(
                 "this installation has expired; start it again from the marketplace".into(),

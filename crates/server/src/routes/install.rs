@@ -182,17 +182,18 @@ impl<'a> Install<'a> {
         state: &str,
     ) -> Result<HttpResponse, AppError> {
         let browser = session.existing_browser_binding();
+        let flow = &self.services.flow;
+        let binding = match flow
+            .callback_state(self.installing(), state, browser.as_ref())
+            .await?
+        {
+            Ok(binding) => binding,
+            Err(refused) => return self.respond(Step::Callback, refused),
+        };
+        // Asked only once the state is accepted (and used up).
         let signed_in = self.account(session).await?.map(|account| account.id);
-        let decision = self
-            .services
-            .flow
-            .callback(
-                self.installing(),
-                code,
-                state,
-                browser.as_ref(),
-                signed_in.as_ref(),
-            )
+        let decision = flow
+            .finish_callback(self.installing(), code, binding, signed_in.as_ref())
             .await
             .map_err(install_failure(&self.app.id, self.provider.display_name()))?;
         self.respond(Step::Callback, decision)
