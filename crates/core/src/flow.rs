@@ -44,6 +44,13 @@ struct StateRecord {
     browser: Option<String>,
 }
 
+impl StateRecord {
+    /// Whether the state was minted for this app of this marketplace.
+    fn is_for(&self, app: &AppId, provider: &ProviderId) -> bool {
+        self.app == app.as_str() && self.provider == provider.as_str()
+    }
+}
+
 /// How a browser binding is kept in a record: base64url of its SHA-256, never the binding.
 pub fn browser_digest(binding: &StateToken) -> String {
     use base64::Engine as _;
@@ -150,19 +157,11 @@ impl InstallFlow {
         let Some(raw) = raw else {
             return Ok(Err(StateRefusal::Missing));
         };
-        let Ok(token) = StateToken::parse(raw) else {
-            return Ok(Err(StateRefusal::Malformed));
+        let record = match self.take_record(raw).await? {
+            Ok(record) => record,
+            Err(refusal) => return Ok(Err(refusal)),
         };
-        let Some(bytes) = self.state_store.take(StateKind::Install, &token).await? else {
-            return Ok(Err(StateRefusal::UnknownUsedOrExpired));
-        };
-        let Ok(record) = serde_json::from_slice::<StateRecord>(&bytes) else {
-            return Ok(Err(StateRefusal::Malformed));
-        };
-        let matches = record.app == app.as_str()
-            && record.provider == provider.as_str()
-            && record.return_origin.as_deref() == return_origin;
-        if !matches {
+        if !record.is_for(app, provider) || record.return_origin.as_deref() != return_origin {
             return Ok(Err(StateRefusal::Foreign));
         }
         if let Some(expected) = &record.browser {
@@ -195,14 +194,21 @@ impl InstallFlow {
         app: &AppId,
         provider: &ProviderId,
     ) -> Result<bool, FlowError> {
+        Ok(self
+            .take_record(raw)
+            .await?
+            .is_ok_and(|record| record.is_for(app, provider)))
+    }
+
+    /// Takes the record of state `raw` from the store: it can never be used again.
+    async fn take_record(&self, raw: &str) -> Result<Result<StateRecord, StateRefusal>, FlowError> {
         let Ok(token) = StateToken::parse(raw) else {
-            return Ok(false);
+            return Ok(Err(StateRefusal::Malformed));
         };
         let Some(bytes) = self.state_store.take(StateKind::Install, &token).await? else {
-            return Ok(false);
+            return Ok(Err(StateRefusal::UnknownUsedOrExpired));
         };
-        Ok(serde_json::from_slice::<StateRecord>(&bytes)
-            .is_ok_and(|record| record.app == app.as_str() && record.provider == provider.as_str()))
+        Ok(serde_json::from_slice::<StateRecord>(&bytes).map_err(|_| StateRefusal::Malformed))
     }
 
     /// Exchanges `code` (once), identifies the marketplace account and stores the connection

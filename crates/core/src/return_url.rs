@@ -110,6 +110,11 @@ impl AllowedHosts {
             .filter(|host| !host.contains(HUBLET))
     }
 
+    /// Whether some allowed host holds a placeholder.
+    pub fn has_patterns(&self) -> bool {
+        self.0.iter().any(|host| host.contains(HUBLET))
+    }
+
     /// Whether `host` is allowed only through a placeholder, not by name.
     pub fn by_pattern_only(&self, host: &str) -> bool {
         self.contains(host) && !self.exact().any(|exact| exact == host)
@@ -460,6 +465,12 @@ mod tests {
         }
         assert_eq!(hosts.exact().collect::<Vec<_>>(), ["app.hubspot.com"]);
         assert!(hosts.by_pattern_only("app-na2.hubspot.com"));
+        assert!(hosts.has_patterns());
+        assert!(
+            !AllowedHosts::new(["app.hubspot.com"])
+                .unwrap()
+                .has_patterns()
+        );
         assert!(!hosts.by_pattern_only("app.hubspot.com"));
     }
 

@@ -12,7 +12,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
-use installgate_core::{QueryParams, ReturnUrl};
+use installgate_core::{AllowedHosts, QueryParams, ReturnUrl};
 use serde::Deserialize;
 
 use crate::services::Services;
@@ -29,16 +29,22 @@ struct InstallQuery {
 /// of a configured app (by its path's provider and app, or else its query's), plus the framing
 /// host the request shows when the app allows it only by pattern; `'none'` otherwise.
 fn policy(request: &ServiceRequest) -> HeaderValue {
-    let of = |services: &Services, provider: &str, app: &str, shown: Option<String>| {
+    // `shown` reads the framing host the request shows; it runs only for an app that allows
+    // hosts by pattern and lets the provider's default list stand.
+    let of = |services: &Services,
+              provider: &str,
+              app: &str,
+              shown: &dyn Fn(&AllowedHosts) -> Option<String>| {
         let (settings, prepared) = services
             .prepared
             .resolve(&services.settings, provider, app)?;
         let policy = prepared.frame_policy.clone()?;
+        let hosts = &prepared.return_hosts;
         // Origins the operator listed outright (`frame_ancestors`) are the whole list.
-        let extra = shown
-            .filter(|_| settings.frame_ancestors.is_none())
-            .filter(|host| prepared.return_hosts.by_pattern_only(host));
-        match extra {
+        if settings.frame_ancestors.is_some() || !hosts.has_patterns() {
+            return Some(policy);
+        }
+        match shown(hosts).filter(|host| hosts.by_pattern_only(host)) {
             Some(host) => {
                 let listed = format!("{} https://{host}", policy.to_str().ok()?);
                 HeaderValue::from_str(&listed).ok()
@@ -51,12 +57,12 @@ fn policy(request: &ServiceRequest) -> HeaderValue {
         .and_then(|services| {
             let info = request.match_info();
             match (info.get("provider"), info.get("app")) {
-                (Some(provider), Some(app)) => of(
-                    services,
-                    provider,
-                    app,
-                    return_host(services, request, provider, app),
-                ),
+                // An install route: the host of its `returnUrl`, when that passes the app's rules.
+                (Some(provider), Some(app)) => of(services, provider, app, &|hosts| {
+                    let params = QueryParams::parse(request.query_string()).ok()?;
+                    let url = ReturnUrl::parse(params.get("returnUrl")?, hosts).ok()?;
+                    Some(url.host().to_owned())
+                }),
                 _ => {
                     let query =
                         web::Query::<InstallQuery>::from_query(request.query_string()).ok()?;
@@ -65,27 +71,12 @@ fn policy(request: &ServiceRequest) -> HeaderValue {
                         services,
                         query.provider.as_deref()?,
                         query.app.as_deref()?,
-                        query.frame_host,
+                        &|_| query.frame_host.clone(),
                     )
                 }
             }
         });
     found.unwrap_or_else(|| HeaderValue::from_static("frame-ancestors 'none'"))
-}
-
-/// The host of an install request's `returnUrl`, when it passes the app's rules.
-fn return_host(
-    services: &Services,
-    request: &ServiceRequest,
-    provider: &str,
-    app: &str,
-) -> Option<String> {
-    let (_, prepared) = services
-        .prepared
-        .resolve(&services.settings, provider, app)?;
-    let params = QueryParams::parse(request.query_string()).ok()?;
-    let url = ReturnUrl::parse(params.get("returnUrl")?, &prepared.return_hosts).ok()?;
-    Some(url.host().to_owned())
 }
 
 /// Every response of the wrapped routes, errors included, gets the policy of the install it

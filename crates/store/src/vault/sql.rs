@@ -248,6 +248,41 @@ impl SqlVault {
     }
 }
 
+impl SqlVault {
+    /// Changes the status of `id` where `only_if` (an SQL condition starting with ` AND `, or
+    /// nothing) holds; a status that holds no tokens deletes them. `None` when no row matched.
+    async fn change_status(
+        &self,
+        id: ConnectionId,
+        status: ConnectionStatus,
+        only_if: &'static str,
+        event: Option<EventKind>,
+    ) -> Result<Option<Connection>, VaultError> {
+        let now = self.clock.now().as_millis();
+        let set = if status.holds_tokens() {
+            "status = $1, updated_at = $2"
+        } else {
+            "status = $1, updated_at = $2, token_key_id = NULL, access_token = NULL, \
+             refresh_token = NULL, expires_at = NULL, revoke_retry_at = NULL, \
+             revision = revision + 1"
+        };
+        let sql = format!("UPDATE connections SET {set} WHERE id = $3{only_if}");
+        in_transaction!(&self.database, tx => {
+            let updated = sqlx::query(&sql)
+                .bind(status.as_str())
+                .bind(now)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(sql_error)?;
+            if updated.rows_affected() == 0 {
+                return Ok(None);
+            }
+            Ok(Some(reload_and_emit!(self, tx, id, event)))
+        })
+    }
+}
+
 #[async_trait]
 impl ConnectionVault for SqlVault {
     async fn upsert_install(
@@ -368,27 +403,9 @@ impl ConnectionVault for SqlVault {
         status: ConnectionStatus,
         event: Option<EventKind>,
     ) -> Result<Connection, VaultError> {
-        let now = self.clock.now().as_millis();
-        let sql = if status.holds_tokens() {
-            "UPDATE connections SET status = $1, updated_at = $2 WHERE id = $3"
-        } else {
-            "UPDATE connections SET status = $1, updated_at = $2, token_key_id = NULL, \
-             access_token = NULL, refresh_token = NULL, expires_at = NULL, \
-             revoke_retry_at = NULL, revision = revision + 1 WHERE id = $3"
-        };
-        in_transaction!(&self.database, tx => {
-            let updated = sqlx::query(sql)
-                .bind(status.as_str())
-                .bind(now)
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(sql_error)?;
-            if updated.rows_affected() == 0 {
-                return Err(VaultError::NotFound);
-            }
-            Ok(reload_and_emit!(self, tx, id, event))
-        })
+        self.change_status(id, status, "", event)
+            .await?
+            .ok_or(VaultError::NotFound)
     }
 
     async fn cancel_pending(
@@ -396,24 +413,13 @@ impl ConnectionVault for SqlVault {
         id: ConnectionId,
         event: Option<EventKind>,
     ) -> Result<Option<Connection>, VaultError> {
-        let now = self.clock.now().as_millis();
-        in_transaction!(&self.database, tx => {
-            let updated = sqlx::query(
-                "UPDATE connections SET status = 'uninstalled', updated_at = $1, \
-                 token_key_id = NULL, access_token = NULL, refresh_token = NULL, \
-                 expires_at = NULL, revoke_retry_at = NULL, revision = revision + 1 \
-                 WHERE id = $2 AND status = 'pending' AND account IS NULL",
-            )
-            .bind(now)
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(sql_error)?;
-            if updated.rows_affected() == 0 {
-                return Ok(None);
-            }
-            Ok(Some(reload_and_emit!(self, tx, id, event)))
-        })
+        self.change_status(
+            id,
+            ConnectionStatus::Uninstalled,
+            " AND status = 'pending' AND account IS NULL",
+            event,
+        )
+        .await
     }
 
     async fn swap_tokens(
