@@ -16,6 +16,7 @@ mod integrity;
 mod metrics;
 mod migrations;
 mod pipedrive;
+mod shopify;
 mod state_store;
 mod tokens;
 mod vault;

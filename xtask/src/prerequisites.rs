@@ -246,7 +246,7 @@ impl Plan {
         if !self.pip.is_empty() {
             let venv = venv.display();
             steps.push(format!(
-                "python3 -m venv {venv} && {venv}/bin/python3 -m pip install {}",
+                "python3 -m venv --system-site-packages {venv} && {venv}/bin/python3 -m pip install {}",
                 self.pip.join(" ")
             ));
         }
@@ -281,7 +281,7 @@ mod tests {
         assert_eq!(
             plan.command(false, venv),
             "sudo apt-get install -y chromium-driver nginx-light && \
-             python3 -m venv target/xtask/venv && target/xtask/venv/bin/python3 -m pip install \
+             python3 -m venv --system-site-packages target/xtask/venv && target/xtask/venv/bin/python3 -m pip install \
              prometheus-client && cargo install cargo-nextest --locked"
         );
         assert!(

@@ -60,10 +60,15 @@ fn pip_install(machine: &Machine, packages: &[&str]) -> Result<(), String> {
         .ok_or_else(|| "python3 is missing".to_owned())?;
     let venv_python = machine.venv.join("bin").join("python3");
     if !venv_python.exists() {
+        // Its `python3` goes first on the tests' `PATH`: it must still see the modules the
+        // machine's own Python has, or installing one module would hide the others.
         run(
-            &format!("python3 -m venv {}", machine.venv.display()),
+            &format!(
+                "python3 -m venv --system-site-packages {}",
+                machine.venv.display()
+            ),
             Command::new(&python)
-                .args(["-m", "venv"])
+                .args(["-m", "venv", "--system-site-packages"])
                 .arg(&machine.venv),
         )?;
     }

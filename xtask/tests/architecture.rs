@@ -32,19 +32,26 @@ fn cargo_tree(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Crates that must stay free of adapters.
-const PORT_SIDE: &[&str] = &[
-    "installgate-core",
-    "installgate-provider-kit",
-    "installgate-provider-hubspot",
-    "installgate-provider-pipedrive",
-];
+/// Crates that must stay free of adapters, besides every marketplace's crate.
+const PORT_SIDE: &[&str] = &["installgate-core", "installgate-provider-kit"];
 /// Dependencies that belong to adapters only.
 const ADAPTERS: &[&str] = &["actix-web", "actix-http", "actix-session", "sqlx", "redis"];
 
 #[test]
 fn core_and_the_providers_depend_on_no_web_framework_database_or_redis() {
-    for krate in PORT_SIDE {
+    let providers = marketplaces(&workspace_root())
+        .into_iter()
+        .map(|marketplace| format!("installgate-provider-{marketplace}"));
+    let crates: Vec<String> = PORT_SIDE
+        .iter()
+        .map(|krate| (*krate).to_owned())
+        .chain(providers)
+        .collect();
+    assert!(
+        crates.len() > PORT_SIDE.len(),
+        "the marketplaces' crates are found"
+    );
+    for krate in &crates {
         let tree = cargo_tree(&["--package", krate]);
         let found: Vec<&str> = tree
             .lines()
@@ -91,7 +98,8 @@ fn marketplaces(root: &Path) -> Vec<String> {
         .filter_map(|entry| {
             let name = entry.unwrap().file_name().into_string().ok()?;
             let marketplace = name.strip_prefix("provider-")?;
-            (marketplace != "kit").then(|| marketplace.to_owned())
+            // The kit and the conformance suite are shared by every marketplace.
+            (!matches!(marketplace, "kit" | "conformance")).then(|| marketplace.to_owned())
         })
         .collect()
 }

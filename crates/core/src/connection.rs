@@ -152,6 +152,15 @@ pub struct Connection {
     pub updated_at: Timestamp,
 }
 
+impl Connection {
+    /// The tenant the connection was installed for, as kept in its metadata.
+    pub fn tenant(&self) -> Option<crate::Tenant> {
+        self.metadata
+            .get(crate::TENANT_METADATA_KEY)
+            .and_then(|value| crate::Tenant::new(value.as_str()).ok())
+    }
+}
+
 /// What an install hands the vault.
 #[derive(Debug, Clone)]
 pub struct NewInstall {

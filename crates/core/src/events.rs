@@ -17,6 +17,10 @@ pub enum EventKind {
     ConnectionClaimed,
     /// A claim of a connection that another account owns was refused; the connection stayed.
     ClaimRefused,
+    /// Privacy-law requests a marketplace passed on (Shopify's mandatory topics).
+    PrivacyCustomerDataRequest,
+    PrivacyCustomerRedact,
+    PrivacyShopRedact,
 }
 
 impl EventKind {
@@ -28,6 +32,9 @@ impl EventKind {
             Self::ConnectionRevoked => "connection.revoked",
             Self::ConnectionClaimed => "connection.claimed",
             Self::ClaimRefused => "connection.claim_refused",
+            Self::PrivacyCustomerDataRequest => "privacy.customer_data_request",
+            Self::PrivacyCustomerRedact => "privacy.customer_redact",
+            Self::PrivacyShopRedact => "privacy.shop_redact",
         }
     }
 }

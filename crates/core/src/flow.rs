@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     AccountId, AppCredentials, AppId, AuthorizationCode, Clock, Connection, ConnectionStatus,
     ConnectionVault, EventKind, Inserted, NewInstall, Provider, ProviderError, ProviderId,
-    StateKind, StateStore, StateStoreError, StateToken, VaultError,
+    StateKind, StateStore, StateStoreError, StateToken, Tenant, VaultError,
 };
 
 /// What a state is bound to. A state taken for another app, provider or return origin is
@@ -31,6 +31,9 @@ pub struct StateBinding {
     /// the gateway starts: only that browser can finish them. Stored as its digest. `None` for
     /// HubSpot's seamless install, whose state travels inside HubSpot's own flow.
     pub browser: Option<StateToken>,
+    /// The tenant the install is for, when the marketplace named one before the state was
+    /// minted (a shop): the callback must name the same.
+    pub tenant: Option<Tenant>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -42,6 +45,8 @@ struct StateRecord {
     /// base64url of the SHA-256 of the browser binding, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     browser: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tenant: Option<String>,
 }
 
 impl StateRecord {
@@ -66,7 +71,7 @@ pub enum StateRefusal {
     Malformed,
     #[error("the state is unknown, used or expired")]
     UnknownUsedOrExpired,
-    #[error("the state was minted for another app, marketplace or return origin")]
+    #[error("the state was minted for another app, marketplace, tenant or return origin")]
     Foreign,
     #[error("the state was minted in another browser")]
     OtherBrowser,
@@ -126,6 +131,10 @@ impl InstallFlow {
         &self.vault
     }
 
+    pub(crate) fn state_store(&self) -> &Arc<dyn StateStore> {
+        &self.state_store
+    }
+
     /// Mints a single-use state bound to `binding`. Nothing is returned unless it was stored.
     pub async fn mint_state(&self, binding: &StateBinding) -> Result<StateToken, FlowError> {
         let token = StateToken::generate().map_err(|_| FlowError::Random)?;
@@ -135,6 +144,10 @@ impl InstallFlow {
             account: binding.account.as_ref().map(|id| id.as_str().to_owned()),
             return_origin: binding.return_origin.clone(),
             browser: binding.browser.as_ref().map(browser_digest),
+            tenant: binding
+                .tenant
+                .as_ref()
+                .map(|tenant| tenant.as_str().to_owned()),
         };
         let bytes = serde_json::to_vec(&record).map_err(|e| VaultError::Corrupt(e.to_string()))?;
         self.state_store
@@ -144,8 +157,9 @@ impl InstallFlow {
     }
 
     /// Takes the state `raw` (it can never be used again) and checks it was minted for this app,
-    /// provider and return origin, and, when it was bound to a browser, that `browser` is that
-    /// browser's binding. The outer error means the store could not tell.
+    /// provider, return origin and tenant (`None` matches only a state minted without one), and,
+    /// when it was bound to a browser, that `browser` is that browser's binding. The outer error
+    /// means the store could not tell.
     pub async fn take_state(
         &self,
         raw: Option<&str>,
@@ -153,6 +167,7 @@ impl InstallFlow {
         provider: &ProviderId,
         return_origin: Option<&str>,
         browser: Option<&StateToken>,
+        tenant: Option<&Tenant>,
     ) -> Result<Result<StateBinding, StateRefusal>, FlowError> {
         let Some(raw) = raw else {
             return Ok(Err(StateRefusal::Missing));
@@ -161,7 +176,10 @@ impl InstallFlow {
             Ok(record) => record,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        if !record.is_for(app, provider) || record.return_origin.as_deref() != return_origin {
+        if !record.is_for(app, provider)
+            || record.return_origin.as_deref() != return_origin
+            || record.tenant.as_deref() != tenant.map(Tenant::as_str)
+        {
             return Ok(Err(StateRefusal::Foreign));
         }
         if let Some(expected) = &record.browser {
@@ -182,6 +200,7 @@ impl InstallFlow {
             account,
             return_origin: record.return_origin,
             browser: browser.cloned(),
+            tenant: tenant.cloned(),
         }))
     }
 
@@ -213,7 +232,9 @@ impl InstallFlow {
 
     /// Exchanges `code` (once), identifies the marketplace account and stores the connection
     /// with its event: `connection.claimed` when an unclaimed connection gains an account,
-    /// `installation.completed` for an active install otherwise, none while pending.
+    /// `installation.completed` for an active install otherwise, none while pending. The
+    /// connection keeps its tenant: `app.tenant` (from the install's state), or the one the
+    /// token answer names; an answer naming another tenant than the state's is refused.
     pub async fn install(
         &self,
         provider: &dyn Provider,
@@ -226,9 +247,40 @@ impl InstallFlow {
         grant.tokens.expires_at = grant
             .expires_in
             .map(|lifetime| self.clock.now().plus(lifetime));
+        let tenant = match (&app.tenant, grant.tenant.take()) {
+            (Some(bound), Some(answered)) if *bound != answered => {
+                return Err(ProviderError::Unacceptable(
+                    "the token answer names another tenant than the install's".into(),
+                )
+                .into());
+            }
+            (Some(bound), _) => Some(bound.clone()),
+            (None, answered) => answered,
+        };
+        let app = &app.for_tenant(tenant.clone());
         let identity = provider.identify(app, &grant).await?;
+        let tenant = match (tenant, identity.tenant) {
+            (Some(known), Some(identified)) if known != identified => {
+                return Err(ProviderError::Unacceptable(
+                    "the account's tenant is not the install's".into(),
+                )
+                .into());
+            }
+            (known, identified) => known.or(identified),
+        };
         let mut metadata = grant.metadata;
         metadata.extend(identity.metadata);
+        match tenant {
+            Some(tenant) => {
+                metadata.insert(
+                    crate::TENANT_METADATA_KEY.into(),
+                    tenant.as_str().to_owned(),
+                );
+            }
+            None => {
+                metadata.remove(crate::TENANT_METADATA_KEY);
+            }
+        }
         let install = NewInstall {
             app: app.app.clone(),
             provider: provider.id().clone(),

@@ -19,6 +19,7 @@ mod refresh;
 mod return_url;
 mod state_store;
 mod state_token;
+mod tenant;
 mod token_answer;
 mod vault;
 
@@ -36,11 +37,12 @@ pub use flow::{FlowError, InstallFlow, InstallFor, StateBinding, StateRefusal, b
 pub use ids::{AppId, InvalidId, ProviderId};
 pub use lenient::LenientNumber;
 pub use lifecycle::{
-    Claim, Decision, Held, Installing, Next, ProviderRevoke, Reached, Refusal, revoke_at_provider,
+    Claim, DELIVERY_MEMORY, Decision, Delivery, Held, Installing, Next, ProviderRevoke, Reached,
+    Refusal, revoke_at_provider,
 };
 pub use provider::{
     AccountDescription, AppCredentials, AppDirectory, Grant, Identity, InboundRequest,
-    InstallRequest, MalformedRequest, Notice, NoticeError, Provider, ProviderError,
+    InstallRequest, MalformedRequest, Notice, NoticeError, PrivacyRequest, Provider, ProviderError,
 };
 pub use query::{DuplicateParameter, QueryParams};
 pub use refresh::{
@@ -49,5 +51,6 @@ pub use refresh::{
 pub use return_url::{AllowedHosts, InvalidAllowedHost, ReturnUrl, ReturnUrlError};
 pub use state_store::{StateKind, StateStore, StateStoreError};
 pub use state_token::{InvalidStateToken, RandomUnavailable, StateToken};
+pub use tenant::{InvalidTenant, TENANT_METADATA_KEY, Tenant};
 pub use token_answer::{MAX_TOKEN_LIFETIME, TokenAnswers, TokenCall};
 pub use vault::{ConnectionFilter, ConnectionVault, Inserted, TokenSwap, VaultError};

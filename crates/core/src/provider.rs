@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::{
     AllowedHosts, AppId, AuthorizationCode, Connection, MarketplaceKey, Metadata, ProviderId,
-    RefreshToken, ReturnUrl, StateToken, Timestamp, TokenSet,
+    RefreshToken, ReturnUrl, StateToken, Tenant, Timestamp, TokenSet,
 };
 
 /// An app as a provider sees it: credentials and the endpoints to use.
@@ -27,11 +27,35 @@ pub struct AppCredentials {
     pub api_base_url: Option<Url>,
     /// Overrides the provider's default return hosts.
     pub return_hosts: Option<AllowedHosts>,
+    /// Settings only this marketplace reads (`apps.<id>.options`), as its provider documents
+    /// them.
+    pub options: std::collections::BTreeMap<String, String>,
+    /// The install's tenant, once known (see [`Tenant`]): set by the gateway for each call about
+    /// one install or connection, `None` in the app's own credentials.
+    pub tenant: Option<Tenant>,
+}
+
+impl AppCredentials {
+    /// These credentials for one install or connection of `tenant`.
+    pub fn for_tenant(&self, tenant: Option<Tenant>) -> Self {
+        Self {
+            tenant,
+            ..self.clone()
+        }
+    }
+
+    /// These credentials for calls about `connection`, with the tenant it was installed for.
+    pub fn for_connection(&self, connection: &Connection) -> Self {
+        self.for_tenant(connection.tenant())
+    }
 }
 
 /// What an install request asks for, in the terms every provider shares.
 #[derive(Debug, Clone)]
 pub enum InstallRequest {
+    /// The marketplace asks the gateway to start OAuth for this (verified) tenant: sign the user
+    /// in, then send them to the marketplace's consent page.
+    Begin { tenant: Tenant },
     /// The first step of a seamless install: sign in, mint a state, send the user back.
     Authorize { return_url: String },
     /// An authorization code arrived, with the state and return URL the protocol carries.
@@ -39,6 +63,8 @@ pub enum InstallRequest {
         code: AuthorizationCode,
         state: Option<String>,
         return_url: Option<String>,
+        /// The tenant the (verified) callback names; it must be the one its state was minted for.
+        tenant: Option<Tenant>,
     },
     /// The user declined or the marketplace reported an error, with the state of the install it
     /// ends when the marketplace sent one back.
@@ -81,6 +107,36 @@ impl InboundRequest<'_> {
 pub enum Notice {
     /// The app was uninstalled for this marketplace account.
     Uninstalled { marketplace_key: MarketplaceKey },
+    /// A privacy-law request about this marketplace account the vendor must act on, with the
+    /// ids that say what it is about (`customer_id`, `orders_requested`, …; never personal data
+    /// beyond ids).
+    Privacy {
+        marketplace_key: MarketplaceKey,
+        request: PrivacyRequest,
+        details: Metadata,
+    },
+}
+
+/// The privacy-law requests marketplaces pass on to apps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivacyRequest {
+    /// A customer asked for the data the app holds about them.
+    CustomerDataRequest,
+    /// A customer's data must be erased.
+    CustomerRedact,
+    /// The tenant's (a shop's) data must be erased, some time after it uninstalled.
+    TenantRedact,
+}
+
+impl PrivacyRequest {
+    /// The event it is forwarded to the vendor as.
+    pub fn event(self) -> crate::EventKind {
+        match self {
+            Self::CustomerDataRequest => crate::EventKind::PrivacyCustomerDataRequest,
+            Self::CustomerRedact => crate::EventKind::PrivacyCustomerRedact,
+            Self::TenantRedact => crate::EventKind::PrivacyShopRedact,
+        }
+    }
 }
 
 /// Why a notice was not accepted.
@@ -123,6 +179,9 @@ pub struct Grant {
     pub scopes: Vec<String>,
     /// Set when the token response names the account (HubSpot's `hub_id`).
     pub marketplace_key: Option<MarketplaceKey>,
+    /// Set when the token response names the tenant (HubSpot's hublet, Pipedrive's
+    /// `api_domain`); an install's tenant from its state wins, and the two must agree.
+    pub tenant: Option<Tenant>,
     pub metadata: Metadata,
 }
 
@@ -130,6 +189,8 @@ pub struct Grant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub marketplace_key: MarketplaceKey,
+    /// Set when identifying names the tenant (HubSpot's hublet, from the token's details).
+    pub tenant: Option<Tenant>,
     pub metadata: Metadata,
 }
 
@@ -186,8 +247,26 @@ pub trait Provider: Send + Sync + 'static {
     /// Hosts a return URL may point at.
     fn return_hosts(&self, app: &AppCredentials) -> AllowedHosts;
 
-    /// Origins that may frame the install route (`frame-ancestors` sources, `'self'` excluded).
+    /// Origins that may frame the install route (`frame-ancestors` sources, `'self'` excluded):
+    /// the app's own when `app.tenant` is `None`, and those of a response about one verified
+    /// tenant otherwise (a shop's admin, which cannot be listed ahead of time).
     fn frame_ancestors(&self, app: &AppCredentials) -> Vec<String>;
+
+    /// Whether installs name a tenant: the gateway then starts one only for a tenant
+    /// ([`Provider::parse_tenant`]), never without.
+    fn requires_tenant(&self) -> bool {
+        false
+    }
+
+    /// Validates a tenant named outside a signed request (`/connect/…?tenant=…`, an import).
+    /// Marketplaces without tenants keep the default, which refuses every one.
+    fn parse_tenant(&self, raw: &str) -> Result<Tenant, MalformedRequest> {
+        let _ = raw;
+        Err(MalformedRequest(format!(
+            "{} installs name no tenant",
+            self.display_name()
+        )))
+    }
 
     /// What this marketplace's token answers always carry; an answer without it is refused
     /// before anything is stored.
@@ -207,7 +286,8 @@ pub trait Provider: Send + Sync + 'static {
         return_url.with_params([("state", state.expose())])
     }
 
-    /// Where to send a user to grant access, for installs the gateway starts.
+    /// Where to send a user to grant access, for installs the gateway starts (for `app.tenant`
+    /// when the marketplace has tenants).
     fn authorize_url(&self, app: &AppCredentials, state: &StateToken) -> Url;
 
     /// Exchanges an authorization code. Never retried: codes are single-use.
@@ -253,6 +333,14 @@ pub trait Provider: Send + Sync + 'static {
     ) -> Result<Notice, NoticeError> {
         let _ = (app, request);
         Err(NoticeError::NotSupported)
+    }
+
+    /// The marketplace's id of a notice's delivery, when it sends one: a repeated delivery (the
+    /// marketplace retries until it hears 200) is applied once. Asked only of notices
+    /// [`Provider::parse_notice`] accepted.
+    fn delivery_id(&self, request: &InboundRequest<'_>) -> Option<String> {
+        let _ = request;
+        None
     }
 }
 

@@ -264,7 +264,7 @@ impl Refresher {
             .lookup(&connection.app)
             .ok_or(RefreshError::UnknownApp)?;
         let answer = provider
-            .refresh(&credentials, &refresh_token)
+            .refresh(&credentials.for_connection(&connection), &refresh_token)
             .await
             .and_then(|grant| {
                 grant.check(provider.token_answers(), crate::TokenCall::Refresh)?;

@@ -21,6 +21,8 @@ pub enum StateKind {
     SignIn,
     /// A signed-in session that signed out; its cookie must not work again.
     RevokedSession,
+    /// A marketplace notice's delivery id, remembered so that a repeat is applied once.
+    Delivery,
 }
 
 impl StateKind {
@@ -30,6 +32,7 @@ impl StateKind {
             Self::ParkedRequest => "parked",
             Self::SignIn => "signin",
             Self::RevokedSession => "revoked-session",
+            Self::Delivery => "delivery",
         }
     }
 }
@@ -60,6 +63,16 @@ pub trait StateStore: Send + Sync + 'static {
         value: &[u8],
         ttl: Duration,
     ) -> Result<(), StateStoreError>;
+
+    /// Stores `value` under `token` for `ttl` unless a live record is there already; whether it
+    /// stored it. Atomic: of concurrent calls for one token, at most one stores.
+    async fn put_new(
+        &self,
+        kind: StateKind,
+        token: &StateToken,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StateStoreError>;
 
     /// Removes and returns the record under `token`, atomically: of any number of concurrent
     /// takes of one token, at most one gets `Some`. Expired records are `None`.

@@ -53,6 +53,18 @@ impl StateToken {
         Ok(Self::from_bytes(bytes))
     }
 
+    /// A token named by `parts` rather than drawn at random (a marketplace's delivery id, to
+    /// remember having seen it): SHA-256 of the parts, each prefixed by its length so that no two
+    /// lists of parts make the same token.
+    pub fn derived(parts: &[&[u8]]) -> Self {
+        let mut hasher = Sha256::new();
+        for part in parts {
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part);
+        }
+        Self::from_bytes(hasher.finalize().into())
+    }
+
     fn from_bytes(bytes: [u8; TOKEN_BYTES]) -> Self {
         let encoded = URL_SAFE_NO_PAD.encode(bytes);
         Self { bytes, encoded }

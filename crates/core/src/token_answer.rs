@@ -72,6 +72,7 @@ mod tests {
             expires_in: expires_in.map(Duration::from_secs),
             scopes: Vec::new(),
             marketplace_key: None,
+            tenant: None,
             metadata: Metadata::new(),
         }
     }

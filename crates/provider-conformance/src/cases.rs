@@ -199,6 +199,29 @@ pub async fn revoke_ends_the_grant(h: &dyn Harness) {
 }
 
 pub async fn hostile_tenants_are_refused_before_anything_is_sent_there(h: &dyn Harness) {
+    let provider = h.provider();
+    // A marketplace whose installs name their tenant validates it before it becomes a host.
+    if provider.requires_tenant() {
+        let calls = h.token_calls();
+        for tenant in [
+            "evil.com",
+            "acme.myshopify.com.evil.com",
+            "acme.myshopify.com@evil.com",
+            "evil.com@acme.myshopify.com",
+            "evil.com/acme.myshopify.com",
+            "acme.myshopify.com:8443",
+            "https://acme.myshopify.com",
+            "../acme",
+            "",
+        ] {
+            let parsed = provider.parse_tenant(tenant);
+            assert!(
+                parsed.is_err(),
+                "tenant {tenant:?} was accepted: {parsed:?}"
+            );
+        }
+        assert_eq!(h.token_calls(), calls, "nothing was sent anywhere");
+    }
     for tenant in [
         "https://evil.example",
         "http://127.0.0.1:9",

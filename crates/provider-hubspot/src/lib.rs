@@ -161,6 +161,7 @@ impl Provider for HubSpot {
         if let Some(key) = &grant.marketplace_key {
             return Ok(Identity {
                 marketplace_key: key.clone(),
+                tenant: grant.tenant.clone(),
                 metadata: grant.metadata.clone(),
             });
         }

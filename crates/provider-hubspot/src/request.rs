@@ -45,6 +45,7 @@ pub fn parse(params: &QueryParams) -> Result<InstallRequest, MalformedRequest> {
                 code: code(params)?,
                 state: params.get("state").map(str::to_owned),
                 return_url: Some(return_url),
+                tenant: None,
             })
         }
         Some(_) => Err(malformed(
@@ -62,6 +63,7 @@ pub fn parse(params: &QueryParams) -> Result<InstallRequest, MalformedRequest> {
                 code: code(params)?,
                 state: Some(state.to_owned()),
                 return_url: None,
+                tenant: None,
             })
         }
     }

@@ -2,7 +2,7 @@
 
 use installgate_core::{
     AccessToken, AppCredentials, AuthorizationCode, Grant, Identity, LenientNumber, MarketplaceKey,
-    Metadata, ProviderError, RefreshToken,
+    Metadata, ProviderError, RefreshToken, Tenant,
 };
 use installgate_provider_kit::http::{self, json};
 use installgate_provider_kit::token_answer::GrantDetails;
@@ -69,6 +69,7 @@ fn grant_of(response: TokenResponse) -> Result<Grant, ProviderError> {
     response.common.into_grant(GrantDetails {
         scopes: response.scopes.unwrap_or_default(),
         marketplace_key,
+        tenant: None,
         metadata: Metadata::new(),
     })
 }
@@ -113,14 +114,18 @@ pub async fn introspect(
         .hub_id
         .ok_or_else(|| ProviderError::Malformed("introspection names no hub_id".into()))?;
     let mut metadata = Metadata::new();
+    let mut tenant = None;
     if let Some(hublet) = answer.signed_access_token.and_then(|signed| signed.hublet)
         && hublet.len() <= 16
         && hublet.chars().all(|c| c.is_ascii_alphanumeric())
     {
+        // The data centre is the portal's tenant; `hublet` stays for the API's readers.
+        tenant = Tenant::new(hublet.as_str()).ok();
         metadata.insert("hublet".into(), hublet);
     }
     Ok(Identity {
         marketplace_key: key_of(&hub_id)?,
+        tenant,
         metadata,
     })
 }

@@ -44,6 +44,8 @@ async fn harness() -> HubSpotHarness {
         token_url: Some(sim.token_url().parse().unwrap()),
         api_base_url: Some(sim.url().parse().unwrap()),
         return_hosts: None,
+        options: Default::default(),
+        tenant: None,
     };
     let provider = HubSpot::new(http_client()).unwrap();
     HubSpotHarness { sim, provider, app }

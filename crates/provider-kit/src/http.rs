@@ -159,6 +159,40 @@ pub async fn delete_bearer(
     finish(response).await.map(|_| ())
 }
 
+/// `DELETE` authenticated by a header of the marketplace's own (`X-Shopify-Access-Token`);
+/// any 2xx is success.
+pub async fn delete_with_header(
+    client: &reqwest::Client,
+    url: &url::Url,
+    header: &'static str,
+    token: &str,
+) -> Result<(), ProviderError> {
+    let response = client
+        .delete(url.clone())
+        .header(header, token)
+        .send()
+        .await
+        .map_err(|error| transport(&error))?;
+    finish(response).await.map(|_| ())
+}
+
+/// The placeholder an endpoint override puts where the tenant goes (`…/shops/{tenant}/…`), for
+/// marketplaces whose endpoints are on each tenant's own host.
+pub const TENANT_PLACEHOLDER: &str = "{tenant}";
+
+/// `template` with its `{tenant}` placeholder replaced by `tenant`; `None` when the template has
+/// none, or the result is not a URL. A tenant is validated by its provider before it gets here;
+/// it is percent-encoded all the same, so it can never add a path segment or a query.
+pub fn tenant_endpoint(template: &url::Url, tenant: &installgate_core::Tenant) -> Option<url::Url> {
+    let encoded_placeholder = "%7Btenant%7D";
+    let text = template.as_str();
+    if !text.contains(encoded_placeholder) {
+        return None;
+    }
+    let tenant: String = url::form_urlencoded::byte_serialize(tenant.as_str().as_bytes()).collect();
+    url::Url::parse(&text.replace(encoded_placeholder, &tenant)).ok()
+}
+
 /// Reads a 2xx body as JSON of type `T`. The error says where the answer went wrong, never what
 /// it held (serde's messages quote the values they refuse).
 pub fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ProviderError> {

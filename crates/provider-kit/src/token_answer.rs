@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use installgate_core::{
     AccessToken, Grant, LenientNumber, MarketplaceKey, Metadata, ProviderError, RefreshToken,
-    TokenSet,
+    Tenant, TokenSet,
 };
 use serde::Deserialize;
 
@@ -37,7 +37,20 @@ pub struct GrantDetails {
     pub scopes: Vec<String>,
     /// When the answer names the marketplace account (HubSpot's `hub_id`).
     pub marketplace_key: Option<MarketplaceKey>,
+    /// When the answer names the install's tenant (HubSpot's hublet, Pipedrive's `api_domain`).
+    pub tenant: Option<Tenant>,
     pub metadata: Metadata,
+}
+
+/// The scopes of a token answer that lists them in one string, `separator` between them
+/// (Pipedrive and Shopify use commas, RFC 6749 spaces).
+pub fn scopes(list: Option<&str>, separator: char) -> Vec<String> {
+    list.unwrap_or_default()
+        .split(separator)
+        .map(str::trim)
+        .filter(|scope| !scope.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 impl TokenAnswer {
@@ -63,6 +76,7 @@ impl TokenAnswer {
             expires_in,
             scopes: details.scopes,
             marketplace_key: details.marketplace_key,
+            tenant: details.tenant,
             metadata: details.metadata,
         })
     }

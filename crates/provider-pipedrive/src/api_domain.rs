@@ -54,6 +54,8 @@ mod tests {
             token_url: None,
             api_base_url: api_base.map(|url| Url::parse(url).unwrap()),
             return_hosts: None,
+            options: Default::default(),
+            tenant: None,
         }
     }
 

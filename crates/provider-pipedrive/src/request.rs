@@ -28,6 +28,7 @@ pub fn parse(params: &QueryParams) -> Result<InstallRequest, MalformedRequest> {
         code,
         state: params.get("state").map(str::to_owned),
         return_url: None,
+        tenant: None,
     })
 }
 

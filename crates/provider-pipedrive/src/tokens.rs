@@ -1,7 +1,7 @@
 //! Token requests (`/oauth/token`) and identification (`{api_domain}/api/v1/users/me`).
 
 use installgate_core::{
-    AppCredentials, Grant, Identity, LenientNumber, MarketplaceKey, Metadata, ProviderError,
+    AppCredentials, Grant, Identity, LenientNumber, MarketplaceKey, Metadata, ProviderError, Tenant,
 };
 use installgate_provider_kit::http::{get_bearer, json, post_form};
 use installgate_provider_kit::token_answer::GrantDetails;
@@ -41,17 +41,14 @@ pub async fn request(
         api_domain.as_str().trim_end_matches('/').to_owned(),
     );
     // Pipedrive sends scopes comma-separated.
-    let scopes = response
-        .scope
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|scope| !scope.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let scopes = installgate_provider_kit::token_answer::scopes(response.scope.as_deref(), ',');
+    // The company's own API host is the install's tenant.
+    let tenant = Tenant::new(api_domain.as_str().trim_end_matches('/'))
+        .map_err(|_| ProviderError::Unacceptable("api_domain is too long".into()))?;
     response.common.into_grant(GrantDetails {
         scopes,
         marketplace_key: None,
+        tenant: Some(tenant),
         metadata,
     })
 }
@@ -102,6 +99,7 @@ pub async fn identify(
         }
     }
     Ok(Identity {
+        tenant: None,
         marketplace_key: MarketplaceKey::parse(&format!("{company}:{user}")).map_err(malformed)?,
         metadata,
     })

@@ -50,6 +50,8 @@ async fn harness() -> PipedriveHarness {
         token_url: Some(sim.token_url().parse().unwrap()),
         api_base_url: Some(sim.url().parse().unwrap()),
         return_hosts: None,
+        options: Default::default(),
+        tenant: None,
     };
     let provider = Pipedrive::new(http_client()).unwrap();
     PipedriveHarness { sim, provider, app }

@@ -5,9 +5,12 @@
 //! marketplaces' protocols, as a real marketplace would.
 
 pub mod hubspot;
+mod injected;
 pub mod pipedrive;
 mod refresh_tokens;
 mod server;
+pub mod shopify;
 
 pub use hubspot::{Failure, HubSpotSimulator, SimulatedApp};
 pub use pipedrive::{PipedriveSimulator, PipedriveUser};
+pub use shopify::{ShopifySimulator, Webhook, WebhookSignature};

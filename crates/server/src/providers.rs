@@ -66,6 +66,8 @@ pub fn credentials(settings: &Settings, app: &AppSettings) -> AppCredentials {
         token_url: app.token_url.clone(),
         api_base_url: app.api_base_url.clone(),
         return_hosts: app.return_hosts.clone(),
+        options: app.options.clone(),
+        tenant: None,
     }
 }
 

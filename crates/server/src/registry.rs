@@ -7,6 +7,7 @@ use std::sync::Arc;
 use installgate_core::Provider;
 use installgate_provider_hubspot::HubSpot;
 use installgate_provider_pipedrive::Pipedrive;
+use installgate_provider_shopify::Shopify;
 
 /// How a marketplace joins the build.
 #[derive(Clone, Copy)]
@@ -38,6 +39,11 @@ pub const REGISTRY: &[Registration] = &[
         id: installgate_provider_pipedrive::PROVIDER_ID,
         display_name: "Pipedrive",
         make: |client| Ok(Arc::new(Pipedrive::new(client)?)),
+    },
+    Registration {
+        id: installgate_provider_shopify::PROVIDER_ID,
+        display_name: "Shopify",
+        make: |client| Ok(Arc::new(Shopify::new(client)?)),
     },
 ];
 

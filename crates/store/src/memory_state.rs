@@ -47,6 +47,7 @@ pub struct MemoryStateStore {
     parked: Space<Digest, Entry>,
     sign_ins: Space<Digest, Entry>,
     revoked_sessions: Space<Digest, Entry>,
+    deliveries: Space<Digest, Entry>,
     throttles: Space<String, Arc<Window>>,
 }
 
@@ -166,6 +167,7 @@ impl MemoryStateStore {
             parked: records("parked requests"),
             sign_ins: records("sign-in requests"),
             revoked_sessions: records("revoked sessions"),
+            deliveries: records("notice deliveries"),
             throttles: Space::new("throttling windows", max_entries, WindowLength),
         }
     }
@@ -176,6 +178,7 @@ impl MemoryStateStore {
             StateKind::ParkedRequest => &self.parked,
             StateKind::SignIn => &self.sign_ins,
             StateKind::RevokedSession => &self.revoked_sessions,
+            StateKind::Delivery => &self.deliveries,
         }
     }
 
@@ -191,6 +194,7 @@ impl MemoryStateStore {
             StateKind::ParkedRequest,
             StateKind::SignIn,
             StateKind::RevokedSession,
+            StateKind::Delivery,
         ]
         .into_iter()
         .all(|kind| self.len(kind) == 0)
@@ -223,6 +227,39 @@ impl StateStore for MemoryStateStore {
             expires_at,
         };
         self.space(kind).insert(token.digest(), entry)
+    }
+
+    async fn put_new(
+        &self,
+        kind: StateKind,
+        token: &StateToken,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StateStoreError> {
+        let now = Instant::now();
+        let expires_at = now
+            .checked_add(ttl)
+            .ok_or_else(|| StateStoreError::Rejected("the TTL is too long".into()))?;
+        let space = self.space(kind);
+        space.reserve()?;
+        // Of concurrent callers, one inserts (or replaces an expired record); the others give
+        // their place back.
+        let mut inserted = false;
+        space.cache.entry(token.digest()).or_insert_with_if(
+            || {
+                inserted = true;
+                Entry {
+                    value: Arc::from(value),
+                    ttl,
+                    expires_at,
+                }
+            },
+            |existing| existing.expires_at <= now,
+        );
+        if !inserted {
+            space.release();
+        }
+        Ok(inserted)
     }
 
     async fn take(

@@ -346,6 +346,14 @@ pub(crate) fn describe(error: &redis::RedisError) -> String {
     }
 }
 
+/// A record's time to live in whole milliseconds, as `PX` takes it: at least one.
+fn ttl_millis(ttl: Duration) -> Result<u64, StateStoreError> {
+    u64::try_from(ttl.as_millis())
+        .ok()
+        .filter(|ms| *ms > 0)
+        .ok_or_else(|| StateStoreError::Rejected("the TTL must be 1 ms or more".into()))
+}
+
 #[async_trait]
 impl StateStore for RedisStateStore {
     async fn put(
@@ -355,10 +363,7 @@ impl StateStore for RedisStateStore {
         value: &[u8],
         ttl: Duration,
     ) -> Result<(), StateStoreError> {
-        let millis = u64::try_from(ttl.as_millis())
-            .ok()
-            .filter(|ms| *ms > 0)
-            .ok_or_else(|| StateStoreError::Rejected("the TTL must be 1 ms or more".into()))?;
+        let millis = ttl_millis(ttl)?;
         let mut command = redis::cmd("SET");
         command
             .arg(self.key(kind, token))
@@ -366,6 +371,25 @@ impl StateStore for RedisStateStore {
             .arg("PX")
             .arg(millis);
         self.run::<()>(command).await
+    }
+
+    async fn put_new(
+        &self,
+        kind: StateKind,
+        token: &StateToken,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StateStoreError> {
+        let millis = ttl_millis(ttl)?;
+        let mut command = redis::cmd("SET");
+        command
+            .arg(self.key(kind, token))
+            .arg(value)
+            .arg("PX")
+            .arg(millis)
+            .arg("NX");
+        // `OK` when set, nil when a record was there.
+        Ok(self.run::<Option<String>>(command).await?.is_some())
     }
 
     async fn take(

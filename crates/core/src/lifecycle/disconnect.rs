@@ -34,7 +34,9 @@ pub async fn revoke_at_provider(
             "the connection's app is not configured".into(),
         ));
     };
-    provider.revoke(&credentials, tokens).await
+    provider
+        .revoke(&credentials.for_connection(connection), tokens)
+        .await
 }
 
 impl Refresher {

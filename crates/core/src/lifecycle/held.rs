@@ -95,7 +95,15 @@ impl InstallFlow {
             return Ok(false);
         }
         if let Some(tokens) = held.as_ref().and_then(|held| held.tokens.as_ref())
-            && let Err(error) = install.provider.revoke(install.credentials, tokens).await
+            && let Err(error) = install
+                .provider
+                .revoke(
+                    &install
+                        .credentials
+                        .for_tenant(held.as_ref().and_then(Connection::tenant)),
+                    tokens,
+                )
+                .await
         {
             tracing::warn!(app = %install.credentials.app, %error, "revoking a cancelled install failed");
         }

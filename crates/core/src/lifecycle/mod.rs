@@ -13,11 +13,12 @@ mod notices;
 
 pub use disconnect::{ProviderRevoke, revoke_at_provider};
 pub use held::{Claim, Held};
+pub use notices::{DELIVERY_MEMORY, Delivery};
 
 use crate::{
     AccountId, AppCredentials, AuthorizationCode, Connection, ConnectionStatus, Event, EventKind,
     FlowError, InstallFlow, InstallFor, Provider, ReturnUrl, StateBinding, StateRefusal,
-    StateToken,
+    StateToken, Tenant,
 };
 
 /// Where the user goes next.
@@ -25,6 +26,9 @@ use crate::{
 pub enum Next {
     /// Back to the marketplace, at its validated return URL (as the provider's rule set it).
     Back(ReturnUrl),
+    /// On to the marketplace's consent page, at the address the provider built from the app's
+    /// endpoints and the verified tenant.
+    Consent(url::Url),
     /// The user must sign in (or up) first; the request waits.
     SignIn,
     /// On to the app's setup page for this connection.
@@ -44,6 +48,8 @@ pub enum Refusal {
     OtherBrowser,
     #[error("this install was started by another account than the one signed in; start it again")]
     OtherAccount,
+    #[error("this marketplace installs for one store or account at a time: start from there")]
+    TenantRequired,
 }
 
 /// What the step came to, for the install funnel.
@@ -115,6 +121,7 @@ impl InstallFlow {
                 // The marketplace carries this state through its own flow to a cookieless
                 // finalize.
                 browser: None,
+                tenant: None,
             })
             .await?;
         let back = install
@@ -137,7 +144,14 @@ impl InstallFlow {
         let (app, provider) = install.binding();
         let account = if state.is_some() || state_required {
             let taken = self
-                .take_state(state, &app, &provider, Some(&return_url.origin()), None)
+                .take_state(
+                    state,
+                    &app,
+                    &provider,
+                    Some(&return_url.origin()),
+                    None,
+                    None,
+                )
                 .await?;
             match taken {
                 Ok(binding) => binding.account,
@@ -175,18 +189,55 @@ impl InstallFlow {
         }
     }
 
+    /// An install the gateway starts (from the vendor's pages, or because the marketplace asked
+    /// for one `tenant`): with the signed-in account and the binding of its browser, a state
+    /// bound to both and to the tenant, and the user goes on to the marketplace's consent page;
+    /// without, the user signs in first.
+    pub async fn begin(
+        &self,
+        install: Installing<'_>,
+        tenant: Option<Tenant>,
+        signed_in: Option<(AccountId, StateToken)>,
+    ) -> Result<Decision, FlowError> {
+        if tenant.is_none() && install.provider.requires_tenant() {
+            return Ok(Decision::new(
+                Next::Refused(Refusal::TenantRequired),
+                Reached::Failed("bad_request"),
+            ));
+        }
+        let Some((account, browser)) = signed_in else {
+            return Ok(Decision::new(Next::SignIn, Reached::SignInRequired));
+        };
+        let (app, provider) = install.binding();
+        let state = self
+            .mint_state(&StateBinding {
+                app,
+                provider,
+                account: Some(account),
+                return_origin: None,
+                browser: Some(browser),
+                tenant: tenant.clone(),
+            })
+            .await?;
+        let credentials = install.credentials.for_tenant(tenant);
+        let consent = install.provider.authorize_url(&credentials, &state);
+        Ok(Decision::new(Next::Consent(consent), Reached::StateMinted))
+    }
+
     /// The first half of the OAuth callback of an install the gateway started: the state is
     /// required and taken (it can never be used again), and it must come back to the browser
-    /// that asked for it (`browser`). The binding to finish with, or the refusal to show.
+    /// that asked for it (`browser`), naming the tenant it was minted for (`tenant`, as the
+    /// verified callback names it). The binding to finish with, or the refusal to show.
     pub async fn callback_state(
         &self,
         install: Installing<'_>,
         state: &str,
         browser: Option<&StateToken>,
+        tenant: Option<&Tenant>,
     ) -> Result<Result<StateBinding, Decision>, FlowError> {
         let (app, provider) = install.binding();
         let taken = self
-            .take_state(Some(state), &app, &provider, None, browser)
+            .take_state(Some(state), &app, &provider, None, browser, tenant)
             .await?;
         Ok(taken.map_err(|refusal| {
             tracing::warn!(app = %app, %refusal, "callback refused: state not accepted");
@@ -221,8 +272,9 @@ impl InstallFlow {
             account: binding.account,
             status: ConnectionStatus::Active,
         };
+        let credentials = install.credentials.for_tenant(binding.tenant);
         let connection = self
-            .install(install.provider, install.credentials, code, target)
+            .install(install.provider, &credentials, code, target)
             .await?;
         Ok(Decision::new(
             Next::Setup(Box::new(connection)),

@@ -182,29 +182,9 @@ async fn token(state: web::Data<SimState>, request: HttpRequest, body: web::Byte
         .counters
         .token
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    match state.next_failure() {
-        Some(Failure::ServerError) => {
-            return HttpResponse::InternalServerError().body("Internal Server Error");
-        }
-        Some(Failure::Garbage) => {
-            return HttpResponse::Ok()
-                .content_type("application/json")
-                .body("{\"access");
-        }
-        Some(Failure::InvalidGrant) => {
-            return token_refused(&state, "Invalid grant: authorization_code is invalid");
-        }
-        Some(Failure::Oversized) => {
-            return HttpResponse::Ok()
-                .content_type("application/json")
-                .body(crate::hubspot::oversized_body());
-        }
-        Some(Failure::Slow(delay)) => tokio::time::sleep(delay).await,
-        Some(Failure::Stall(delay)) => {
-            tokio::time::sleep(delay).await;
-            return HttpResponse::ServiceUnavailable().body("Service Unavailable");
-        }
-        None => {}
+    let invalid_grant = || token_refused(&state, "Invalid grant: authorization_code is invalid");
+    if let Some(answer) = crate::injected::answer(state.next_failure(), invalid_grant).await {
+        return answer;
     }
     if !is_form(&request) {
         return token_refused(

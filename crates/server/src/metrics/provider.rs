@@ -1,5 +1,7 @@
 //! A provider that counts and times its calls to the marketplace's token endpoint, around the
-//! real one. The flow engine and the refresher see an ordinary provider.
+//! real one. The flow engine and the refresher see an ordinary provider. Every method of the
+//! port is forwarded, those with a default included: a method left out would answer the
+//! default instead of the marketplace's own rule.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,8 +10,8 @@ use async_trait::async_trait;
 use installgate_core::{
     AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, Grant,
     Identity, InboundRequest, InstallRequest, MalformedRequest, Notice, NoticeError, Provider,
-    ProviderError, ProviderId, RefreshToken, ReturnUrl, StateToken, Timestamp, TokenAnswers,
-    TokenCall as AnswerOf, TokenSet,
+    ProviderError, ProviderId, RefreshToken, ReturnUrl, StateToken, Tenant, Timestamp,
+    TokenAnswers, TokenCall as AnswerOf, TokenSet,
 };
 use url::Url;
 
@@ -151,5 +153,17 @@ impl Provider for MeteredProvider {
         request: &InboundRequest<'_>,
     ) -> Result<Notice, NoticeError> {
         self.inner.parse_notice(app, request)
+    }
+
+    fn delivery_id(&self, request: &InboundRequest<'_>) -> Option<String> {
+        self.inner.delivery_id(request)
+    }
+
+    fn requires_tenant(&self) -> bool {
+        self.inner.requires_tenant()
+    }
+
+    fn parse_tenant(&self, raw: &str) -> Result<Tenant, MalformedRequest> {
+        self.inner.parse_tenant(raw)
     }
 }

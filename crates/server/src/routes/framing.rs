@@ -17,6 +17,11 @@ use serde::Deserialize;
 
 use crate::services::Services;
 
+/// Set on a response about one verified tenant (a shop): the provider's origins for that tenant
+/// may frame it too.
+#[derive(Debug, Clone)]
+pub struct FramedFor(pub installgate_core::Tenant);
+
 /// The install a page belongs to, as its query names it (`/account/…?app=…&provider=…`).
 #[derive(Deserialize)]
 struct InstallQuery {
@@ -79,14 +84,47 @@ fn policy(request: &ServiceRequest) -> HeaderValue {
     found.unwrap_or_else(|| HeaderValue::from_static("frame-ancestors 'none'"))
 }
 
+/// `frame-ancestors` of a response about one verified tenant: the provider's origins for it,
+/// unless the operator listed the app's origins outright.
+fn tenant_policy(
+    services: &Services,
+    provider: &str,
+    app: &str,
+    tenant: installgate_core::Tenant,
+) -> Option<HeaderValue> {
+    let (settings, prepared) = services
+        .prepared
+        .resolve(&services.settings, provider, app)?;
+    if settings.frame_ancestors.is_some() {
+        return None;
+    }
+    let credentials = prepared.credentials.for_tenant(Some(tenant));
+    let origins = prepared.provider.frame_ancestors(&credentials);
+    let policy = format!("frame-ancestors 'self' {}", origins.join(" "));
+    HeaderValue::from_str(policy.trim_end()).ok()
+}
+
 /// Every response of the wrapped routes, errors included, gets the policy of the install it
 /// belongs to.
 pub async fn frame_ancestors(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let policy = policy(&request);
+    let mut policy = policy(&request);
+    let services = request.app_data::<web::Data<Services>>().cloned();
+    let path = request.match_info();
+    let route = (
+        path.get("provider").map(str::to_owned),
+        path.get("app").map(str::to_owned),
+    );
     let mut response = next.call(request).await?;
+    let tenant = response.response().extensions().get::<FramedFor>().cloned();
+    if let (Some(FramedFor(tenant)), Some(services), (Some(provider), Some(app))) =
+        (tenant, services, route)
+        && let Some(of_tenant) = tenant_policy(&services, &provider, &app, tenant)
+    {
+        policy = of_tenant;
+    }
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     headers.remove(header::X_FRAME_OPTIONS);

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
     Account, AppCredentials, AuthorizationCode, Decision, FlowError, InboundRequest,
-    InstallRequest, Installing, Next, Provider, Reached, ReturnUrl, StateBinding,
+    InstallRequest, Installing, Next, Provider, Reached, ReturnUrl, Tenant,
 };
 use std::sync::Arc;
 
@@ -12,8 +12,9 @@ use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
 use crate::pages;
 use crate::providers::PreparedApp;
-use crate::routes::account::{SignInFor, sign_in_first};
+use crate::routes::account::{SignInFor, sign_in_first, sign_in_then};
 use crate::routes::claim;
+use crate::routes::framing::FramedFor;
 use crate::routes::respond::{found, html, inbound_headers, install_failure, to_setup};
 use crate::routes::signed_in::current_account;
 use crate::services::Services;
@@ -102,6 +103,7 @@ impl<'a> Install<'a> {
         }
         match decision.next {
             Next::Back(return_url) => Ok(found(return_url.as_str())),
+            Next::Consent(consent) => Ok(found(consent.as_str())),
             Next::Setup(connection) => Ok(to_setup(self.app, &connection)),
             Next::Cancelled => Ok(html(
                 actix_web::http::StatusCode::OK,
@@ -150,6 +152,44 @@ impl<'a> Install<'a> {
         self.respond(Step::Authorize, decision)
     }
 
+    /// An install the gateway starts, for `tenant` when the marketplace has tenants: a signed-in
+    /// user goes on to the marketplace's consent page; anyone else signs in first, and comes
+    /// back to `/connect/…` for the same tenant.
+    async fn begin(
+        &self,
+        session: &GatewaySession,
+        tenant: Option<Tenant>,
+    ) -> Result<HttpResponse, AppError> {
+        let signed_in = match self.account(session).await? {
+            Some(account) => Some((account.id, session.browser_binding()?)),
+            None => None,
+        };
+        let decision = self
+            .services
+            .flow
+            .begin(self.installing(), tenant.clone(), signed_in)
+            .await?;
+        match decision.next {
+            Next::SignIn => {
+                self.count(Step::Connect, Outcome::SignInRequired);
+                let install = SignInFor::new(&self.app.id, &self.app.provider);
+                let mut target = format!("/connect/{}/{}", self.app.provider, self.app.id);
+                if let Some(tenant) = &tenant {
+                    let query = url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("tenant", tenant.as_str())
+                        .finish();
+                    target = format!("{target}?{query}");
+                }
+                sign_in_then(self.services, &target, Some(install)).await
+            }
+            Next::Consent(_) => {
+                session.set_connect_started(self.app.id.as_str())?;
+                self.respond(Step::Connect, decision)
+            }
+            _ => self.respond(Step::Connect, decision),
+        }
+    }
+
     /// `step=finalize`: whatever happens, the user goes back to the (valid) return URL.
     async fn finalize(
         &self,
@@ -180,11 +220,12 @@ impl<'a> Install<'a> {
         session: &GatewaySession,
         code: &AuthorizationCode,
         state: &str,
+        tenant: Option<&Tenant>,
     ) -> Result<HttpResponse, AppError> {
         let browser = session.existing_browser_binding();
         let flow = &self.services.flow;
         let binding = match flow
-            .callback_state(self.installing(), state, browser.as_ref())
+            .callback_state(self.installing(), state, browser.as_ref(), tenant)
             .await?
         {
             Ok(binding) => binding,
@@ -227,6 +268,7 @@ impl<'a> Install<'a> {
 /// The funnel step an install request stands for.
 fn step_of(request: &InstallRequest) -> Step {
     match request {
+        InstallRequest::Begin { .. } => Step::Connect,
         InstallRequest::Authorize { .. } => Step::Authorize,
         InstallRequest::Code {
             return_url: Some(_),
@@ -263,11 +305,25 @@ pub async fn install(
     };
     let step = step_of(&install_request);
     install.count(step, Outcome::Started);
+    let tenant = match &install_request {
+        InstallRequest::Begin { tenant }
+        | InstallRequest::Code {
+            tenant: Some(tenant),
+            ..
+        } => Some(tenant.clone()),
+        _ => None,
+    };
     let answer = answer(&install, &session, &request, install_request).await;
     if let Err(error) = &answer {
         install.count(step, Outcome::failed(error));
     }
-    Ok(answer?)
+    // The verified tenant may frame this answer (a shop's admin); error pages keep the app's
+    // own policy.
+    let mut response = answer?;
+    if let Some(tenant) = tenant {
+        response.extensions_mut().insert(FramedFor(tenant));
+    }
+    Ok(response)
 }
 
 async fn answer(
@@ -279,6 +335,7 @@ async fn answer(
     let services = install.services;
     let app = install.app;
     let response = match install_request {
+        InstallRequest::Begin { tenant } => install.begin(session, Some(tenant)).await?,
         InstallRequest::Authorize { return_url } => {
             install.authorize(request, session, &return_url).await?
         }
@@ -286,6 +343,7 @@ async fn answer(
             code,
             state,
             return_url: Some(return_url),
+            ..
         } => {
             install
                 .finalize(&code, state.as_deref(), &return_url)
@@ -295,14 +353,18 @@ async fn answer(
             code,
             state: Some(state),
             return_url: None,
+            tenant,
         } => {
             session.take_connect_started(app.id.as_str());
-            install.callback(session, &code, &state).await?
+            install
+                .callback(session, &code, &state, tenant.as_ref())
+                .await?
         }
         InstallRequest::Code {
             code,
             state: None,
             return_url: None,
+            ..
         } => {
             if session.take_connect_started(app.id.as_str()) {
                 tracing::warn!(app = %app.id, "callback of a gateway-started install without its state");
@@ -339,38 +401,33 @@ async fn answer(
     Ok(response)
 }
 
+/// The query of `/connect/…`: the tenant to install for, when the marketplace has tenants.
+#[derive(Debug, serde::Deserialize)]
+pub struct ConnectQuery {
+    tenant: Option<String>,
+}
+
 /// `GET /connect/{provider}/{app}`: a signed-in user is sent to the provider's consent page.
 pub async fn connect(
     services: web::Data<Services>,
     session: GatewaySession,
-    request: HttpRequest,
     path: web::Path<(String, String)>,
+    query: web::Query<ConnectQuery>,
 ) -> Result<HttpResponse, PageError> {
     let install = Install::for_path(&services, &path)?;
-    let app = install.app;
     install.count(Step::Connect, Outcome::Started);
-    let Some(account) = install.account(&session).await? else {
-        install.count(Step::Connect, Outcome::SignInRequired);
-        let install = SignInFor::new(&app.id, &app.provider);
-        return Ok(sign_in_first(&services, &request, Some(install)).await?);
+    let tenant = query
+        .tenant
+        .as_deref()
+        .map(|raw| install.provider.parse_tenant(raw))
+        .transpose()
+        .map_err(|error| AppError::BadRequest(error.to_string()));
+    let answer = match tenant {
+        Ok(tenant) => install.begin(&session, tenant).await,
+        Err(error) => Err(error),
     };
-    let state = services
-        .flow
-        .mint_state(&StateBinding {
-            app: app.id.clone(),
-            provider: app.provider.clone(),
-            account: Some(account.id),
-            return_origin: None,
-            browser: Some(session.browser_binding()?),
-        })
-        .await
-        .map_err(AppError::from)?;
-    session.set_connect_started(app.id.as_str())?;
-    install.count(Step::Connect, Outcome::StateMinted);
-    Ok(found(
-        install
-            .provider
-            .authorize_url(install.credentials, &state)
-            .as_str(),
-    ))
+    if let Err(error) = &answer {
+        install.count(Step::Connect, Outcome::failed(error));
+    }
+    Ok(answer?)
 }

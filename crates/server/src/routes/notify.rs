@@ -3,7 +3,9 @@
 //! install URL. The provider verifies and reads the notice; this applies it. Marketplaces do not
 //! read the answer; it is still accurate: 200 once applied (or already, or about an unknown
 //! installation), 401 when not authenticated, 400 for a body that is not a notice for this app,
-//! 405 (on `DELETE`) or 404 (on `/notify`) for a marketplace that sends no such notice.
+//! 405 (on `DELETE`) or 404 (on `/notify`) for a marketplace that sends no such notice. A
+//! notice the marketplace names a delivery id for is applied once, however often it is
+//! delivered: a repeat is answered 200 and changes nothing.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -68,8 +70,31 @@ async fn notice(
         .provider
         .parse_notice(&prepared.credentials, &inbound)
     {
-        Ok(Notice::Uninstalled { marketplace_key }) => {
-            uninstalled(services, app, prepared, &marketplace_key).await?;
+        Ok(notice) => {
+            let installing = Installing {
+                provider: prepared.provider.as_ref(),
+                credentials: &prepared.credentials,
+            };
+            let delivery = match prepared.provider.delivery_id(&inbound) {
+                Some(id) => match services
+                    .flow
+                    .first_delivery(installing, &id)
+                    .await
+                    .map_err(AppError::from)?
+                {
+                    Some(delivery) => Some(delivery),
+                    None => {
+                        tracing::info!(app = %app.id, "repeated notice delivery");
+                        return Ok(HttpResponse::Ok().json(json!({ "status": "ok" })));
+                    }
+                },
+                None => None,
+            };
+            let applied = apply(services, app, prepared, notice).await;
+            if let (Err(_), Some(delivery)) = (&applied, delivery) {
+                services.flow.forget_delivery(delivery).await;
+            }
+            applied?;
             Ok(HttpResponse::Ok().json(json!({ "status": "ok" })))
         }
         Err(NoticeError::NotSupported) => Err(unsupported.into()),
@@ -88,6 +113,34 @@ async fn notice(
             Ok(answer.json(json!({ "error": { "code": "unauthorized", "message": "the credentials are not this app's" } })))
         }
         Err(NoticeError::Malformed(reason)) => Err(AppError::BadRequest(reason).into()),
+    }
+}
+
+async fn apply(
+    services: &Services,
+    app: &AppSettings,
+    prepared: &PreparedApp,
+    notice: Notice,
+) -> Result<(), AppError> {
+    match notice {
+        Notice::Uninstalled { marketplace_key } => {
+            uninstalled(services, app, prepared, &marketplace_key).await
+        }
+        Notice::Privacy {
+            marketplace_key,
+            request,
+            details,
+        } => {
+            let installing = Installing {
+                provider: prepared.provider.as_ref(),
+                credentials: &prepared.credentials,
+            };
+            services
+                .flow
+                .privacy_request(installing, &marketplace_key, request, details)
+                .await?;
+            Ok(())
+        }
     }
 }
 

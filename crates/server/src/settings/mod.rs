@@ -265,6 +265,9 @@ pub struct AppSettings {
     pub authorize_url: Option<Url>,
     pub token_url: Option<Url>,
     pub api_base_url: Option<Url>,
+    /// What the app's marketplace reads beside the common settings (`apps.<id>.options`), as
+    /// its provider documents them.
+    pub options: std::collections::BTreeMap<String, String>,
 }
 
 /// One thing wrong with a configuration, at a key path such as `apps.demo.client_secret`.

@@ -85,12 +85,10 @@ pub(super) struct RawApp {
     pub provider: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    #[serde(default)]
-    pub optional_scopes: Vec<String>,
-    #[serde(default)]
-    pub conditional_scopes: Vec<String>,
+    /// Lists, or comma-separated in one string (as environment variables give them).
+    pub scopes: Option<ListOrCommas>,
+    pub optional_scopes: Option<ListOrCommas>,
+    pub conditional_scopes: Option<ListOrCommas>,
     #[serde(default)]
     pub partner_sign_in: bool,
     #[serde(default)]
@@ -101,6 +99,8 @@ pub(super) struct RawApp {
     pub authorize_url: Option<String>,
     pub token_url: Option<String>,
     pub api_base_url: Option<String>,
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -899,10 +899,12 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
     if client_secret.is_none() {
         report.add(at("client_secret"), "is missing");
     }
-    for (key, scopes) in [
-        ("scopes", &raw.scopes),
-        ("optional_scopes", &raw.optional_scopes),
-    ] {
+    let listed =
+        |list: Option<super::raw::ListOrCommas>| list.map(|l| l.into_vec()).unwrap_or_default();
+    let scopes = listed(raw.scopes);
+    let optional_scopes = listed(raw.optional_scopes);
+    let conditional_scopes = listed(raw.conditional_scopes);
+    for (key, scopes) in [("scopes", &scopes), ("optional_scopes", &optional_scopes)] {
         if scopes
             .iter()
             .any(|scope| scope.is_empty() || !scope.bytes().all(|b| b.is_ascii_graphic()))
@@ -945,9 +947,9 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
         provider: provider?,
         client_id: client_id?,
         client_secret: client_secret?,
-        scopes: raw.scopes,
-        optional_scopes: raw.optional_scopes,
-        conditional_scopes: raw.conditional_scopes,
+        scopes,
+        optional_scopes,
+        conditional_scopes,
         partner_sign_in: raw.partner_sign_in,
         allow_loopback_return_urls: raw.allow_loopback_return_urls,
         setup_url: setup_url?,
@@ -956,6 +958,7 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
         authorize_url: authorize_url?,
         token_url: token_url?,
         api_base_url: api_base_url?,
+        options: raw.options,
     })
 }
 
