@@ -545,3 +545,111 @@ async fn each_privacy_topic_reaches_the_vendor_as_its_signed_event_once() {
     );
     assert_eq!(body["data"]["metadata"]["data_request_id"], "9999");
 }
+
+#[tokio::test]
+async fn an_app_may_keep_non_expiring_tokens_and_they_are_listed() {
+    let setup = setup(&[(
+        "INSTALLGATE__APPS__STORE__OPTIONS__EXPIRING_OFFLINE_TOKENS",
+        "false",
+    )])
+    .await;
+    let id = setup.installed(ACME, "nina@acme.example").await;
+    let tokens = setup.connection(ACME).await.unwrap().tokens.unwrap();
+    assert!(tokens.expires_at.is_none() && tokens.refresh_token.is_none());
+    let listed = non_expiring(&setup).await;
+    assert_eq!(listed, [id]);
+}
+
+/// The ids of the active connections whose token never expires.
+async fn non_expiring(setup: &Setup) -> Vec<installgate_core::ConnectionId> {
+    let filter = installgate_core::ConnectionFilter {
+        status: Some(ConnectionStatus::Active),
+        never_expiring: true,
+        ..installgate_core::ConnectionFilter::default()
+    };
+    let vault = setup.app.vault().await;
+    installgate_core::ConnectionVault::list(&vault, &filter, None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|connection| connection.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn imported_non_expiring_tokens_are_upgraded_by_the_background_refresher() {
+    let setup = setup(&[
+        ("INSTALLGATE__TOKENS__BACKGROUND_REFRESH", "true"),
+        ("INSTALLGATE__TOKENS__BACKGROUND_INTERVAL_SECONDS", "1"),
+    ])
+    .await;
+    let old = setup.sim.non_expiring_grant(CLIENT_ID, ACME);
+    let globex = setup.sim.non_expiring_grant(CLIENT_ID, GLOBEX);
+    let file = format!(
+        "{{\"app\":\"store\",\"shop\":\"{ACME}\",\"access_token\":\"{old}\"}}\n\n\
+         {{\"app\":\"store\",\"tenant\":\"{GLOBEX}\",\"access_token\":\"{globex}\",\"scopes\":[\"read_orders\"]}}\n"
+    );
+
+    // A file with one bad line stores nothing, and no token shows in the problems.
+    let bad =
+        format!("{file}{{\"app\":\"store\",\"shop\":\"evil.com\",\"access_token\":\"{old}\"}}\n");
+    let settings = &setup.app.settings;
+    let metrics = installgate_server::metrics::Metrics::new().unwrap();
+    let providers =
+        installgate_server::providers::Providers::all(&settings.providers, &metrics).unwrap();
+    let prepared = installgate_server::providers::PreparedApps::new(settings, &providers);
+    let problems = installgate_server::import::check(&bad, settings, &prepared).unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("line 4: "), "{problems:?}");
+    assert!(!problems.concat().contains(&old));
+    let wrong_type = r#"{"app":"store","shop":"acme.myshopify.com","access_token":42}"#;
+    let problems = installgate_server::import::check(wrong_type, settings, &prepared).unwrap_err();
+    assert!(!problems.concat().contains("42"), "{problems:?}");
+
+    let lines = installgate_server::import::check(&file, settings, &prepared).unwrap();
+    let flow = installgate_core::InstallFlow::new(
+        std::sync::Arc::new(installgate_store::MemoryStateStore::new(1)),
+        std::sync::Arc::new(setup.app.vault().await),
+        std::sync::Arc::new(installgate_core::SystemClock),
+        std::time::Duration::from_secs(600),
+    );
+    let report = installgate_server::import::store(&flow, &prepared, lines)
+        .await
+        .unwrap();
+    assert_eq!((report.stored, report.existing.len()), (2, 0));
+    let imported = setup.connection(ACME).await.unwrap();
+    assert_eq!(imported.tenant().unwrap().as_str(), ACME);
+    assert_eq!(
+        imported.scopes,
+        ["read_orders", "write_products"],
+        "the app's scopes"
+    );
+    assert_eq!(
+        setup.connection(GLOBEX).await.unwrap().scopes,
+        ["read_orders"]
+    );
+    // Importing again leaves them as they are.
+    let lines = installgate_server::import::check(&file, settings, &prepared).unwrap();
+    let again = installgate_server::import::store(&flow, &prepared, lines)
+        .await
+        .unwrap();
+    assert_eq!((again.stored, again.existing), (0, vec![1, 3]));
+
+    eventually(20, "both connections upgraded", || {
+        !setup.sim.access_token_works(&old) && !setup.sim.access_token_works(&globex)
+    })
+    .await;
+    let mut upgraded = None;
+    for _ in 0..100 {
+        let tokens = setup.connection(ACME).await.unwrap().tokens.unwrap();
+        if tokens.expires_at.is_some() {
+            upgraded = Some(tokens);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let upgraded = upgraded.expect("the stored tokens expire now");
+    assert!(upgraded.refresh_token.is_some());
+    assert!(setup.sim.access_token_works(upgraded.access_token.expose()));
+    assert!(non_expiring(&setup).await.is_empty());
+}

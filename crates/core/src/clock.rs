@@ -44,6 +44,15 @@ impl Timestamp {
             .unwrap_or_default()
     }
 
+    /// An RFC 3339 date and time (`2027-01-01T00:00:00Z`, any offset), to the millisecond.
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .ok()?;
+        i64::try_from(at.unix_timestamp_nanos() / 1_000_000)
+            .ok()
+            .map(Self)
+    }
+
     /// How long after `earlier` this is; zero when it is not later.
     pub fn since(self, earlier: Self) -> Duration {
         Duration::from_millis(u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0))

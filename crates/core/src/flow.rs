@@ -247,27 +247,10 @@ impl InstallFlow {
         grant.tokens.expires_at = grant
             .expires_in
             .map(|lifetime| self.clock.now().plus(lifetime));
-        let tenant = match (&app.tenant, grant.tenant.take()) {
-            (Some(bound), Some(answered)) if *bound != answered => {
-                return Err(ProviderError::Unacceptable(
-                    "the token answer names another tenant than the install's".into(),
-                )
-                .into());
-            }
-            (Some(bound), _) => Some(bound.clone()),
-            (None, answered) => answered,
-        };
+        let tenant = Tenant::agree(app.tenant.clone(), grant.tenant.take())?;
         let app = &app.for_tenant(tenant.clone());
         let identity = provider.identify(app, &grant).await?;
-        let tenant = match (tenant, identity.tenant) {
-            (Some(known), Some(identified)) if known != identified => {
-                return Err(ProviderError::Unacceptable(
-                    "the account's tenant is not the install's".into(),
-                )
-                .into());
-            }
-            (known, identified) => known.or(identified),
-        };
+        let tenant = Tenant::agree(tenant, identity.tenant)?;
         let mut metadata = grant.metadata;
         metadata.extend(identity.metadata);
         match tenant {

@@ -312,6 +312,18 @@ pub trait Provider: Send + Sync + 'static {
         refresh_token: &RefreshToken,
     ) -> Result<Grant, ProviderError>;
 
+    /// Trades an access token that never expires for an expiring one with a refresh token, where
+    /// the marketplace offers that (Shopify's token exchange, before its 2027 deadline); `None`
+    /// where it does not. The answer replaces the connection's tokens.
+    async fn upgrade_token(
+        &self,
+        app: &AppCredentials,
+        tokens: &TokenSet,
+    ) -> Result<Option<Grant>, ProviderError> {
+        let _ = (app, tokens);
+        Ok(None)
+    }
+
     /// Ends the grant at the marketplace (the app is uninstalled for that account).
     async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError>;
 

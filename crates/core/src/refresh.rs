@@ -153,6 +153,10 @@ impl Refresher {
         self.apps.as_ref()
     }
 
+    pub(crate) fn lock(&self) -> &dyn RefreshLock {
+        self.lock.as_ref()
+    }
+
     pub(crate) fn now(&self) -> crate::Timestamp {
         self.clock.now()
     }

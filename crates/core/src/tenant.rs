@@ -36,6 +36,23 @@ impl Tenant {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The tenant of an install from what was `known` (its state, the operator) and what the
+    /// marketplace `named` (a token answer, identification): either when only one is there,
+    /// refused when they differ.
+    pub fn agree(
+        known: Option<Self>,
+        named: Option<Self>,
+    ) -> Result<Option<Self>, crate::ProviderError> {
+        match (known, named) {
+            (Some(known), Some(named)) if known != named => {
+                Err(crate::ProviderError::Unacceptable(
+                    "the marketplace names another tenant than the install's".into(),
+                ))
+            }
+            (known, named) => Ok(known.or(named)),
+        }
+    }
 }
 
 impl fmt::Debug for Tenant {

@@ -48,6 +48,8 @@ pub struct ConnectionFilter {
     pub account: Option<AccountId>,
     pub marketplace_key: Option<MarketplaceKey>,
     pub status: Option<ConnectionStatus>,
+    /// Only connections holding an access token that never expires.
+    pub never_expiring: bool,
 }
 
 /// What [`ConnectionVault::insert_install`] did.

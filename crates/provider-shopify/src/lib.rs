@@ -194,6 +194,28 @@ impl Provider for Shopify {
         tokens::request(&self.client, &self.token_url(app)?, app, &form, true).await
     }
 
+    /// The migration Shopify offers before its deadline: a token exchange of the non-expiring
+    /// offline token for an expiring one (once and for good: the old token stops working).
+    async fn upgrade_token(
+        &self,
+        app: &AppCredentials,
+        tokens: &TokenSet,
+    ) -> Result<Option<Grant>, ProviderError> {
+        if tokens.expires_at.is_some() || !tokens::expiring(app) {
+            return Ok(None);
+        }
+        let form = [
+            ("grant_type", tokens::TOKEN_EXCHANGE),
+            ("subject_token", tokens.access_token.expose()),
+            ("subject_token_type", tokens::OFFLINE_TOKEN_TYPE),
+            ("requested_token_type", tokens::OFFLINE_TOKEN_TYPE),
+            ("expiring", "1"),
+        ];
+        tokens::request(&self.client, &self.token_url(app)?, app, &form, true)
+            .await
+            .map(Some)
+    }
+
     /// Uninstalls the app from the shop: `DELETE /admin/api_permissions/current.json` with the
     /// access token.
     async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError> {

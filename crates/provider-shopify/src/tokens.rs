@@ -11,6 +11,10 @@ use serde::Deserialize;
 /// Shopify requires them of public apps from 2027-01-01.
 pub const EXPIRING_OPTION: &str = "expiring_offline_tokens";
 
+/// RFC 8693's token exchange, which moves a non-expiring offline token to an expiring one.
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub const OFFLINE_TOKEN_TYPE: &str = "urn:shopify:params:oauth:token-type:offline-access-token";
+
 #[derive(Deserialize)]
 struct Answer {
     #[serde(flatten)]

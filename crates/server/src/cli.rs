@@ -33,6 +33,10 @@ pub enum Command {
     /// Inspect and retry webhook events.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Bring in connections made before the gateway, and find those still on tokens that never
+    /// expire.
+    #[command(subcommand)]
+    Connections(ConnectionsCommand),
     /// Manage built-in accounts.
     #[command(subcommand)]
     Accounts(AccountsCommand),
@@ -90,6 +94,29 @@ pub enum VaultCommand {
     Rotate {
         #[arg(long, default_value_t = 500)]
         batch_size: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionsCommand {
+    /// Store connections from a JSON lines file, one connection a line (app, shop or tenant,
+    /// access_token, and optionally refresh_token, expires_at, scopes, account). Every line is
+    /// checked before any is stored; connections that exist already are left as they are.
+    Import {
+        /// The file (`-` for standard input).
+        file: PathBuf,
+    },
+    /// List connections.
+    List {
+        /// Only active connections whose access token never expires (to move them to expiring
+        /// tokens where their marketplace requires it).
+        #[arg(long)]
+        non_expiring: bool,
+        /// Only this app's.
+        #[arg(long)]
+        app: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
     },
 }
 

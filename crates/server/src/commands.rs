@@ -8,7 +8,7 @@ use installgate_core::{Clock as _, SystemClock, Timestamp};
 use installgate_store::{Database, Outbox, SqlVault, rotate_keys};
 
 use crate::Application;
-use crate::cli::{AccountsCommand, ApiKeyCommand, EventsCommand, VaultCommand};
+use crate::cli::{AccountsCommand, ApiKeyCommand, ConnectionsCommand, EventsCommand, VaultCommand};
 use crate::settings::{self, Settings, Sources};
 
 /// Loads the configuration, or prints every problem and says how to exit.
@@ -108,20 +108,158 @@ async fn open_database(sources: &Sources) -> Result<(Settings, Database), ExitCo
     Ok((settings, database))
 }
 
-pub async fn vault(sources: &Sources, command: VaultCommand) -> ExitCode {
-    let (settings, database) = match open_database(sources).await {
+/// The database's vault under the configured keys.
+async fn open_vault(sources: &Sources) -> Result<(Settings, SqlVault), ExitCode> {
+    let (settings, database) = open_database(sources).await?;
+    let keys = crate::vault_keys::keyring(&settings).map_err(|error| {
+        eprintln!("{error:#}");
+        ExitCode::FAILURE
+    })?;
+    let vault = SqlVault::new(database, Arc::new(keys), Arc::new(SystemClock));
+    Ok((settings, vault))
+}
+
+pub async fn connections(sources: &Sources, command: ConnectionsCommand) -> ExitCode {
+    let (settings, vault) = match open_vault(sources).await {
         Ok(opened) => opened,
         Err(code) => return code,
     };
-    let VaultCommand::Rotate { batch_size } = command;
-    let keys = match crate::vault_keys::keyring(&settings) {
-        Ok(keys) => Arc::new(keys),
+    match command {
+        ConnectionsCommand::Import { file } => import_connections(&settings, vault, &file).await,
+        ConnectionsCommand::List {
+            non_expiring,
+            app,
+            limit,
+        } => list_connections(&vault, non_expiring, app.as_deref(), limit).await,
+    }
+}
+
+async fn import_connections(
+    settings: &Settings,
+    vault: SqlVault,
+    file: &std::path::Path,
+) -> ExitCode {
+    let text = if file == std::path::Path::new("-") {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(file)
+    };
+    let text = match text {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("cannot read {}: {error}", file.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let metrics = match crate::metrics::Metrics::new() {
+        Ok(metrics) => metrics,
         Err(error) => {
             eprintln!("{error:#}");
             return ExitCode::FAILURE;
         }
     };
-    let vault = SqlVault::new(database, keys, Arc::new(SystemClock));
+    let providers = match crate::providers::Providers::all(&settings.providers, &metrics) {
+        Ok(providers) => providers,
+        Err(error) => {
+            eprintln!("{error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let prepared = crate::providers::PreparedApps::new(settings, &providers);
+    let lines = match crate::import::check(&text, settings, &prepared) {
+        Ok(lines) => lines,
+        Err(problems) => {
+            for problem in problems {
+                eprintln!("{problem}");
+            }
+            eprintln!("nothing was imported");
+            return ExitCode::from(2);
+        }
+    };
+    // The flow's state store is not used by an import.
+    let flow = installgate_core::InstallFlow::new(
+        Arc::new(installgate_store::MemoryStateStore::new(1)),
+        Arc::new(vault),
+        Arc::new(SystemClock),
+        settings.state.ttl,
+    );
+    match crate::import::store(&flow, &prepared, lines).await {
+        Ok(report) => {
+            println!("imported {} connection(s)", report.stored);
+            for line in report.existing {
+                println!(
+                    "line {line}: a connection for that account exists already; left as it is"
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn list_connections(
+    vault: &SqlVault,
+    non_expiring: bool,
+    app: Option<&str>,
+    limit: u32,
+) -> ExitCode {
+    use installgate_core::ConnectionVault as _;
+    let apps = match app.map(installgate_core::AppId::parse).transpose() {
+        Ok(app) => app.map(|app| vec![app]),
+        Err(_) => {
+            eprintln!("--app is not a valid app id");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = installgate_core::ConnectionFilter {
+        apps,
+        status: non_expiring.then_some(installgate_core::ConnectionStatus::Active),
+        never_expiring: non_expiring,
+        ..installgate_core::ConnectionFilter::default()
+    };
+    println!(
+        "{:<36} {:<16} {:<10} {:<11} {:<24} marketplace account",
+        "id", "app", "provider", "status", "created"
+    );
+    let mut after = None;
+    let mut left = limit;
+    while left > 0 {
+        let page = match vault.list(&filter, after, left.min(1000)).await {
+            Ok(page) => page,
+            Err(error) => {
+                eprintln!("{error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = Some(last.id);
+        left = left.saturating_sub(u32::try_from(page.len()).unwrap_or(u32::MAX));
+        for connection in page {
+            println!(
+                "{:<36} {:<16} {:<10} {:<11} {:<24} {}",
+                connection.id,
+                connection.app,
+                connection.provider,
+                connection.status.as_str(),
+                connection.created_at.to_rfc3339(),
+                connection.marketplace_key.as_str()
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+pub async fn vault(sources: &Sources, command: VaultCommand) -> ExitCode {
+    let (_, vault) = match open_vault(sources).await {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    let VaultCommand::Rotate { batch_size } = command;
     match rotate_keys(&vault, batch_size.max(1)).await {
         Ok(report) => {
             println!(

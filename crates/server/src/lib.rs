@@ -9,6 +9,7 @@ pub mod client_address;
 pub mod commands;
 pub mod csrf;
 pub mod errors;
+pub mod import;
 pub mod metrics;
 pub mod middleware;
 pub mod news;

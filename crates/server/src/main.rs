@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
         Command::Migrate => commands::migrate(&sources).await,
         Command::Vault(command) => commands::vault(&sources, command).await,
         Command::Events(command) => commands::events(&sources, command).await,
+        Command::Connections(command) => commands::connections(&sources, command).await,
         Command::Accounts(command) => commands::accounts(&sources, command).await,
         Command::ApiKey(command) => commands::api_key(command),
         #[cfg(feature = "sandbox")]

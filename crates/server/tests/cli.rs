@@ -161,3 +161,71 @@ async fn serve_runs_on_the_embedded_defaults_and_stops_on_sigterm() {
     assert!(log.contains("state_store=\"memory\""), "{log}");
     assert!(log.contains("installgate stopped"), "{log}");
 }
+
+#[test]
+fn connections_import_checks_the_whole_file_then_lists_the_non_expiring_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("shop.toml");
+    std::fs::write(
+        &config,
+        "[apps.store]\nprovider = \"shopify\"\nclient_id = \"id\"\nclient_secret = \"secret\"\n\
+         scopes = [\"read_orders\"]\n",
+    )
+    .unwrap();
+    let import = |lines: &str| {
+        let file = dir.path().join("connections.jsonl");
+        std::fs::write(&file, lines).unwrap();
+        run(installgate(dir.path())
+            .args(["connections", "import"])
+            .arg(&file)
+            .arg("--config")
+            .arg(&config))
+    };
+    let list = || {
+        run(installgate(dir.path())
+            .args(["connections", "list", "--non-expiring", "--config"])
+            .arg(&config))
+    };
+    let good = r#"{"app":"store","shop":"acme.myshopify.com","access_token":"shpat_secret_one"}
+{"app":"store","shop":"globex.myshopify.com","access_token":"shpat_secret_two","refresh_token":"shpr_x","expires_at":"2027-01-01T00:00:00Z"}
+"#;
+    let bad = format!(
+        "{good}{}\n{}\n{}\n",
+        r#"{"app":"store","shop":"evil.com","access_token":"shpat_secret_three"}"#,
+        r#"{"app":"nope","shop":"acme.myshopify.com","access_token":"shpat_secret_four"}"#,
+        r#"{"app":"store","shop":"acme.myshopify.com","access_token":"shpat_secret_five","expires_at":"soon"}"#,
+    );
+    let (output, _, stderr) = import(&bad);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for line in [
+        "line 3: ",
+        "line 4: app nope is not configured",
+        "line 5: expires_at",
+    ] {
+        assert!(stderr.contains(line), "{line:?} in {stderr}");
+    }
+    assert!(stderr.contains("nothing was imported"));
+    assert!(!stderr.contains("shpat_"), "no token in {stderr}");
+    let (_, stdout, _) = list();
+    assert!(
+        !stdout.contains("myshopify.com"),
+        "nothing stored: {stdout}"
+    );
+
+    let (output, stdout, stderr) = import(good);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("imported 2 connection(s)"), "{stdout}");
+    let (output, stdout, _) = list();
+    assert!(output.status.success());
+    assert!(stdout.contains("acme.myshopify.com"), "{stdout}");
+    assert!(
+        !stdout.contains("globex.myshopify.com"),
+        "an expiring token is not listed: {stdout}"
+    );
+    assert!(!stdout.contains("shpat_"));
+
+    let (output, stdout, _) = import(good);
+    assert!(output.status.success());
+    assert!(stdout.contains("imported 0 connection(s)"), "{stdout}");
+    assert!(stdout.contains("line 1: a connection for that account exists already"));
+}

@@ -9,10 +9,13 @@
 
 mod disconnect;
 mod held;
+mod import;
 mod notices;
+mod upgrade;
 
 pub use disconnect::{ProviderRevoke, revoke_at_provider};
 pub use held::{Claim, Held};
+pub use import::{ImportOutcome, Imported};
 pub use notices::{DELIVERY_MEMORY, Delivery};
 
 use crate::{

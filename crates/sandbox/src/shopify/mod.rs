@@ -141,7 +141,7 @@ impl ShopifySimulator {
 
     /// Tokens of a non-expiring offline install, as apps made before expiring tokens hold them.
     pub fn non_expiring_grant(&self, client_id: &str, shop: &str) -> String {
-        self.state.issue_access(&state::Grant {
+        self.state.issue_non_expiring(&state::Grant {
             client_id: client_id.to_owned(),
             shop: shop.to_owned(),
         })

@@ -12,6 +12,9 @@ use serde_json::json;
 use super::state::{Grant, SimState, signed_query, unix_now};
 use crate::refresh_tokens::Refusal;
 
+const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+const OFFLINE_TOKEN_TYPE: &str = "urn:shopify:params:oauth:token-type:offline-access-token";
+
 /// Offline access tokens from `expiring=1` live an hour; their refresh tokens 90 days.
 const ACCESS_LIFETIME: u64 = 3600;
 const REFRESH_LIFETIME: u64 = 90 * 24 * 3600;
@@ -217,6 +220,9 @@ struct TokenRequest {
     grant_type: Option<String>,
     refresh_token: Option<String>,
     expiring: Option<String>,
+    subject_token: Option<String>,
+    subject_token_type: Option<String>,
+    requested_token_type: Option<String>,
 }
 
 fn token_request(request: &HttpRequest, body: &[u8]) -> Option<TokenRequest> {
@@ -247,6 +253,9 @@ fn serde_urlencoded_form(body: &[u8]) -> Option<TokenRequest> {
         grant_type: get("grant_type"),
         refresh_token: get("refresh_token"),
         expiring: get("expiring"),
+        subject_token: get("subject_token"),
+        subject_token_type: get("subject_token_type"),
+        requested_token_type: get("requested_token_type"),
     })
 }
 
@@ -311,7 +320,7 @@ async fn access_token(
                 expiring_answer(&grant, refresh)
             } else {
                 HttpResponse::Ok().json(json!({
-                    "access_token": state.issue_access(&grant),
+                    "access_token": state.issue_non_expiring(&grant),
                     "scope": scope,
                 }))
             }
@@ -329,6 +338,26 @@ async fn access_token(
                     invalid_grant()
                 }
             }
+        }
+        Some(TOKEN_EXCHANGE) => {
+            // The migration of a non-expiring offline token: once, and the old token stops
+            // working.
+            let offline = Some(OFFLINE_TOKEN_TYPE);
+            if form.subject_token_type.as_deref() != offline
+                || form.requested_token_type.as_deref() != offline
+                || form.expiring.as_deref() != Some("1")
+            {
+                return oauth_error(400, "invalid_request", "The token types are not supported");
+            }
+            let subject = form.subject_token.unwrap_or_default();
+            let grant = state.take_non_expiring(&subject);
+            let Some(grant) =
+                grant.filter(|grant| grant.client_id == app.client_id && grant.shop == shop)
+            else {
+                return invalid_grant();
+            };
+            let refresh = state.refresh.issue(grant.clone());
+            expiring_answer(&grant, refresh)
         }
         Some(_) => oauth_error(
             400,

@@ -30,6 +30,8 @@ pub struct SimState {
     pub counters: Counters,
     codes: Mutex<HashMap<String, Grant>>,
     access: Mutex<HashMap<String, Grant>>,
+    /// Access tokens that never expire (issued without `expiring=1`).
+    non_expiring: Mutex<std::collections::HashSet<String>>,
     pub refresh: RefreshTokens<Grant>,
     failures: Mutex<VecDeque<Failure>>,
     /// Whether expiring offline tokens are offered (`expiring=1` honoured).
@@ -102,6 +104,7 @@ impl SimState {
             counters: Counters::default(),
             codes: Mutex::default(),
             access: Mutex::default(),
+            non_expiring: Mutex::default(),
             refresh,
             failures: Mutex::default(),
             offers_expiring: AtomicBool::new(true),
@@ -141,13 +144,36 @@ impl SimState {
         token
     }
 
+    /// A non-expiring access token, as offline tokens were issued before `expiring=1`.
+    pub fn issue_non_expiring(&self, grant: &Grant) -> String {
+        let token = self.issue_access(grant);
+        lock(&self.non_expiring).insert(token.clone());
+        token
+    }
+
+    /// Takes a non-expiring token for its migration: it stops working.
+    pub fn take_non_expiring(&self, token: &str) -> Option<Grant> {
+        if !lock(&self.non_expiring).remove(token) {
+            return None;
+        }
+        lock(&self.access).remove(token)
+    }
+
     pub fn access_grant(&self, token: &str) -> Option<Grant> {
         lock(&self.access).get(token).cloned()
     }
 
     /// The app is uninstalled from the shop: every token of the grant stops working.
     pub fn uninstall(&self, grant: &Grant) {
-        lock(&self.access).retain(|_, held| held != grant);
+        let mut access = lock(&self.access);
+        let mut non_expiring = lock(&self.non_expiring);
+        access.retain(|token, held| {
+            let keep = held != grant;
+            if !keep {
+                non_expiring.remove(token);
+            }
+            keep
+        });
         self.refresh.revoke_grant(grant);
     }
 

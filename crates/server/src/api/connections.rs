@@ -88,6 +88,9 @@ pub struct ListQuery {
     marketplace_key: Option<String>,
     /// `pending`, `active`, `revoked` or `uninstalled`.
     status: Option<String>,
+    /// `true`: only connections whose access token never expires (to move them to expiring
+    /// tokens where the marketplace requires it).
+    never_expiring: Option<bool>,
     /// 1 to 200; 50 when left out.
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
@@ -139,6 +142,7 @@ impl ListQuery {
                 .as_deref()
                 .map(|status| ConnectionStatus::parse(status).ok_or_else(|| bad("status")))
                 .transpose()?,
+            never_expiring: self.never_expiring.unwrap_or(false),
         })
     }
 }

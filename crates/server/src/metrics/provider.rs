@@ -134,6 +134,14 @@ impl Provider for MeteredProvider {
         self.inner.revoke(app, tokens).await
     }
 
+    async fn upgrade_token(
+        &self,
+        app: &AppCredentials,
+        tokens: &TokenSet,
+    ) -> Result<Option<Grant>, ProviderError> {
+        self.inner.upgrade_token(app, tokens).await
+    }
+
     fn return_with_state(
         &self,
         return_url: &ReturnUrl,
@@ -165,5 +173,166 @@ impl Provider for MeteredProvider {
 
     fn parse_tenant(&self, raw: &str) -> Result<Tenant, MalformedRequest> {
         self.inner.parse_tenant(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use installgate_core::{AccessToken, AppId, MarketplaceKey, ProviderId};
+
+    /// A provider whose every method with a default answers something else than the default.
+    struct Probe(ProviderId);
+
+    #[async_trait]
+    impl Provider for Probe {
+        fn id(&self) -> &ProviderId {
+            &self.0
+        }
+        fn display_name(&self) -> &'static str {
+            "Probe"
+        }
+        fn parse_install(
+            &self,
+            _: &AppCredentials,
+            _: &InboundRequest<'_>,
+            _: Timestamp,
+        ) -> Result<InstallRequest, MalformedRequest> {
+            Err(MalformedRequest("probe".into()))
+        }
+        fn return_hosts(&self, _: &AppCredentials) -> AllowedHosts {
+            AllowedHosts::default()
+        }
+        fn frame_ancestors(&self, _: &AppCredentials) -> Vec<String> {
+            Vec::new()
+        }
+        fn token_answers(&self) -> TokenAnswers {
+            TokenAnswers {
+                refresh_token: false,
+                expires_in: false,
+            }
+        }
+        fn return_with_state(&self, url: &ReturnUrl, _: &StateToken, _: &str) -> ReturnUrl {
+            url.with_params([("probe", "1")])
+        }
+        fn authorize_url(&self, _: &AppCredentials, _: &StateToken) -> Url {
+            Url::parse("https://probe.example/").unwrap()
+        }
+        async fn exchange_code(
+            &self,
+            _: &AppCredentials,
+            _: &AuthorizationCode,
+        ) -> Result<Grant, ProviderError> {
+            Err(ProviderError::Timeout)
+        }
+        async fn identify(&self, _: &AppCredentials, _: &Grant) -> Result<Identity, ProviderError> {
+            Err(ProviderError::Timeout)
+        }
+        async fn refresh(
+            &self,
+            _: &AppCredentials,
+            _: &RefreshToken,
+        ) -> Result<Grant, ProviderError> {
+            Err(ProviderError::Timeout)
+        }
+        async fn revoke(&self, _: &AppCredentials, _: &TokenSet) -> Result<(), ProviderError> {
+            Ok(())
+        }
+        async fn upgrade_token(
+            &self,
+            _: &AppCredentials,
+            _: &TokenSet,
+        ) -> Result<Option<Grant>, ProviderError> {
+            Err(ProviderError::Status(418))
+        }
+        fn describe(&self, _: &Connection) -> AccountDescription {
+            AccountDescription {
+                kind: "probe",
+                name: "p".into(),
+                user: None,
+            }
+        }
+        fn parse_notice(
+            &self,
+            _: &AppCredentials,
+            _: &InboundRequest<'_>,
+        ) -> Result<Notice, NoticeError> {
+            Err(NoticeError::Malformed("probe".into()))
+        }
+        fn delivery_id(&self, _: &InboundRequest<'_>) -> Option<String> {
+            Some("probe".into())
+        }
+        fn requires_tenant(&self) -> bool {
+            true
+        }
+        fn parse_tenant(&self, raw: &str) -> Result<Tenant, MalformedRequest> {
+            Tenant::new(format!("probe-{raw}")).map_err(|_| MalformedRequest("probe".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn every_method_with_a_default_is_forwarded() {
+        let probe = Arc::new(Probe(ProviderId::parse("probe").unwrap()));
+        let metered = MeteredProvider::new(probe, Metrics::new().unwrap());
+        let request = InboundRequest {
+            method: "POST",
+            query: "",
+            headers: &[],
+            body: b"",
+        };
+        let app = AppCredentials {
+            app: AppId::parse("probe").unwrap(),
+            client_id: "id".into(),
+            client_secret: "secret".to_owned().into(),
+            redirect_uri: Url::parse("https://gateway.example/install/probe/probe").unwrap(),
+            scopes: Vec::new(),
+            optional_scopes: Vec::new(),
+            authorize_url: None,
+            token_url: None,
+            api_base_url: None,
+            return_hosts: None,
+            options: Default::default(),
+            tenant: None,
+        };
+        let tokens = TokenSet {
+            access_token: AccessToken::new("a"),
+            refresh_token: None,
+            expires_at: None,
+        };
+        let hosts = AllowedHosts::new(["app.example.com"]).unwrap();
+        let url = ReturnUrl::parse("https://app.example.com/back", &hosts).unwrap();
+        let state = StateToken::generate().unwrap();
+        assert!(
+            metered
+                .return_with_state(&url, &state, "")
+                .as_str()
+                .contains("probe=1")
+        );
+        assert_eq!(metered.delivery_id(&request).as_deref(), Some("probe"));
+        assert!(metered.requires_tenant());
+        assert_eq!(metered.parse_tenant("x").unwrap().as_str(), "probe-x");
+        assert!(matches!(
+            metered.parse_notice(&app, &request),
+            Err(NoticeError::Malformed(_))
+        ));
+        assert!(matches!(
+            metered.upgrade_token(&app, &tokens).await,
+            Err(ProviderError::Status(418))
+        ));
+        let connection = Connection {
+            id: installgate_core::ConnectionId::generate(),
+            app: app.app.clone(),
+            provider: ProviderId::parse("probe").unwrap(),
+            marketplace_key: MarketplaceKey::parse("k").unwrap(),
+            account: None,
+            status: installgate_core::ConnectionStatus::Active,
+            scopes: Vec::new(),
+            metadata: Default::default(),
+            tokens: None,
+            revision: 0,
+            created_at: Timestamp::from_millis(0),
+            updated_at: Timestamp::from_millis(0),
+        };
+        assert_eq!(metered.describe(&connection).kind, "probe");
     }
 }

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use installgate_core::{AppDirectory, Clock, ConnectionVault, ProviderId};
+use installgate_core::{
+    AppDirectory, Clock, ConnectionFilter, ConnectionStatus, ConnectionVault, ProviderId,
+};
 use tokio::time::Instant;
 
 use super::Tokens;
@@ -17,8 +19,9 @@ const BATCH: i64 = 200;
 /// marketplace expires it.
 const GIVE_UP_REVOKE_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Renews the tokens of active connections that expire within the lead time, at most
-/// `background_rate_per_second` refreshes per provider.
+/// Renews the tokens of active connections that expire within the lead time, and moves those
+/// whose access token never expires to expiring ones where the marketplace offers that, at most
+/// `background_rate_per_second` calls per provider.
 pub async fn refresh_expiring(
     tokens: Tokens,
     vault: Arc<dyn ConnectionVault>,
@@ -31,6 +34,7 @@ pub async fn refresh_expiring(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
+        upgrade_non_expiring(&tokens, vault.as_ref(), &mut next_slot, gap).await;
         let before = clock.now().plus(settings.background_lead);
         let due = match vault.expiring(before, BATCH).await {
             Ok(due) => due,
@@ -55,6 +59,52 @@ pub async fn refresh_expiring(
                 Ok(false) => {}
                 Err(error) => {
                     tracing::warn!(%error, connection = %connection.id, "background refresh failed")
+                }
+            }
+        }
+    }
+}
+
+/// One pass over the active connections whose access token never expires: each is offered to
+/// its provider's upgrade (most marketplaces offer none, and the call makes no request then).
+async fn upgrade_non_expiring(
+    tokens: &Tokens,
+    vault: &dyn ConnectionVault,
+    next_slot: &mut HashMap<ProviderId, Instant>,
+    gap: Duration,
+) {
+    let filter = ConnectionFilter {
+        status: Some(ConnectionStatus::Active),
+        never_expiring: true,
+        ..ConnectionFilter::default()
+    };
+    let mut after = None;
+    loop {
+        let page = match vault.list(&filter, after, 200).await {
+            Ok(page) => page,
+            Err(error) => {
+                tracing::warn!(%error, "token upgrades: cannot list non-expiring connections");
+                return;
+            }
+        };
+        let Some(last) = page.last() else {
+            return;
+        };
+        after = Some(last.id);
+        for connection in page {
+            let slot = next_slot
+                .entry(connection.provider.clone())
+                .or_insert_with(Instant::now);
+            tokio::time::sleep_until(*slot).await;
+            match tokens.upgrade(connection.id).await {
+                Ok(true) => {
+                    *slot = Instant::now().max(*slot) + gap;
+                    tracing::info!(connection = %connection.id, "token upgraded to an expiring one");
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    *slot = Instant::now().max(*slot) + gap;
+                    tracing::warn!(%error, connection = %connection.id, "token upgrade failed");
                 }
             }
         }

@@ -169,6 +169,17 @@ impl Tokens {
         Ok(fresh.refreshed)
     }
 
+    /// Moves `id` from an access token that never expires to an expiring one, where its
+    /// marketplace offers that; whether it did.
+    pub async fn upgrade(&self, id: ConnectionId) -> Result<bool, RefreshError> {
+        let upgraded = self.refresher.upgrade(id).await?;
+        if upgraded {
+            self.cache.invalidate(&id).await;
+            self.announce(id).await;
+        }
+        Ok(upgraded)
+    }
+
     async fn settle(
         &self,
         id: ConnectionId,

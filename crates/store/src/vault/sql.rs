@@ -628,6 +628,9 @@ impl ConnectionVault for SqlVault {
         if let Some(status) = filter.status {
             bind("status", status.as_str().to_owned());
         }
+        if filter.never_expiring {
+            conditions.push("access_token IS NOT NULL AND expires_at IS NULL".to_owned());
+        }
         if let Some(apps) = &filter.apps {
             if apps.is_empty() {
                 return Ok(Vec::new());
