@@ -1,7 +1,7 @@
 //! Installs clicked through in a real Chromium against `installgate sandbox`: HubSpot's seamless
 //! install with partner sign-in (sign-in in a popup, or inside a frame of the simulated HubSpot
 //! on another site, with third-party cookies blocked), without partner sign-in, Pipedrive's
-//! three scenarios in new tabs, a cancel, and a page on an origin that is not allowed failing to
+//! three scenarios in new tabs, a cancel, Shopify's install from a shop's admin, and a page on an origin that is not allowed failing to
 //! frame the install route. Screenshots of the main steps go to `target/screenshots/`.
 
 use std::time::{Duration, Instant};
@@ -250,6 +250,42 @@ async fn pipedrive_installs_for_a_new_user_a_returning_user_and_a_signed_in_user
     // A cancel of an install the marketplace started carries no state the gateway minted, so
     // it is counted in the metrics but writes no event (anyone could send one).
     wait_for_events(&chrome, &sandbox, "installation.cancelled", 0).await;
+    chrome.shot("5-sandbox-after").await;
+    chrome.end().await;
+    sandbox.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shopify_install_from_the_shops_admin_with_sign_up_then_a_second_shop() {
+    let sandbox = start_sandbox().await;
+    let chrome = Chrome::start("shopify").await;
+    chrome.client.goto(&sandbox.portal_url()).await.unwrap();
+    chrome.click("a.install[data-app=shopify_store]").await;
+    // The shop's admin: "Install app" sends Shopify's signed install request to the gateway.
+    chrome.wait_for("a.install").await;
+    chrome.shot("1-admin").await;
+    chrome.click("a.install").await;
+    chrome.wait_for("input#email").await;
+    chrome.shot("2-sign-in").await;
+    sign_up(&chrome, "sam@example.com").await;
+    // Signed up, the gateway sends the browser on to the shop's consent page.
+    chrome.wait_for("#install").await;
+    chrome.shot("3-consent").await;
+    chrome.click("#install").await;
+    assert!(chrome.text_of("#setup").await.contains("Welcome"));
+    chrome.shot("4-setup-page").await;
+    // Signed in already, a second shop goes straight to its consent page.
+    let globex = format!(
+        "{}/shops/globex.myshopify.com/admin",
+        url(sandbox.ports.shopify)
+    );
+    chrome.client.goto(&globex).await.unwrap();
+    chrome.click("a.install").await;
+    chrome.click("#install").await;
+    assert!(chrome.text_of("#setup").await.contains("Welcome"));
+    let made = connections(&chrome, &sandbox).await;
+    assert_eq!(made, ["shopify_store active", "shopify_store active"]);
+    wait_for_events(&chrome, &sandbox, "installation.completed", 2).await;
     chrome.shot("5-sandbox-after").await;
     chrome.end().await;
     sandbox.stop().await;

@@ -2,11 +2,11 @@
 
 use installgate_server::sandbox::{Sandbox, SandboxOptions};
 
-/// A sandbox on four consecutive ports that were free a moment ago, on the embedded defaults.
+/// A sandbox on five consecutive ports that were free a moment ago, on the embedded defaults.
 pub async fn start_sandbox() -> Sandbox {
     for _ in 0..20 {
         let base = crate::free_port();
-        let all_free = (1..4).all(|offset| {
+        let all_free = (1..5).all(|offset| {
             base.checked_add(offset)
                 .is_some_and(|port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
         });
@@ -23,5 +23,5 @@ pub async fn start_sandbox() -> Sandbox {
             return sandbox;
         }
     }
-    panic!("no four free consecutive ports");
+    panic!("no five free consecutive ports");
 }

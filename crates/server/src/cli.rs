@@ -47,7 +47,7 @@ pub enum Command {
     /// Try every install locally: the gateway and a simulator of each marketplace,
     /// wired together, with a page that lists the demo apps, connections and events.
     Sandbox {
-        /// The sandbox page's port; the gateway and the simulators take the next three.
+        /// The sandbox page's port; the gateway and the simulators take the next four.
         #[arg(long, default_value_t = 8080)]
         port: u16,
         /// Keep the database and the generated configuration here (default: a temporary

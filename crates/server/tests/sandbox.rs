@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 use common::{Running, free_port, installgate, terminate, wait_for_200};
 use installgate_tests::FreshPostgres;
 
-/// A base port whose next three ports were free a moment ago too.
-fn four_free_ports() -> u16 {
+/// A base port whose next four ports were free a moment ago too.
+fn five_free_ports() -> u16 {
     for _ in 0..50 {
         let base = free_port();
-        let free = (1..4).all(|offset| {
+        let free = (1..5).all(|offset| {
             base.checked_add(offset)
                 .is_some_and(|port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
         });
@@ -27,7 +27,7 @@ fn four_free_ports() -> u16 {
             return base;
         }
     }
-    panic!("no four free consecutive ports");
+    panic!("no five free consecutive ports");
 }
 
 /// A running sandbox, its data directory's parent, and every console line it printed after
@@ -198,7 +198,7 @@ async fn readiness(base: u16) -> String {
 
 #[tokio::test]
 async fn the_sandbox_runs_every_part_on_the_embedded_defaults_and_stops_on_sigterm() {
-    let base = four_free_ports();
+    let base = five_free_ports();
     let Started {
         mut running,
         dir,
@@ -257,7 +257,7 @@ async fn the_sandbox_runs_every_part_on_the_embedded_defaults_and_stops_on_sigte
 
 #[tokio::test]
 async fn the_sandbox_shows_its_whole_log_on_the_console_when_verbose() {
-    let base = four_free_ports();
+    let base = five_free_ports();
     let Started {
         mut running,
         later_lines,
@@ -284,7 +284,7 @@ async fn the_sandbox_shows_its_whole_log_on_the_console_when_verbose() {
 async fn the_sandbox_runs_on_redis_and_postgres_when_asked() {
     let postgres = FreshPostgres::create().await;
     let redis = installgate_tests::redis_url();
-    let base = four_free_ports();
+    let base = five_free_ports();
     let Started { mut running, .. } =
         start(base, &["--redis", &redis, "--database", postgres.url()]).await;
     let ready = readiness(base).await;

@@ -14,6 +14,7 @@ pub struct Ports {
     pub gateway: u16,
     pub hubspot: u16,
     pub pipedrive: u16,
+    pub shopify: u16,
 }
 
 impl Ports {
@@ -24,6 +25,7 @@ impl Ports {
             gateway: base.saturating_add(1),
             hubspot: base.saturating_add(2),
             pipedrive: base.saturating_add(3),
+            shopify: base.saturating_add(4),
         }
     }
 
@@ -35,6 +37,7 @@ impl Ports {
             ("the gateway", self.gateway),
             ("the HubSpot simulator", self.hubspot),
             ("the Pipedrive simulator", self.pipedrive),
+            ("the Shopify simulator", self.shopify),
         ];
         let taken: Vec<String> = parts
             .into_iter()
@@ -62,6 +65,9 @@ pub fn url(port: u16) -> String {
 pub fn hubspot_pages_url(ports: &Ports) -> String {
     format!("http://localhost:{}", ports.hubspot)
 }
+
+/// The shops of the simulated Shopify.
+pub const DEMO_SHOPS: [&str; 2] = ["acme.myshopify.com", "globex.myshopify.com"];
 
 /// One demo app.
 #[derive(Debug, Clone)]
@@ -164,6 +170,13 @@ pub fn demo_apps() -> anyhow::Result<Vec<DemoApp>> {
             false,
             &["leads:read", "users:read"],
         )?,
+        app(
+            "shopify_store",
+            "Acme Store Sync",
+            "shopify",
+            false,
+            &["read_orders", "write_products"],
+        )?,
     ])
 }
 
@@ -226,19 +239,32 @@ pub fn render(ports: &Ports, backends: &Backends, secrets: &Secrets, apps: &[Dem
         quoted(&secrets.api_key_sha256)
     );
     for app in apps {
-        let marketplace = match app.provider {
-            "hubspot" => url(ports.hubspot),
-            _ => url(ports.pipedrive),
-        };
-        let (authorize, token) = match app.provider {
-            "hubspot" => (
-                format!("{marketplace}/oauth/authorize"),
-                format!("{marketplace}/oauth/v3/token"),
-            ),
-            _ => (
-                format!("{marketplace}/oauth/authorize"),
-                format!("{marketplace}/oauth/token"),
-            ),
+        let (marketplace, authorize, token) = match app.provider {
+            "hubspot" => {
+                let at = url(ports.hubspot);
+                (
+                    at.clone(),
+                    format!("{at}/oauth/authorize"),
+                    format!("{at}/oauth/v3/token"),
+                )
+            }
+            // Every shop is its own host at Shopify; the simulator serves each under a path.
+            "shopify" => {
+                let shop = format!("{}/shops/{{tenant}}", url(ports.shopify));
+                (
+                    format!("{shop}/"),
+                    format!("{shop}/admin/oauth/authorize"),
+                    format!("{shop}/admin/oauth/access_token"),
+                )
+            }
+            _ => {
+                let at = url(ports.pipedrive);
+                (
+                    at.clone(),
+                    format!("{at}/oauth/authorize"),
+                    format!("{at}/oauth/token"),
+                )
+            }
         };
         let _ = writeln!(
             text,
@@ -306,7 +332,7 @@ mod tests {
             ..Sources::defaults_only()
         })
         .unwrap_or_else(|problems| panic!("{problems}"));
-        assert_eq!(settings.apps.len(), 4);
+        assert_eq!(settings.apps.len(), 5);
         assert_eq!(
             settings.server.public_url.as_str(),
             "http://127.0.0.1:18081/"

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use installgate_core::SystemClock;
-use installgate_sandbox::{HubSpotSimulator, PipedriveSimulator, PipedriveUser, SimulatedApp};
+use installgate_sandbox::{
+    HubSpotSimulator, PipedriveSimulator, PipedriveUser, ShopifySimulator, SimulatedApp,
+};
 use installgate_store::{Database, SqlVault};
 
 use crate::settings::{self, Sources};
@@ -21,7 +23,7 @@ use config::{Backends, DemoApp, Ports, Secrets};
 /// How to run the sandbox.
 #[derive(Debug, Clone)]
 pub struct SandboxOptions {
-    /// The portal's port; the gateway and the simulators take the next three.
+    /// The portal's port; the gateway and the simulators take the next four.
     pub port: u16,
     /// Where to keep the database and the generated configuration (a temporary directory
     /// when not given).
@@ -85,6 +87,7 @@ pub struct Sandbox {
     pub api_key: String,
     pub hubspot: HubSpotSimulator,
     pub pipedrive: PipedriveSimulator,
+    pub shopify: ShopifySimulator,
     gateway: actix_web::dev::ServerHandle,
     portal: actix_web::dev::ServerHandle,
     _data_dir: Option<tempfile::TempDir>,
@@ -148,6 +151,13 @@ impl Sandbox {
                     ports.pipedrive
                 )
             })?;
+        let shops = config::DEMO_SHOPS
+            .iter()
+            .map(|shop| (*shop).to_owned())
+            .collect();
+        let shopify = ShopifySimulator::start(on("shopify"), shops, ports.shopify)
+            .await
+            .with_context(|| format!("starting the Shopify simulator on port {}", ports.shopify))?;
 
         let database = Database::connect(&settings.database).await?;
         let keys = crate::vault_keys::keyring(&settings)?;
@@ -178,6 +188,7 @@ impl Sandbox {
             api_key: secrets.api_key,
             hubspot,
             pipedrive,
+            shopify,
             gateway,
             portal,
             _data_dir: temporary,
@@ -193,6 +204,7 @@ impl Sandbox {
         self.gateway.stop(true).await;
         self.hubspot.stop().await;
         self.pipedrive.stop().await;
+        self.shopify.stop().await;
     }
 }
 
@@ -220,11 +232,14 @@ pub async fn run(options: SandboxOptions, log: &std::path::Path) -> anyhow::Resu
     println!(
         "\nInstallgate sandbox is running.\n\n  Open {portal} to try the installs.\n\n  \
          gateway            {gateway}\n  simulated HubSpot  {hubspot}\n  simulated Pipedrive {pipedrive}\n  \
+         simulated Shopify  {shopify}/shops/{shop}/admin\n  \
          configuration      {config}\n  log                {log}\n  API key            {key}\n\nCtrl-C stops it.",
         portal = sandbox.portal_url(),
         gateway = config::url(ports.gateway),
         hubspot = config::hubspot_pages_url(&ports),
         pipedrive = config::url(ports.pipedrive),
+        shopify = config::url(ports.shopify),
+        shop = config::DEMO_SHOPS[0],
         config = sandbox.config_path.display(),
         log = log.display(),
         key = sandbox.api_key,

@@ -8,7 +8,7 @@ use installgate_core::{ConnectionFilter, ConnectionVault as _};
 use installgate_store::SqlVault;
 use maud::{DOCTYPE, Markup, html};
 
-use super::config::{DemoApp, Ports, hubspot_pages_url, url};
+use super::config::{DEMO_SHOPS, DemoApp, Ports, hubspot_pages_url, url};
 use crate::webhooks::Signer;
 
 /// One event as the webhook received it.
@@ -71,6 +71,11 @@ fn install_link(app: &DemoApp, ports: &Ports) -> (String, &'static str) {
             format!("{}/marketplace/{}", hubspot_pages_url(ports), app.client_id),
             "_self",
         ),
+        // Shopify's starts in the shop's admin, which sends the signed install request.
+        "shopify" => (
+            format!("{}/shops/{}/admin", url(ports.shopify), DEMO_SHOPS[0]),
+            "_self",
+        ),
         // Pipedrive's opens the consent dialog in a new tab.
         _ => {
             let query = url::form_urlencoded::Serializer::new(String::new())
@@ -104,7 +109,8 @@ async fn home(portal: web::Data<Portal>) -> HttpResponse {
             p {
                 "The gateway runs at " a href=(url(ports.gateway)) { (url(ports.gateway)) }
                 ", with a simulated " a href=(hubspot_pages_url(ports)) { "HubSpot" }
-                " and a simulated " a href=(url(ports.pipedrive)) { "Pipedrive" }
+                ", a simulated " a href=(url(ports.pipedrive)) { "Pipedrive" }
+                " and a simulated " a href=(format!("{}/shops/{}/admin", url(ports.shopify), DEMO_SHOPS[0])) { "Shopify" }
                 ". No real marketplace account is needed: sign up in the gateway when it asks."
             }
             h2 { "Demo apps" }
@@ -113,7 +119,7 @@ async fn home(portal: web::Data<Portal>) -> HttpResponse {
                 div class="app" {
                     h3 { (app.name) }
                     p {
-                        (if app.provider == "hubspot" { "HubSpot" } else { "Pipedrive" })
+                        (crate::registry::display_name(app.provider))
                         @if app.partner_sign_in { ", with partner sign-in" }
                         ". Install URL: " code { (app.install_url(ports)) }
                     }
