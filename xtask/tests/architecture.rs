@@ -134,3 +134,32 @@ fn the_server_names_no_marketplace_outside_its_registry_and_the_sandbox() {
         offending.join("\n")
     );
 }
+
+#[test]
+fn only_a_location_value_becomes_a_location_header() {
+    let root = workspace_root();
+    let source = root.join("crates/server/src");
+    let allowed = source.join("routes/respond.rs");
+    let mut offending = Vec::new();
+    for file in files(&source) {
+        if file == allowed {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            if line.contains("header::LOCATION") || line.contains("\"location\"") {
+                offending.push(format!(
+                    "{}:{}",
+                    file.strip_prefix(&root).unwrap().display(),
+                    number + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        offending.is_empty(),
+        "Location headers outside routes/respond.rs (make a routes::location::Location and use \
+         found or see_other):\n{}",
+        offending.join("\n")
+    );
+}

@@ -13,6 +13,7 @@ use crate::errors::{AppError, PageError};
 use crate::metrics::{Outcome, Step};
 use crate::pages::{self, AccountForm, ConnectionLine, Installing, Purpose};
 use crate::routes::claim;
+use crate::routes::location::Location;
 use crate::routes::respond::{form_html, html, see_other};
 use crate::routes::signed_in::current_account;
 use crate::services::Services;
@@ -118,17 +119,22 @@ pub async fn sign_in_then(
             query.append_pair("frame_host", host);
         }
     }
-    Ok(see_other(&format!("/account/sign-in?{}", query.finish())))
+    let sign_in = format!("/account/sign-in?{}", query.finish());
+    Location::gateway(&sign_in)
+        .map(|location| see_other(&location))
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("the sign-in path is not a path")))
 }
 
 /// Where to go once signed in: the parked request, or the account page.
-async fn resume_target(services: &Services, resume: Option<&str>) -> Result<String, AppError> {
-    match resume {
-        Some(token) => Ok(park::take(services.state_store.as_ref(), token)
-            .await?
-            .map_or_else(|| "/account/".to_owned(), |parked| parked.target)),
-        None => Ok("/account/".to_owned()),
-    }
+async fn resume_target(services: &Services, resume: Option<&str>) -> Result<Location, AppError> {
+    let parked = match resume {
+        Some(token) => park::take(services.state_store.as_ref(), token).await?,
+        None => None,
+    };
+    // A parked target is a gateway route (`park` takes nothing else); checked again all the same.
+    Ok(parked
+        .and_then(|parked| Location::gateway(&parked.target))
+        .unwrap_or_else(Location::account_page))
 }
 
 /// A resume token worth carrying through a form: well-formed, or dropped.
@@ -189,7 +195,7 @@ async fn to_vendor(
         .query_pairs_mut()
         .append_pair("return_to", &return_to)
         .append_pair("request", request_id.expose());
-    Ok(see_other(location.as_str()))
+    Ok(see_other(&Location::configured(&location)))
 }
 
 /// The pending install a form inside an install's flow names: this browser's, when the page is

@@ -15,6 +15,7 @@ use crate::providers::PreparedApp;
 use crate::routes::account::{SignInFor, sign_in_first, sign_in_then};
 use crate::routes::claim;
 use crate::routes::framing::FramedFor;
+use crate::routes::location::Location;
 use crate::routes::respond::{found, html, inbound_headers, install_failure, to_setup};
 use crate::routes::signed_in::current_account;
 use crate::services::Services;
@@ -102,8 +103,8 @@ impl<'a> Install<'a> {
             self.count(step, outcome);
         }
         match decision.next {
-            Next::Back(return_url) => Ok(found(return_url.as_str())),
-            Next::Consent(consent) => Ok(found(consent.as_str())),
+            Next::Back(return_url) => Ok(found(&Location::back(&return_url))),
+            Next::Consent(consent) => Ok(found(&Location::consent(&consent))),
             Next::Setup(connection) => Ok(to_setup(self.app, &connection)),
             Next::Cancelled => Ok(html(
                 actix_web::http::StatusCode::OK,

@@ -6,6 +6,7 @@ pub mod fallback;
 pub mod framing;
 pub mod health;
 pub mod install;
+pub mod location;
 pub mod notify;
 mod respond;
 pub mod signed_in;

@@ -7,19 +7,20 @@ use actix_web::http::header;
 use installgate_core::{AppId, Connection, FlowError};
 
 use crate::errors::AppError;
+use crate::routes::location::Location;
 use crate::settings::AppSettings;
 
 /// `302 Found`: to a validated return URL or a provider's page.
-pub fn found(location: &str) -> HttpResponse {
+pub fn found(location: &Location) -> HttpResponse {
     HttpResponse::Found()
-        .insert_header((header::LOCATION, location))
+        .insert_header((header::LOCATION, location.as_str()))
         .finish()
 }
 
 /// `303 See Other`: after a form post, or on to the next gateway page.
-pub fn see_other(location: &str) -> HttpResponse {
+pub fn see_other(location: &Location) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
+        .insert_header((header::LOCATION, location.as_str()))
         .finish()
 }
 
@@ -46,9 +47,9 @@ pub fn to_setup(app: &AppSettings, connection: &Connection) -> HttpResponse {
             let mut url = setup.clone();
             url.query_pairs_mut()
                 .append_pair("connection_id", &connection.id.to_string());
-            url.to_string()
+            Location::configured(&url)
         }
-        None => "/account/".to_owned(),
+        None => Location::account_page(),
     };
     see_other(&location)
 }

@@ -1,0 +1,67 @@
+//! Where a response may send the browser. A `Location` header is made only from a [`Location`],
+//! and a `Location` only from what the gateway can vouch for: a path of its own, a return URL the
+//! app's rules validated, a consent page its provider built for a verified tenant, or an address
+//! the operator configured (a setup page, the vendor's login). No request parameter becomes a
+//! `Location` any other way, so no route can be an open redirect.
+
+use installgate_core::ReturnUrl;
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct Location(String);
+
+impl Location {
+    /// A page of the gateway: `/` then a path (and query), never `//` (another host) or a
+    /// backslash (which some browsers read as `/`).
+    pub fn gateway(path: &str) -> Option<Self> {
+        let own = path.starts_with('/')
+            && !path.starts_with("//")
+            && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+        own.then(|| Self(path.to_owned()))
+    }
+
+    /// The account page.
+    pub fn account_page() -> Self {
+        Self("/account/".to_owned())
+    }
+
+    /// Back to the marketplace, at a validated return URL.
+    pub fn back(return_url: &ReturnUrl) -> Self {
+        Self(return_url.as_str().to_owned())
+    }
+
+    /// A marketplace's consent page, as the provider built it from the app's endpoints and a
+    /// verified tenant.
+    pub fn consent(url: &Url) -> Self {
+        Self(url.as_str().to_owned())
+    }
+
+    /// An address from the configuration (the app's setup page, the vendor's login page).
+    pub fn configured(url: &Url) -> Self {
+        Self(url.as_str().to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gateway_location_is_a_path_of_this_host() {
+        assert!(Location::gateway("/account/").is_some());
+        assert!(Location::gateway("/connect/x/y?tenant=a").is_some());
+        for elsewhere in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "",
+            "/a b",
+        ] {
+            assert!(Location::gateway(elsewhere).is_none(), "{elsewhere}");
+        }
+    }
+}
