@@ -735,3 +735,66 @@ async fn pages_with_forms_let_browsers_send_their_origin_and_other_pages_send_no
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_apps_branding_shows_on_the_pages_of_its_installs_and_nowhere_else() {
+    let app = spawn_app(&[
+        ("INSTALLGATE__APPS__CRM__PROVIDER", "pipedrive"),
+        ("INSTALLGATE__APPS__CRM__CLIENT_ID", "id"),
+        ("INSTALLGATE__APPS__CRM__CLIENT_SECRET", "secret"),
+        ("INSTALLGATE__APPS__CRM__DISPLAY_NAME", "Acme <Deals>"),
+        (
+            "INSTALLGATE__APPS__CRM__LOGO_URL",
+            "https://cdn.acme.example/logo.svg",
+        ),
+        ("INSTALLGATE__APPS__CRM__ACCENT_COLOR", "#FFD400"),
+        (
+            "INSTALLGATE__APPS__CRM__SUPPORT_URL",
+            "https://acme.example/help",
+        ),
+        (
+            "INSTALLGATE__APPS__CRM__PRIVACY_URL",
+            "https://acme.example/privacy",
+        ),
+        ("INSTALLGATE__APPS__PLAIN__PROVIDER", "pipedrive"),
+        ("INSTALLGATE__APPS__PLAIN__CLIENT_ID", "id2"),
+        ("INSTALLGATE__APPS__PLAIN__CLIENT_SECRET", "secret2"),
+    ])
+    .await;
+    let browser = Browser::new(&app);
+    let branded = browser
+        .get("/account/sign-up?app=crm&provider=pipedrive")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        branded.contains("continue installing Acme &lt;Deals&gt; from Pipedrive"),
+        "{branded}"
+    );
+    assert!(branded.contains(
+        "<img src=\"https://cdn.acme.example/logo.svg\" alt=\"Acme &lt;Deals&gt; logo\""
+    ));
+    // A light accent gets dark text on its buttons.
+    assert!(
+        branded.contains("button{background:#ffd400;color:#000"),
+        "{branded}"
+    );
+    assert!(branded.contains("href=\"https://acme.example/help\">Help</a>"));
+    assert!(branded.contains("href=\"https://acme.example/privacy\">Privacy</a>"));
+    assert!(!branded.contains(">Terms<"), "no terms link was configured");
+    assert!(branded.contains("<title>Sign up · Acme &lt;Deals&gt;</title>"));
+
+    // Another app, and pages outside an install, keep the plain look.
+    for path in [
+        "/account/sign-in?app=plain&provider=pipedrive",
+        "/account/sign-in",
+    ] {
+        let plain = browser.get(path).await.text().await.unwrap();
+        assert!(
+            !plain.contains("<header") && !plain.contains("<footer"),
+            "{path}: {plain}"
+        );
+        assert!(!plain.contains("acme"), "{path}");
+    }
+}

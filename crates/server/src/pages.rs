@@ -3,23 +3,97 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use crate::settings::Branding;
+
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1.5rem;color:#1d1d1f;\
 background:#fff}main{max-width:34rem;margin:0 auto}h1{font-size:1.4rem;margin:0 0 .75rem}\
-p{margin:.5rem 0}.hint{color:#555}";
+p{margin:.5rem 0}.hint{color:#555}header,footer{max-width:34rem;margin:0 auto 1rem;\
+display:flex;align-items:center;gap:.75rem}footer{margin:2rem auto 0;font-size:.9rem}\
+.brand-name{font-weight:600}";
 
 /// A whole page around `content`.
 pub fn layout(title: &str, content: Markup) -> String {
+    layout_for(title, content, None)
+}
+
+/// Black or white, whichever reads better on `hex` (`#rgb` or `#rrggbb`), by WCAG's relative
+/// luminance.
+fn text_on(hex: &str) -> &'static str {
+    let digits = hex.trim_start_matches('#');
+    let channel = |index: usize| -> f64 {
+        let value = if digits.len() == 3 {
+            u8::from_str_radix(&digits[index..=index].repeat(2), 16)
+        } else {
+            u8::from_str_radix(&digits[index * 2..index * 2 + 2], 16)
+        }
+        .unwrap_or(0);
+        let c = f64::from(value) / 255.0;
+        if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let luminance = 0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2);
+    // Contrast with white is (1.05) / (L + 0.05), with black (L + 0.05) / 0.05.
+    if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 {
+        "#fff"
+    } else {
+        "#000"
+    }
+}
+
+/// A whole page around `content`, presenting the vendor when the install's app has branding:
+/// its logo and name above, its colour on buttons, its help, privacy and terms links below.
+pub fn layout_for(title: &str, content: Markup, branding: Option<&Branding>) -> String {
+    let branding = branding.filter(|branding| **branding != Branding::default());
+    let name = branding.and_then(|branding| branding.display_name.as_deref());
+    let accent = branding.and_then(|branding| branding.accent_color.as_deref());
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Installgate" }
+                title { (title) " · " (name.unwrap_or("Installgate")) }
                 style { (STYLE) }
+                @if let Some(accent) = accent {
+                    style {
+                        "button{background:" (accent) ";color:" (text_on(accent)) ";border:1px solid "
+                        (accent) ";border-radius:4px}header{border-bottom:3px solid " (accent) "}"
+                    }
+                }
             }
             body {
+                @if let Some(branding) = branding {
+                    header class="brand" {
+                        @if let Some(logo) = &branding.logo_url {
+                            img src=(logo.as_str()) alt=(name.map_or_else(String::new, |name| format!("{name} logo"))) height="40";
+                        }
+                        @if let Some(name) = name {
+                            p class="brand-name" { (name) }
+                        }
+                    }
+                }
                 main { (content) }
+                @if let Some(branding) = branding {
+                    @let links = [
+                        (&branding.support_url, "Help"),
+                        (&branding.privacy_url, "Privacy"),
+                        (&branding.terms_url, "Terms"),
+                    ];
+                    @if links.iter().any(|(url, _)| url.is_some()) {
+                        footer {
+                            nav aria-label="About this app" {
+                                @for (url, label) in links {
+                                    @if let Some(url) = url {
+                                        a href=(url.as_str()) { (label) } " "
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -61,6 +135,15 @@ pub struct Installing {
     /// The data-centre host framing the install (`app-na2.example.com`), carried from page to
     /// page so that each may be framed by it too.
     pub frame_host: Option<String>,
+    /// How the app presents the vendor.
+    pub branding: Branding,
+}
+
+impl Installing {
+    /// The app's name for people: its display name, or its id.
+    fn name(&self) -> &str {
+        self.branding.display_name.as_deref().unwrap_or(&self.app)
+    }
 }
 
 /// What a sign-in or sign-up page says it is for.
@@ -75,7 +158,8 @@ impl Purpose {
         match &self.installing {
             Some(installing) => format!(
                 "{action} to continue installing {} from {}.",
-                installing.app, installing.marketplace
+                installing.name(),
+                installing.marketplace
             ),
             None => format!("{action} to manage your marketplace connections."),
         }
@@ -131,8 +215,17 @@ const FORM_STYLE: &str = "label{display:block;margin:.75rem 0 .25rem}input[type=
 input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;font:inherit}\
 button{margin-top:1rem;padding:.5rem 1rem;font:inherit}.error{color:#b00020}";
 
+impl AccountForm<'_> {
+    fn branding(&self) -> Option<&Branding> {
+        self.purpose
+            .installing
+            .as_ref()
+            .map(|installing| &installing.branding)
+    }
+}
+
 pub fn sign_in(form: &AccountForm<'_>) -> String {
-    layout(
+    layout_for(
         "Sign in",
         html! {
             style { (FORM_STYLE) }
@@ -151,11 +244,12 @@ pub fn sign_in(form: &AccountForm<'_>) -> String {
             }
             p { "No account yet? " a href=(form.purpose.carried("/account/sign-up", form.resume)) { "Sign up" } }
         },
+        form.branding(),
     )
 }
 
 pub fn sign_up(form: &AccountForm<'_>) -> String {
-    layout(
+    layout_for(
         "Sign up",
         html! {
             style { (FORM_STYLE) }
@@ -174,6 +268,7 @@ pub fn sign_up(form: &AccountForm<'_>) -> String {
             }
             p { "Have an account? " a href=(form.purpose.carried("/account/sign-in", form.resume)) { "Sign in" } }
         },
+        form.branding(),
     )
 }
 
@@ -225,8 +320,13 @@ pub fn marketplace_name(provider: &str) -> String {
 }
 
 /// The marketplace reported an error (the user declined, or it failed) on an install callback.
-pub fn install_failed(marketplace: &str, error: &str, description: Option<&str>) -> String {
-    layout(
+pub fn install_failed(
+    marketplace: &str,
+    error: &str,
+    description: Option<&str>,
+    branding: &Branding,
+) -> String {
+    layout_for(
         "Install not completed",
         html! {
             h1 { "The install was not completed" }
@@ -236,6 +336,7 @@ pub fn install_failed(marketplace: &str, error: &str, description: Option<&str>)
             }
             p class="hint" { "Nothing was stored. You can close this window, or start the install again from " (marketplace) "." }
         },
+        Some(branding),
     )
 }
 
@@ -247,11 +348,12 @@ pub struct ConnectionOffer {
     pub account: installgate_core::AccountDescription,
     pub vendor_account: String,
     pub confirm_action: String,
+    pub branding: Branding,
 }
 
 /// A signed-in user confirms (or cancels) connecting a marketplace account to their account.
 pub fn confirm_connection(offer: &ConnectionOffer, csrf_token: &str) -> String {
-    layout(
+    layout_for(
         "Confirm the connection",
         html! {
             style { (FORM_STYLE) }
@@ -270,16 +372,22 @@ pub fn confirm_connection(offer: &ConnectionOffer, csrf_token: &str) -> String {
                 button type="submit" name="decision" value="cancel" { "Cancel" }
             }
         },
+        Some(&offer.branding),
     )
 }
 
 /// The user declined at the marketplace, or cancelled here.
-pub fn install_cancelled(marketplace: &str) -> String {
-    message(
-        "Installation cancelled",
-        "The installation was cancelled and nothing was connected",
-        &format!(
-            "You can close this tab, or start the installation again from the {marketplace} Marketplace."
-        ),
+pub fn install_cancelled(marketplace: &str, branding: &Branding) -> String {
+    let title = "Installation cancelled";
+    layout_for(
+        title,
+        html! {
+            h1 { (title) }
+            p { "The installation was cancelled and nothing was connected." }
+            p class="hint" {
+                "You can close this tab, or start the installation again from the " (marketplace) " Marketplace."
+            }
+        },
+        Some(branding),
     )
 }

@@ -49,6 +49,10 @@ fn check_config_lists_every_problem_with_its_key_path_and_fails() {
         provider = "hubspot"
         client_id = "id"
         client_secrt = "typo"
+        display_name = ""
+        logo_url = "http://cdn.example/logo.png"
+        accent_color = "blue"
+        support_url = "ftp://example.com/help"
         "#,
     );
     assert_eq!(code, Some(2), "{stderr}");
@@ -57,6 +61,10 @@ fn check_config_lists_every_problem_with_its_key_path_and_fails() {
         "vault.keys.k1: must be 32 bytes of base64",
         "apps.crm.client_secrt: unknown key",
         "apps.crm.client_secret: is missing",
+        "apps.crm.display_name: must be 1 to 80 characters",
+        "apps.crm.logo_url: must be an absolute https URL",
+        "apps.crm.accent_color: must be a hex colour",
+        "apps.crm.support_url: must be an absolute http or https URL",
     ] {
         assert!(stderr.contains(line), "{line:?} missing from:\n{stderr}");
     }

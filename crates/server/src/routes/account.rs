@@ -40,6 +40,7 @@ impl PageQuery {
                     app: settings.id.to_string(),
                     provider: provider.to_owned(),
                     marketplace: pages::marketplace_name(provider),
+                    branding: settings.branding.clone(),
                     frame_host: self
                         .frame_host
                         .clone()

@@ -85,6 +85,7 @@ fn offer_page(
     account: &Account,
 ) -> Result<HttpResponse, AppError> {
     let offer = ConnectionOffer {
+        branding: app.branding.clone(),
         marketplace: provider.display_name().to_owned(),
         account: provider.describe(connection),
         vendor_account: account
@@ -291,7 +292,7 @@ pub async fn confirm(
             );
             Ok(html(
                 actix_web::http::StatusCode::OK,
-                pages::install_cancelled(provider.display_name()),
+                pages::install_cancelled(provider.display_name(), &app.branding),
             ))
         }
         _ => Err(AppError::BadRequest("choose to connect or to cancel".into()).into()),

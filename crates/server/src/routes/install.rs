@@ -108,7 +108,7 @@ impl<'a> Install<'a> {
             Next::Setup(connection) => Ok(to_setup(self.app, &connection)),
             Next::Cancelled => Ok(html(
                 actix_web::http::StatusCode::OK,
-                pages::install_cancelled(self.provider.display_name()),
+                pages::install_cancelled(self.provider.display_name(), &self.app.branding),
             )),
             Next::Refused(why) => Err(AppError::BadRequest(why.to_string())),
             // Signing in needs the request, to park it: the caller asks for it.
@@ -395,6 +395,7 @@ async fn answer(
                 install.provider.display_name(),
                 &error,
                 description.as_deref(),
+                &app.branding,
             );
             html(actix_web::http::StatusCode::OK, page)
         }

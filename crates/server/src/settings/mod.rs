@@ -268,6 +268,23 @@ pub struct AppSettings {
     /// What the app's marketplace reads beside the common settings (`apps.<id>.options`), as
     /// its provider documents them.
     pub options: std::collections::BTreeMap<String, String>,
+    /// How the app's pages present the vendor.
+    pub branding: Branding,
+}
+
+/// The vendor's name, logo, colour and links on the pages of an app's installs. Every field is
+/// optional; without them the pages keep their plain look and name the app by its id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Branding {
+    /// 1 to 80 characters, no control characters.
+    pub display_name: Option<String>,
+    /// `https` only: the one place a page may load from another origin.
+    pub logo_url: Option<Url>,
+    /// `#rgb` or `#rrggbb`, lower-cased.
+    pub accent_color: Option<String>,
+    pub support_url: Option<Url>,
+    pub privacy_url: Option<Url>,
+    pub terms_url: Option<Url>,
 }
 
 /// One thing wrong with a configuration, at a key path such as `apps.demo.client_secret`.

@@ -101,6 +101,12 @@ pub(super) struct RawApp {
     pub api_base_url: Option<String>,
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    pub display_name: Option<String>,
+    pub logo_url: Option<String>,
+    pub accent_color: Option<String>,
+    pub support_url: Option<String>,
+    pub privacy_url: Option<String>,
+    pub terms_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

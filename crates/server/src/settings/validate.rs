@@ -18,7 +18,7 @@ use super::raw::{
     RawVault, RawWebhook, SecretListOrCommas,
 };
 use super::{
-    AccountMode, AccountSettings, AppSettings, Argon2Cost, AssertionKeys, ExternalLogin,
+    AccountMode, AccountSettings, AppSettings, Argon2Cost, AssertionKeys, Branding, ExternalLogin,
     InstallSettings, LogFormat, LogSettings, Problem, ProviderSettings, RetryPolicy,
     ServerSettings, SessionSettings, Settings, StateBackend, StateSettings, TokenSettings,
     VaultSettings, WebhookSettings, WebhookTarget,
@@ -870,6 +870,7 @@ fn apps(
 
 fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<AppSettings> {
     let at = |key: &str| format!("{path}.{key}");
+    let branding = branding(report, &at, &raw);
     let provider = match raw.provider.as_deref() {
         None => {
             report.add(at("provider"), "is missing");
@@ -959,6 +960,67 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
         token_url: token_url?,
         api_base_url: api_base_url?,
         options: raw.options,
+        branding: branding?,
+    })
+}
+
+/// `#rgb` or `#rrggbb`.
+fn is_hex_color(text: &str) -> bool {
+    text.strip_prefix('#')
+        .is_some_and(|hex| matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// An app's branding; `None` when a field is wrong (each problem reported at its key).
+fn branding(report: &mut Report, at: &dyn Fn(&str) -> String, raw: &RawApp) -> Option<Branding> {
+    let display_name = match raw.display_name.as_deref().map(str::trim) {
+        None => Some(None),
+        Some(name)
+            if !name.is_empty()
+                && name.chars().count() <= 80
+                && !name.chars().any(char::is_control) =>
+        {
+            Some(Some(name.to_owned()))
+        }
+        Some(_) => {
+            report.add(
+                at("display_name"),
+                "must be 1 to 80 characters without control characters",
+            );
+            None
+        }
+    };
+    let logo_url = match raw.logo_url.as_deref() {
+        None => Some(None),
+        Some(raw) => match Url::parse(raw) {
+            Ok(url) if url.scheme() == "https" && url.has_host() => Some(Some(url)),
+            _ => {
+                report.add(at("logo_url"), "must be an absolute https URL");
+                None
+            }
+        },
+    };
+    let accent_color = match raw.accent_color.as_deref().map(str::trim) {
+        None => Some(None),
+        Some(color) if is_hex_color(color) => Some(Some(color.to_ascii_lowercase())),
+        Some(_) => {
+            report.add(
+                at("accent_color"),
+                "must be a hex colour such as #0a7d5a or #07c",
+            );
+            None
+        }
+    };
+    let mut link = |key: &str, raw: &Option<String>| report.optional_web_url(&at(key), raw.clone());
+    let support_url = link("support_url", &raw.support_url);
+    let privacy_url = link("privacy_url", &raw.privacy_url);
+    let terms_url = link("terms_url", &raw.terms_url);
+    Some(Branding {
+        display_name: display_name?,
+        logo_url: logo_url?,
+        accent_color: accent_color?,
+        support_url: support_url?,
+        privacy_url: privacy_url?,
+        terms_url: terms_url?,
     })
 }
 
