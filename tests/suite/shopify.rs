@@ -422,7 +422,7 @@ impl Setup {
 async fn app_uninstalled_applies_once_and_a_bad_signature_changes_nothing() {
     let setup = setup(&[]).await;
     setup.installed(ACME, "uma@acme.example").await;
-    let body = serde_json::json!({ "id": 1, "domain": ACME });
+    let body = serde_json::json!({ "id": 1, "domain": "acme.example", "myshopify_domain": ACME });
 
     for signature in [WebhookSignature::Bad, WebhookSignature::Missing] {
         let statuses = setup
@@ -652,4 +652,79 @@ async fn imported_non_expiring_tokens_are_upgraded_by_the_background_refresher()
     assert!(upgraded.refresh_token.is_some());
     assert!(setup.sim.access_token_works(upgraded.access_token.expose()));
     assert!(non_expiring(&setup).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_webhook_forged_from_an_install_requests_signature_is_refused() {
+    let setup = setup(&[]).await;
+    setup.installed(ACME, "vic@acme.example").await;
+    // An attacker installs on their own shop and keeps the `hmac` Shopify signed its install
+    // request with: the HMAC-SHA256, under the same secret, of the request's canonical string.
+    let request = setup.sim.install_request(CLIENT_ID, GLOBEX).unwrap();
+    let query = request.split_once('?').unwrap().1;
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let hmac_hex = pairs
+        .iter()
+        .find(|(name, _)| name == "hmac")
+        .unwrap()
+        .1
+        .clone();
+    pairs.retain(|(name, _)| name != "hmac");
+    pairs.sort();
+    let encode = |text: &str| {
+        url::form_urlencoded::byte_serialize(text.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    };
+    let canonical = pairs
+        .iter()
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let tag: Vec<u8> = (0..hmac_hex.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(&hmac_hex[at..at + 2], 16).unwrap())
+        .collect();
+    let signature = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, tag);
+    // That tag signs the canonical string as a webhook body: sent as another shop's uninstall.
+    let forged = setup
+        .app
+        .client
+        .post(setup.app.url("/notify/shopify/store"))
+        .header("content-type", "application/json")
+        .header("x-shopify-topic", "app/uninstalled")
+        .header("x-shopify-shop-domain", ACME)
+        .header("x-shopify-webhook-id", "forged-1")
+        .header("x-shopify-hmac-sha256", signature)
+        .body(canonical)
+        .send()
+        .await
+        .unwrap();
+    assert!(forged.status().is_client_error(), "{}", forged.status());
+    assert_eq!(
+        setup.connection(ACME).await.unwrap().status,
+        ConnectionStatus::Active,
+        "the victim's shop is still installed"
+    );
+    assert_eq!(setup.app.event_count("installation.uninstalled").await, 0);
+
+    // A real webhook of the attacker's shop, replayed as the victim's, is refused too.
+    let body = serde_json::json!({ "id": 2, "myshopify_domain": GLOBEX, "domain": GLOBEX });
+    let webhook = Webhook {
+        url: &setup.app.url("/notify/shopify/store"),
+        client_id: CLIENT_ID,
+        shop: ACME,
+        topic: "app/uninstalled",
+        body,
+        webhook_id: "replayed-1",
+        signature: WebhookSignature::Good,
+    };
+    let statuses = setup.sim.deliver(&webhook, 1).await;
+    assert_eq!(statuses, [400]);
+    assert_eq!(
+        setup.connection(ACME).await.unwrap().status,
+        ConnectionStatus::Active
+    );
 }

@@ -2,6 +2,12 @@
 //! base64 HMAC-SHA256 of the raw body under the app's secret, checked before anything else;
 //! `X-Shopify-Topic` names the topic, `X-Shopify-Shop-Domain` the shop, `X-Shopify-Webhook-Id`
 //! the delivery (repeats carry the same id).
+//!
+//! Only the body is signed, and the app's secret also signs its install requests: a signature is
+//! therefore trusted for what the body says, not for the headers. The body must be the topic's
+//! JSON object, and the shop it names must be the header's; otherwise a signed text from
+//! elsewhere (an install request's canonical query, another shop's webhook) could be sent as a
+//! notice about any shop.
 
 use installgate_core::{
     AppCredentials, InboundRequest, MarketplaceKey, Metadata, Notice, NoticeError, PrivacyRequest,
@@ -12,9 +18,12 @@ use serde::Deserialize;
 
 use crate::shop;
 
-/// The privacy topics' payload fields that identify what the request is about.
+/// The payload fields that identify what a notice is about. `app/uninstalled` carries the shop
+/// itself (`myshopify_domain`); the privacy topics name it in `shop_domain`.
 #[derive(Deserialize)]
-struct PrivacyPayload {
+struct Payload {
+    myshopify_domain: Option<String>,
+    shop_domain: Option<String>,
     shop_id: Option<serde_json::Value>,
     customer: Option<Customer>,
     orders_requested: Option<Vec<serde_json::Value>>,
@@ -68,6 +77,19 @@ pub fn parse(app: &AppCredentials, request: &InboundRequest<'_>) -> Result<Notic
     let topic = request
         .header("x-shopify-topic")
         .ok_or_else(|| malformed("X-Shopify-Topic is missing"))?;
+    let payload: Payload = serde_json::from_slice(request.body)
+        .map_err(|_| malformed("the body is not the topic's JSON"))?;
+    let named = match topic {
+        "app/uninstalled" => payload.myshopify_domain.as_deref(),
+        _ => payload.shop_domain.as_deref(),
+    };
+    let named =
+        shop::parse(named.unwrap_or_default()).map_err(|_| malformed("the body names no shop"))?;
+    if named != tenant {
+        return Err(malformed(
+            "the body is about another shop than X-Shopify-Shop-Domain",
+        ));
+    }
     let privacy = match topic {
         "app/uninstalled" => return Ok(Notice::Uninstalled { marketplace_key }),
         "customers/data_request" => PrivacyRequest::CustomerDataRequest,
@@ -75,8 +97,6 @@ pub fn parse(app: &AppCredentials, request: &InboundRequest<'_>) -> Result<Notic
         "shop/redact" => PrivacyRequest::TenantRedact,
         _ => return Err(malformed("this topic is not one the gateway subscribes to")),
     };
-    let payload: PrivacyPayload = serde_json::from_slice(request.body)
-        .map_err(|_| malformed("the body is not the topic's JSON"))?;
     let mut details = Metadata::new();
     details.insert("shop_domain".into(), tenant.as_str().to_owned());
     let mut put = |key: &str, value: Option<String>| {

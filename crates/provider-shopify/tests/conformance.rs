@@ -102,7 +102,9 @@ impl Harness for ShopifyHarness {
     }
 
     fn notice(&self, case: NoticeCase) -> Option<OwnedInbound> {
-        let body = br#"{"id":1,"name":"Acme","domain":"acme.myshopify.com"}"#.to_vec();
+        let body =
+            br#"{"id":1,"name":"Acme","domain":"acme.example","myshopify_domain":"acme.myshopify.com"}"#
+                .to_vec();
         let mut headers = vec![
             ("content-type".to_owned(), "application/json".to_owned()),
             ("x-shopify-topic".to_owned(), "app/uninstalled".to_owned()),
