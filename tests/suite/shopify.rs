@@ -728,3 +728,57 @@ async fn a_webhook_forged_from_an_install_requests_signature_is_refused() {
         ConnectionStatus::Active
     );
 }
+
+#[tokio::test]
+async fn a_delivery_is_applied_by_one_request_at_a_time_and_retried_when_it_failed() {
+    let setup = setup(&[]).await;
+    let settings = &setup.app.settings;
+    let metrics = installgate_server::metrics::Metrics::new().unwrap();
+    let providers =
+        installgate_server::providers::Providers::all(&settings.providers, &metrics).unwrap();
+    let prepared = installgate_server::providers::PreparedApps::new(settings, &providers);
+    let app = prepared
+        .get(&installgate_core::AppId::parse("store").unwrap())
+        .unwrap();
+    let installing = installgate_core::Installing {
+        provider: app.provider.as_ref(),
+        credentials: &app.credentials,
+    };
+    let redis =
+        installgate_store::RedisStateStore::connect_lazy(&installgate_store::RedisOptions {
+            target: installgate_store::RedisTarget::Node(installgate_tests::redis_url().into()),
+            key_prefix: installgate_tests::unique_prefix(),
+            command_timeout: std::time::Duration::from_secs(2),
+        })
+        .unwrap();
+    let flow = installgate_core::InstallFlow::new(
+        std::sync::Arc::new(redis),
+        std::sync::Arc::new(setup.app.vault().await),
+        std::sync::Arc::new(installgate_core::SystemClock),
+        std::time::Duration::from_secs(600),
+    );
+    use installgate_core::DeliverySeen;
+    let DeliverySeen::First(first) = flow.first_delivery(installing, "d-1").await.unwrap() else {
+        panic!("a new delivery is first");
+    };
+    // Another try while the first is being applied: the marketplace is told to try again.
+    assert!(matches!(
+        flow.first_delivery(installing, "d-1").await.unwrap(),
+        DeliverySeen::Applying
+    ));
+    // The first failed: the next try applies it.
+    flow.forget_delivery(first).await;
+    let DeliverySeen::First(again) = flow.first_delivery(installing, "d-1").await.unwrap() else {
+        panic!("a delivery that was not applied is applied on the next try");
+    };
+    flow.delivered(again).await;
+    assert!(matches!(
+        flow.first_delivery(installing, "d-1").await.unwrap(),
+        DeliverySeen::Applied
+    ));
+    // Ids are per app and delivery.
+    assert!(matches!(
+        flow.first_delivery(installing, "d-2").await.unwrap(),
+        DeliverySeen::First(_)
+    ));
+}

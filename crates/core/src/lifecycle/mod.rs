@@ -16,7 +16,7 @@ mod upgrade;
 pub use disconnect::{ProviderRevoke, revoke_at_provider};
 pub use held::{Claim, Held};
 pub use import::{ImportOutcome, Imported};
-pub use notices::{DELIVERY_MEMORY, Delivery};
+pub use notices::{DELIVERY_MEMORY, Delivery, DeliverySeen};
 
 use crate::{
     AccountId, AppCredentials, AuthorizationCode, Connection, ConnectionStatus, Event, EventKind,

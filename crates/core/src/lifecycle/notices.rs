@@ -7,14 +7,33 @@ use crate::{
     MarketplaceKey, Metadata, PrivacyRequest, StateKind, StateToken,
 };
 
-/// How long a notice's delivery id is remembered: marketplaces retry a delivery for hours
-/// (Shopify: 8 times over 4 hours), never for days.
+/// How long an applied notice's delivery id is remembered: marketplaces retry a delivery for
+/// hours (Shopify: 8 times over 4 hours), never for days.
 pub const DELIVERY_MEMORY: Duration = Duration::from_secs(48 * 3600);
 
-/// A delivery id taken by [`InstallFlow::first_delivery`]: forget it when the notice could not
-/// be applied, so that the marketplace's next try is applied.
+/// How long a delivery being applied holds its id: a replica that dies mid-way lets the
+/// marketplace's next try through after this.
+const APPLYING: Duration = Duration::from_secs(60);
+
+/// A delivery taken by [`InstallFlow::first_delivery`]: [`InstallFlow::delivered`] once its
+/// notice is applied, [`InstallFlow::forget_delivery`] when it could not be, so that the
+/// marketplace's next try is applied.
 #[derive(Debug)]
-pub struct Delivery(StateToken);
+pub struct Delivery {
+    applying: StateToken,
+    applied: StateToken,
+}
+
+/// What a delivery id says about a notice.
+#[derive(Debug)]
+pub enum DeliverySeen {
+    /// Never seen: apply it.
+    First(Delivery),
+    /// Applied already: answer as if applied now.
+    Applied,
+    /// Being applied by another request: the marketplace should try again shortly.
+    Applying,
+}
 
 impl InstallFlow {
     /// The marketplace says the app was uninstalled for `key`: the connection becomes
@@ -49,33 +68,70 @@ impl InstallFlow {
         Ok(Some(connection.id))
     }
 
-    /// Whether this is the first delivery of notice `delivery_id` for this app: remembered for
-    /// [`DELIVERY_MEMORY`], across replicas (in the state store). `None` for a repeat.
+    /// Whether notice `delivery_id` of this app was seen: across replicas (in the state store),
+    /// a delivery is applied by one request at a time, and once applied it is remembered for
+    /// [`DELIVERY_MEMORY`].
     pub async fn first_delivery(
         &self,
         install: Installing<'_>,
         delivery_id: &str,
-    ) -> Result<Option<Delivery>, FlowError> {
-        let token = StateToken::derived(&[
-            install.provider.id().as_str().as_bytes(),
-            install.credentials.app.as_str().as_bytes(),
-            delivery_id.as_bytes(),
-        ]);
-        let first = self
-            .state_store()
-            .put_new(StateKind::Delivery, &token, b"1", DELIVERY_MEMORY)
-            .await?;
-        Ok(first.then_some(Delivery(token)))
+    ) -> Result<DeliverySeen, FlowError> {
+        let key = |stage: &str| {
+            StateToken::derived(&[
+                stage.as_bytes(),
+                install.provider.id().as_str().as_bytes(),
+                install.credentials.app.as_str().as_bytes(),
+                delivery_id.as_bytes(),
+            ])
+        };
+        let (applying, applied) = (key("applying"), key("applied"));
+        let store = self.state_store();
+        if store.exists(StateKind::Delivery, &applied).await? {
+            return Ok(DeliverySeen::Applied);
+        }
+        if !store
+            .put_new(StateKind::Delivery, &applying, b"1", APPLYING)
+            .await?
+        {
+            // Applied meanwhile, or still being applied.
+            return Ok(if store.exists(StateKind::Delivery, &applied).await? {
+                DeliverySeen::Applied
+            } else {
+                DeliverySeen::Applying
+            });
+        }
+        Ok(DeliverySeen::First(Delivery { applying, applied }))
     }
 
-    /// Forgets a delivery whose notice was not applied.
+    /// Remembers that a delivery's notice was applied.
+    pub async fn delivered(&self, delivery: Delivery) {
+        let store = self.state_store();
+        let remembered = store
+            .put(
+                StateKind::Delivery,
+                &delivery.applied,
+                b"1",
+                DELIVERY_MEMORY,
+            )
+            .await;
+        if let Err(error) = remembered {
+            // A repeat after `APPLYING` is applied again: uninstalls are idempotent, a privacy
+            // request is passed on twice.
+            tracing::warn!(%error, "an applied notice's delivery id could not be remembered");
+        }
+        if let Err(error) = store.take(StateKind::Delivery, &delivery.applying).await {
+            tracing::warn!(%error, "a notice's delivery mark could not be removed; it expires by itself");
+        }
+    }
+
+    /// Forgets a delivery whose notice was not applied, so that the next try is.
     pub async fn forget_delivery(&self, delivery: Delivery) {
         if let Err(error) = self
             .state_store()
-            .take(StateKind::Delivery, &delivery.0)
+            .take(StateKind::Delivery, &delivery.applying)
             .await
         {
-            tracing::warn!(%error, "a notice's delivery id could not be forgotten");
+            tracing::warn!(%error, "a notice's delivery mark could not be removed; the next try waits a minute");
         }
     }
 

@@ -9,7 +9,9 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use installgate_core::{InboundRequest, Installing, MarketplaceKey, Notice, NoticeError};
+use installgate_core::{
+    DeliverySeen, InboundRequest, Installing, MarketplaceKey, Notice, NoticeError,
+};
 use serde_json::json;
 
 use crate::errors::{ApiError, AppError};
@@ -82,17 +84,25 @@ async fn notice(
                     .await
                     .map_err(AppError::from)?
                 {
-                    Some(delivery) => Some(delivery),
-                    None => {
+                    DeliverySeen::First(delivery) => Some(delivery),
+                    DeliverySeen::Applied => {
                         tracing::info!(app = %app.id, "repeated notice delivery");
                         return Ok(HttpResponse::Ok().json(json!({ "status": "ok" })));
+                    }
+                    DeliverySeen::Applying => {
+                        // The marketplace tries again; by then the first try is done.
+                        return Ok(HttpResponse::ServiceUnavailable()
+                            .insert_header((header::RETRY_AFTER, "5"))
+                            .json(json!({ "error": { "code": "unavailable", "message": "this delivery is being applied; try again shortly" } })));
                     }
                 },
                 None => None,
             };
             let applied = apply(services, app, prepared, notice).await;
-            if let (Err(_), Some(delivery)) = (&applied, delivery) {
-                services.flow.forget_delivery(delivery).await;
+            match (&applied, delivery) {
+                (Ok(()), Some(delivery)) => services.flow.delivered(delivery).await,
+                (Err(_), Some(delivery)) => services.flow.forget_delivery(delivery).await,
+                (_, None) => {}
             }
             applied?;
             Ok(HttpResponse::Ok().json(json!({ "status": "ok" })))
