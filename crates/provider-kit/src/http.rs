@@ -184,7 +184,8 @@ pub const TENANT_PLACEHOLDER: &str = "{tenant}";
 /// none, or the result is not a URL. A tenant is validated by its provider before it gets here;
 /// it is percent-encoded all the same, so it can never add a path segment or a query.
 pub fn tenant_endpoint(template: &url::Url, tenant: &installgate_core::Tenant) -> Option<url::Url> {
-    let encoded_placeholder = "%7Btenant%7D";
+    let encoded_placeholder = TENANT_PLACEHOLDER.replace('{', "%7B").replace('}', "%7D");
+    let encoded_placeholder = encoded_placeholder.as_str();
     let text = template.as_str();
     if !text.contains(encoded_placeholder) {
         return None;

@@ -128,10 +128,12 @@ impl Provider for Shopify {
     }
 
     fn authorize_url(&self, app: &AppCredentials, state: &StateToken) -> Url {
-        // A shop is always known here: core starts no install without one.
-        let mut url = self
-            .endpoint(app, app.authorize_url.as_ref(), "/admin/oauth/authorize")
-            .unwrap_or_else(|_| self.admin.clone());
+        // Core starts no install without a shop, so the endpoint is always there; were it not,
+        // the state goes nowhere: the admin's bare address is answered instead.
+        let Ok(mut url) = self.endpoint(app, app.authorize_url.as_ref(), "/admin/oauth/authorize")
+        else {
+            return self.admin.clone();
+        };
         let scopes = app
             .scopes
             .iter()
@@ -219,17 +221,10 @@ impl Provider for Shopify {
     /// Uninstalls the app from the shop: `DELETE /admin/api_permissions/current.json` with the
     /// access token.
     async fn revoke(&self, app: &AppCredentials, tokens: &TokenSet) -> Result<(), ProviderError> {
-        let url = match &app.api_base_url {
-            Some(template) => tenant_endpoint(
-                template,
-                app.tenant.as_ref().ok_or_else(|| {
-                    ProviderError::Unacceptable("a Shopify call needs the connection's shop".into())
-                })?,
-            )
-            .and_then(|base| base.join("admin/api_permissions/current.json").ok())
-            .ok_or_else(|| ProviderError::Unacceptable("the shop makes no valid URL".into()))?,
-            None => self.endpoint(app, None, "/admin/api_permissions/current.json")?,
-        };
+        let url = self
+            .endpoint(app, app.api_base_url.as_ref(), "/")?
+            .join("admin/api_permissions/current.json")
+            .map_err(|_| ProviderError::Unacceptable("the shop makes no valid URL".into()))?;
         delete_with_header(
             &self.client,
             &url,

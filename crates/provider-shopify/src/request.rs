@@ -54,8 +54,8 @@ pub fn parse(
         .get("timestamp")
         .and_then(|seconds| seconds.parse::<i64>().ok())
         .ok_or_else(|| malformed("timestamp must be a number of seconds"))?;
-    let age = now.as_millis() / 1000 - signed_at;
-    if age.abs() > MAX_AGE_SECONDS {
+    let age = (now.as_millis() / 1000).abs_diff(signed_at);
+    if age > MAX_AGE_SECONDS.unsigned_abs() {
         return Err(malformed(
             "the request is too old (or from the future): start the install again",
         ));

@@ -1,7 +1,7 @@
 //! `POST https://{shop}/admin/oauth/access_token`: the code exchange (asking for an expiring
 //! offline token unless the app opted out) and the refresh, which rotates the refresh token.
 
-use installgate_core::{AppCredentials, Grant, LenientNumber, ProviderError};
+use installgate_core::{AppCredentials, Grant, ProviderError};
 use installgate_provider_kit::ClientAuth;
 use installgate_provider_kit::http::{json, post_form};
 use installgate_provider_kit::token_answer::{GrantDetails, TokenAnswer, scopes};
@@ -21,8 +21,6 @@ struct Answer {
     common: TokenAnswer,
     /// Comma-separated.
     scope: Option<String>,
-    #[allow(dead_code)]
-    refresh_token_expires_in: Option<LenientNumber>,
 }
 
 /// Whether `app` asks for expiring offline tokens.

@@ -87,7 +87,7 @@ fn check_line(
         .apps
         .get(&app)
         .and_then(|found| prepared.resolve(settings, found.provider.as_str(), app.as_str()))
-        .ok_or_else(|| format!("app {app} is not configured"))?;
+        .ok_or_else(|| "app is not a configured app".to_owned())?;
     let provider = &prepared_app.provider;
     let tenant = match line.tenant.as_deref() {
         Some(raw) => Some(
@@ -169,8 +169,8 @@ pub async fn store(
     for checked in lines {
         let Some(app) = prepared.get(&checked.app) else {
             return Err(format!(
-                "line {}: app {} is not configured",
-                checked.line, checked.app
+                "line {}: app is not a configured app",
+                checked.line
             ));
         };
         let outcome = flow

@@ -207,7 +207,7 @@ fn connections_import_checks_the_whole_file_then_lists_the_non_expiring_ones() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     for line in [
         "line 3: ",
-        "line 4: app nope is not configured",
+        "line 4: app is not a configured app",
         "line 5: expires_at",
     ] {
         assert!(stderr.contains(line), "{line:?} in {stderr}");

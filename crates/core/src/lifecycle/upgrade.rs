@@ -58,16 +58,32 @@ impl Refresher {
             refresh_token: grant.tokens.refresh_token,
             expires_at: grant.expires_in.map(|lifetime| self.now().plus(lifetime)),
         };
-        match self
-            .vault()
-            .swap_tokens(id, connection.revision, upgraded, None)
-            .await?
-        {
-            crate::TokenSwap::Swapped(_) => {
-                tracing::info!(connection = %id, "upgraded to an expiring token");
-                Ok(true)
+        // The marketplace retired the old token with this exchange: the new pair must be stored
+        // even if the connection changed meanwhile (a claim, a status change), as long as it
+        // still holds the token that was exchanged.
+        let mut revision = connection.revision;
+        loop {
+            match self
+                .vault()
+                .swap_tokens(id, revision, upgraded.clone(), None)
+                .await?
+            {
+                crate::TokenSwap::Swapped(_) => {
+                    tracing::info!(connection = %id, "upgraded to an expiring token");
+                    return Ok(true);
+                }
+                crate::TokenSwap::Stale(now) => {
+                    let unchanged = now
+                        .tokens
+                        .as_ref()
+                        .is_some_and(|held| held.access_token == tokens.access_token);
+                    if !unchanged || now.revision == revision {
+                        tracing::error!(connection = %id, "the tokens changed while they were upgraded; the upgraded ones were not stored");
+                        return Ok(false);
+                    }
+                    revision = now.revision;
+                }
             }
-            crate::TokenSwap::Stale(_) => Ok(false),
         }
     }
 }

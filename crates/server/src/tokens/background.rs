@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use installgate_core::{
-    AppDirectory, Clock, ConnectionFilter, ConnectionStatus, ConnectionVault, ProviderId,
+    AppDirectory, Clock, ConnectionFilter, ConnectionId, ConnectionStatus, ConnectionVault,
+    ProviderId,
 };
 use tokio::time::Instant;
 
@@ -15,6 +16,8 @@ use crate::settings::TokenSettings;
 
 /// Connections looked at per pass.
 const BATCH: i64 = 200;
+/// Never-expiring connections offered to their provider's upgrade per pass.
+const UPGRADES_PER_PASS: u32 = 100;
 /// A revoke that keeps failing is given up after this long; the grant then ends when the
 /// marketplace expires it.
 const GIVE_UP_REVOKE_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -32,9 +35,9 @@ pub async fn refresh_expiring(
     let mut next_slot: HashMap<ProviderId, Instant> = HashMap::new();
     let mut ticks = tokio::time::interval(settings.background_interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut upgrades_after = None;
     loop {
         ticks.tick().await;
-        upgrade_non_expiring(&tokens, vault.as_ref(), &mut next_slot, gap).await;
         let before = clock.now().plus(settings.background_lead);
         let due = match vault.expiring(before, BATCH).await {
             Ok(due) => due,
@@ -62,35 +65,38 @@ pub async fn refresh_expiring(
                 }
             }
         }
+        // Then a page of the connections still on tokens that never expire, so that moving
+        // thousands of them never holds up the refreshes above.
+        upgrades_after =
+            upgrade_non_expiring(&tokens, vault.as_ref(), &mut next_slot, gap, upgrades_after)
+                .await;
     }
 }
 
-/// One pass over the active connections whose access token never expires: each is offered to
-/// its provider's upgrade (most marketplaces offer none, and the call makes no request then).
+/// One page of the active connections whose access token never expires, after `after`: each is
+/// offered to its provider's upgrade (most marketplaces offer none, and the call makes no
+/// request then). Where the next page starts; `None` to start again from the first.
 async fn upgrade_non_expiring(
     tokens: &Tokens,
     vault: &dyn ConnectionVault,
     next_slot: &mut HashMap<ProviderId, Instant>,
     gap: Duration,
-) {
+    after: Option<ConnectionId>,
+) -> Option<ConnectionId> {
     let filter = ConnectionFilter {
         status: Some(ConnectionStatus::Active),
         never_expiring: true,
         ..ConnectionFilter::default()
     };
-    let mut after = None;
-    loop {
-        let page = match vault.list(&filter, after, 200).await {
-            Ok(page) => page,
-            Err(error) => {
-                tracing::warn!(%error, "token upgrades: cannot list non-expiring connections");
-                return;
-            }
-        };
-        let Some(last) = page.last() else {
-            return;
-        };
-        after = Some(last.id);
+    let page = match vault.list(&filter, after, UPGRADES_PER_PASS).await {
+        Ok(page) => page,
+        Err(error) => {
+            tracing::warn!(%error, "token upgrades: cannot list non-expiring connections");
+            return after;
+        }
+    };
+    let next = page.last().map(|last| last.id);
+    {
         for connection in page {
             let slot = next_slot
                 .entry(connection.provider.clone())
@@ -109,6 +115,7 @@ async fn upgrade_non_expiring(
             }
         }
     }
+    next
 }
 
 /// Retries the revokes at providers that failed when connections were disconnected.
