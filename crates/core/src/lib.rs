@@ -37,8 +37,8 @@ pub use flow::{FlowError, InstallFlow, InstallFor, StateBinding, StateRefusal, b
 pub use ids::{AppId, InvalidId, ProviderId};
 pub use lenient::LenientNumber;
 pub use lifecycle::{
-    Claim, DELIVERY_MEMORY, Decision, Delivery, DeliverySeen, Held, ImportOutcome, Imported,
-    Installing, Next, ProviderRevoke, Reached, Refusal, revoke_at_provider,
+    Claim, ConsentUrl, DELIVERY_MEMORY, Decision, Delivery, DeliverySeen, Held, ImportOutcome,
+    Imported, Installing, Next, ProviderRevoke, Reached, Refusal, revoke_at_provider,
 };
 pub use provider::{
     AccountDescription, AppCredentials, AppDirectory, Grant, Identity, InboundRequest,

@@ -31,7 +31,7 @@ pub enum Next {
     Back(ReturnUrl),
     /// On to the marketplace's consent page, at the address the provider built from the app's
     /// endpoints and the verified tenant.
-    Consent(url::Url),
+    Consent(ConsentUrl),
     /// The user must sign in (or up) first; the request waits.
     SignIn,
     /// On to the app's setup page for this connection.
@@ -40,6 +40,17 @@ pub enum Next {
     Cancelled,
     /// A page that says why nothing happened.
     Refused(Refusal),
+}
+
+/// A marketplace's consent page with a state the gateway minted, as the provider built it: only
+/// [`InstallFlow::begin`] makes one, so nothing else can be sent on as a consent page.
+#[derive(Debug, Clone)]
+pub struct ConsentUrl(url::Url);
+
+impl ConsentUrl {
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
 }
 
 /// Why a step refused, in words for the page.
@@ -224,7 +235,10 @@ impl InstallFlow {
             .await?;
         let credentials = install.credentials.for_tenant(tenant);
         let consent = install.provider.authorize_url(&credentials, &state);
-        Ok(Decision::new(Next::Consent(consent), Reached::StateMinted))
+        Ok(Decision::new(
+            Next::Consent(ConsentUrl(consent)),
+            Reached::StateMinted,
+        ))
     }
 
     /// The first half of the OAuth callback of an install the gateway started: the state is

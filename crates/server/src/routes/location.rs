@@ -4,7 +4,7 @@
 //! the operator configured (a setup page, the vendor's login). No request parameter becomes a
 //! `Location` any other way, so no route can be an open redirect.
 
-use installgate_core::ReturnUrl;
+use installgate_core::{ConsentUrl, ReturnUrl};
 use url::Url;
 
 #[derive(Debug, Clone)]
@@ -30,9 +30,9 @@ impl Location {
         Self(return_url.as_str().to_owned())
     }
 
-    /// A marketplace's consent page, as the provider built it from the app's endpoints and a
-    /// verified tenant.
-    pub fn consent(url: &Url) -> Self {
+    /// A marketplace's consent page, as the provider built it (from the app's endpoints and a
+    /// verified tenant) for an install core began.
+    pub fn consent(url: &ConsentUrl) -> Self {
         Self(url.as_str().to_owned())
     }
 
