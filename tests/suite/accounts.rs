@@ -640,12 +640,7 @@ async fn the_account_pages_of_an_install_may_be_framed_by_its_marketplace_only()
     ])
     .await;
     let browser = Browser::new(&app);
-    let policy = |response: &reqwest::Response| {
-        response.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .to_owned()
-    };
+    let policy = installgate_tests::frame_ancestors;
     let hubspot = "frame-ancestors 'self' https://app.hubspot.com";
     // The sign-in and sign-up pages of HubSpot's install: framed where the install is.
     for path in [
@@ -785,6 +780,15 @@ async fn an_apps_branding_shows_on_the_pages_of_its_installs_and_nowhere_else() 
     assert!(!branded.contains(">Terms<"), "no terms link was configured");
     assert!(branded.contains("<title>Sign up · Acme &lt;Deals&gt;</title>"));
 
+    // The page loads nothing from elsewhere but the logo, and its policy says exactly that.
+    let response = browser
+        .get("/account/sign-up?app=crm&provider=pipedrive")
+        .await;
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+         img-src https://cdn.acme.example; frame-ancestors 'self'"
+    );
     // Another app, and pages outside an install, keep the plain look.
     for path in [
         "/account/sign-in?app=plain&provider=pipedrive",

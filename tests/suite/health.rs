@@ -126,7 +126,10 @@ async fn readyz_answers_503_within_2_seconds_when_redis_is_paused() {
 
 fn assert_common_headers(response: &reqwest::Response) {
     let headers = response.headers();
-    assert_eq!(headers["content-security-policy"], "frame-ancestors 'none'");
+    assert_eq!(
+        headers["content-security-policy"],
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"
+    );
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(headers["referrer-policy"], "no-referrer");
     assert_eq!(headers["x-content-type-options"], "nosniff");

@@ -118,3 +118,22 @@ pub fn free_port() -> u16 {
         .map(|address| address.port())
         .expect("no free port")
 }
+
+/// The `frame-ancestors` directive of a response's `Content-Security-Policy`, after checking that
+/// the rest of the policy lets the page load nothing but its own styles (and, where an app
+/// configured one, its logo).
+pub fn frame_ancestors(response: &reqwest::Response) -> String {
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.starts_with("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "),
+        "{policy}"
+    );
+    policy
+        .split("; ")
+        .find(|directive| directive.starts_with("frame-ancestors "))
+        .unwrap_or_else(|| panic!("no frame-ancestors in {policy}"))
+        .to_owned()
+}

@@ -70,7 +70,10 @@ pub async fn common(
 /// Headers for every response; a route that frames differently sets its own
 /// `Content-Security-Policy`, which is then left alone.
 const DEFAULT_HEADERS: [(HeaderName, &str); 4] = [
-    (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        crate::routes::framing::NOTHING,
+    ),
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::REFERRER_POLICY, "no-referrer"),
     (header::CACHE_CONTROL, "no-store"),

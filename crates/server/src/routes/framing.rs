@@ -104,6 +104,47 @@ fn tenant_policy(
     HeaderValue::from_str(policy.trim_end()).ok()
 }
 
+/// The origin of the logo of the app whose install `request` belongs to (by its path, or else
+/// its query), the one place its pages may load anything from besides the gateway.
+fn logo_origin(request: &ServiceRequest, services: &Services) -> Option<String> {
+    let info = request.match_info();
+    let app = match info.get("app") {
+        Some(app) => app.to_owned(),
+        None => {
+            web::Query::<InstallQuery>::from_query(request.query_string())
+                .ok()?
+                .into_inner()
+                .app?
+        }
+    };
+    let app = services
+        .settings
+        .apps
+        .get(&installgate_core::AppId::parse(&app).ok()?)?;
+    let logo = app.branding.logo_url.as_ref()?;
+    Some(logo.origin().ascii_serialization())
+}
+
+/// The whole `Content-Security-Policy` of a page: nothing loads but the page's own styles and,
+/// when the app has one, its logo; then who may frame it.
+fn page_policy(frame_ancestors: &HeaderValue, logo: Option<&str>) -> HeaderValue {
+    let images = logo
+        .map(|origin| format!("img-src {origin}; "))
+        .unwrap_or_default();
+    let whole = format!(
+        "{PAGE_SOURCES}; {images}{}",
+        frame_ancestors.to_str().unwrap_or("frame-ancestors 'none'")
+    );
+    HeaderValue::from_str(&whole).unwrap_or_else(|_| HeaderValue::from_static(NOTHING))
+}
+
+/// What a gateway page may load: its own inline styles, nothing else (no script, no font, no
+/// connection, no base URL of its own).
+pub const PAGE_SOURCES: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'";
+/// The policy of a page that belongs to no install.
+pub const NOTHING: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
+
 /// Every response of the wrapped routes, errors included, gets the policy of the install it
 /// belongs to.
 pub async fn frame_ancestors(
@@ -112,6 +153,9 @@ pub async fn frame_ancestors(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let mut policy = policy(&request);
     let services = request.app_data::<web::Data<Services>>().cloned();
+    let logo = services
+        .as_ref()
+        .and_then(|services| logo_origin(&request, services));
     let path = request.match_info();
     let route = (
         path.get("provider").map(str::to_owned),
@@ -126,7 +170,10 @@ pub async fn frame_ancestors(
         policy = of_tenant;
     }
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        page_policy(&policy, logo.as_deref()),
+    );
     headers.remove(header::X_FRAME_OPTIONS);
     Ok(response)
 }

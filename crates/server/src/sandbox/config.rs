@@ -270,7 +270,8 @@ pub fn render(ports: &Ports, backends: &Backends, secrets: &Secrets, apps: &[Dem
             text,
             "\n[apps.{id}]\nprovider = {provider}\nclient_id = {client_id}\nclient_secret = {secret}\n\
              scopes = {scopes}\npartner_sign_in = {partner}\nauthorize_url = {authorize}\n\
-             token_url = {token}\napi_base_url = {api}\nsetup_url = {setup}",
+             token_url = {token}\napi_base_url = {api}\nsetup_url = {setup}\n\
+             display_name = {name}\naccent_color = \"#0b6e4f\"\nsupport_url = {help}",
             id = app.id,
             provider = quoted(app.provider),
             client_id = quoted(&app.client_id),
@@ -281,6 +282,8 @@ pub fn render(ports: &Ports, backends: &Backends, secrets: &Secrets, apps: &[Dem
             token = quoted(&token),
             api = quoted(&marketplace),
             setup = quoted(&format!("{portal}/setup/{}", app.id)),
+            name = quoted(app.name),
+            help = quoted(&format!("{portal}/")),
         );
         if app.provider == "hubspot" {
             // The simulated HubSpot's pages live on a loopback origin: return URLs and framing
