@@ -633,7 +633,8 @@ async fn an_unclaimed_pending_install_expires_and_its_grant_is_revoked() {
             .is_none()
     );
     assert_eq!(setup.sim.revoke_calls(), 1);
-    assert_eq!(events(&setup.app, "connection.revoked").await, 1);
+    assert_eq!(events(&setup.app, "installation.abandoned").await, 1);
+    assert_eq!(events(&setup.app, "connection.revoked").await, 0);
     // Signing up afterwards finds nothing to claim.
     let signed_up = sign_up_from(&browser, &location(&arrived), "late@example.com").await;
     let claim = browser.get(&location(&signed_up)).await;
@@ -729,4 +730,71 @@ async fn reinstalling_a_claimed_install_goes_straight_to_setup_with_new_tokens()
         "the new grant's tokens are kept"
     );
     assert_eq!(events(&setup.app, "installation.completed").await, 2);
+}
+
+#[tokio::test]
+async fn with_sign_up_off_a_new_user_is_sent_to_get_an_account_and_the_held_grant_is_abandoned() {
+    let setup = setup_with(&[
+        ("INSTALLGATE__APPS__CRM__INSTALL_POLICY__SIGN_UP", "off"),
+        (
+            "INSTALLGATE__APPS__CRM__INSTALL_POLICY__GET_ACCOUNT_URL",
+            "https://vendor.example/pricing",
+        ),
+        ("INSTALLGATE__INSTALL__PENDING_TTL_SECONDS", "1"),
+        ("INSTALLGATE__INSTALL__SWEEP_INTERVAL_SECONDS", "1"),
+    ])
+    .await;
+    let browser = Browser::new(&setup.app);
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let arrived = browser.get(&callback(&code)).await;
+    let sign_in = location(&arrived);
+    // The sign-up page of the install says an account is needed, and where to get one.
+    let sign_up_path = sign_in.replacen("/account/sign-in", "/account/sign-up", 1);
+    let page = browser.get(&sign_up_path).await.text().await.unwrap();
+    assert!(page.contains("An account is needed"), "{page}");
+    assert!(page.contains("href=\"https://vendor.example/pricing\""));
+    assert!(page.contains("/account/sign-in?"), "it offers sign-in");
+    assert!(!page.contains("name=\"password\""), "no sign-up form");
+    // A sign-up posted anyway (with the page's own fields) creates nothing.
+    let sign_in_page = browser.get(&sign_in).await.text().await.unwrap();
+    let csrf = hidden_input(&sign_in_page, "csrf_token").unwrap();
+    let resume = hidden_input(&sign_in_page, "resume").unwrap();
+    let install = hidden_input(&sign_in_page, "install").unwrap();
+    for path in [sign_up_path.as_str(), "/account/sign-up"] {
+        let posted = browser
+            .post(
+                path,
+                &[
+                    ("email", "new@example.com"),
+                    ("password", PASSWORD),
+                    ("csrf_token", &csrf),
+                    ("resume", &resume),
+                    ("install", &install),
+                ],
+            )
+            .await;
+        assert_eq!(posted.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let again = sign_in_from(&browser, &sign_in, "new@example.com").await;
+    assert_ne!(again.status(), StatusCode::SEE_OTHER, "no account was made");
+    // Nobody claims it: the grant is revoked and the install is abandoned, once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while connection(&setup.app, "1:10").await.unwrap().status != ConnectionStatus::Revoked {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the held install never expired"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(setup.sim.revoke_calls(), 1);
+    assert_eq!(events(&setup.app, "installation.abandoned").await, 1);
+    assert_eq!(events(&setup.app, "installation.completed").await, 0);
+    // An existing account may still install.
+    create_account(&setup.app, "old@example.com").await;
+    let code = setup.sim.issue_code(CLIENT_ID, 2, 10).unwrap();
+    let other = Browser::new(&setup.app);
+    let arrived = other.get(&callback(&code)).await;
+    let signed_in = sign_in_from(&other, &location(&arrived), "old@example.com").await;
+    assert_at_setup(&signed_in);
+    assert_eq!(events(&setup.app, "installation.completed").await, 1);
 }

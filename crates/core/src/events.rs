@@ -13,6 +13,8 @@ pub enum EventKind {
     InstallationCompleted,
     InstallationCancelled,
     InstallationUninstalled,
+    /// A held install nobody claimed in time: its grant was revoked at the marketplace.
+    InstallationAbandoned,
     ConnectionRevoked,
     ConnectionClaimed,
     /// A claim of a connection that another account owns was refused; the connection stayed.
@@ -29,6 +31,7 @@ impl EventKind {
             Self::InstallationCompleted => "installation.completed",
             Self::InstallationCancelled => "installation.cancelled",
             Self::InstallationUninstalled => "installation.uninstalled",
+            Self::InstallationAbandoned => "installation.abandoned",
             Self::ConnectionRevoked => "connection.revoked",
             Self::ConnectionClaimed => "connection.claimed",
             Self::ClaimRefused => "connection.claim_refused",

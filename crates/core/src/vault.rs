@@ -187,7 +187,7 @@ pub trait ConnectionVault: Send + Sync + 'static {
     ) -> Result<Vec<Connection>, VaultError>;
 
     /// Revokes a connection only if it is still pending (nobody claimed it meanwhile), deleting
-    /// its tokens and writing `connection.revoked`. `None` when it was not pending any more.
+    /// its tokens and writing `installation.abandoned`. `None` when it was not pending any more.
     async fn expire_pending(&self, id: ConnectionId) -> Result<Option<Connection>, VaultError>;
 
     /// Connections matching `filter` in id order, after `after`, without their tokens (which

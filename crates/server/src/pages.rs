@@ -137,6 +137,8 @@ pub struct Installing {
     pub frame_host: Option<String>,
     /// How the app presents the vendor.
     pub branding: Branding,
+    /// Where new users get an account, when the app lets only existing accounts install.
+    pub get_account_url: Option<url::Url>,
 }
 
 impl Installing {
@@ -243,6 +245,26 @@ pub fn sign_in(form: &AccountForm<'_>) -> String {
                 button type="submit" { "Sign in" }
             }
             p { "No account yet? " a href=(form.purpose.carried("/account/sign-up", form.resume)) { "Sign up" } }
+        },
+        form.branding(),
+    )
+}
+
+/// Instead of the sign-up form, for an app that only users with an account may install: where
+/// to get one, and the way back to sign in.
+pub fn account_needed(form: &AccountForm<'_>) -> String {
+    let installing = form.purpose.installing.as_ref();
+    let vendor = installing.map_or("the vendor", Installing::name);
+    let title = "An account is needed";
+    layout_for(
+        title,
+        html! {
+            h1 { (title) }
+            p { "To install " (vendor) ", you need an account with " (vendor) " first." }
+            @if let Some(url) = installing.and_then(|installing| installing.get_account_url.as_ref()) {
+                p { a href=(url.as_str()) { "Get an account with " (vendor) } }
+            }
+            p { "Have an account? " a href=(form.purpose.carried("/account/sign-in", form.resume)) { "Sign in" } " to continue the install." }
         },
         form.branding(),
     )

@@ -23,7 +23,9 @@ pub async fn sweep(
         revoked += 1;
         if let (Some((credentials, provider)), Some(tokens)) =
             (apps.lookup(&expired.app), &connection.tokens)
-            && let Err(error) = provider.revoke(&credentials, tokens).await
+            && let Err(error) = provider
+                .revoke(&credentials.for_connection(&connection), tokens)
+                .await
         {
             tracing::warn!(connection = %expired.id, %error, "revoking an expired pending install failed");
         }

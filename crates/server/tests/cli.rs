@@ -237,3 +237,23 @@ fn connections_import_checks_the_whole_file_then_lists_the_non_expiring_ones() {
     assert!(stdout.contains("imported 0 connection(s)"), "{stdout}");
     assert!(stdout.contains("line 1: a connection for that account exists already"));
 }
+
+#[test]
+fn check_config_names_each_wrong_install_policy_key() {
+    let app = "provider = \"pipedrive\"\nclient_id = \"id\"\nclient_secret = \"secret\"\n";
+    let (code, stderr) = check_config_of(&format!(
+        "[apps.a]\n{app}[apps.a.install_policy]\nsign_up = \"maybe\"\n\
+         [apps.b]\n{app}[apps.b.install_policy]\nsign_up = \"off\"\n\
+         [apps.c]\n{app}[apps.c.install_policy]\nsign_up = \"off\"\nget_account_url = \"pricing\"\n\
+         [apps.d]\n{app}[apps.d.install_policy]\nsignup = \"off\"\n"
+    ));
+    assert_eq!(code, Some(2), "{stderr}");
+    for line in [
+        "apps.a.install_policy.sign_up: must be \"allowed\" or \"off\"",
+        "apps.b.install_policy.get_account_url: is required when install_policy.sign_up is \"off\"",
+        "apps.c.install_policy.get_account_url: ",
+        "apps.d.install_policy.signup: unknown key",
+    ] {
+        assert!(stderr.contains(line), "{line:?} in {stderr}");
+    }
+}

@@ -18,7 +18,7 @@ use crate::routes::respond::{form_html, html, see_other};
 use crate::routes::signed_in::current_account;
 use crate::services::Services;
 use crate::session::GatewaySession;
-use crate::settings::AccountMode;
+use crate::settings::{AccountMode, SignUpPolicy};
 use crate::{csrf, park};
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +41,10 @@ impl PageQuery {
                     provider: provider.to_owned(),
                     marketplace: pages::marketplace_name(provider),
                     branding: settings.branding.clone(),
+                    get_account_url: match &settings.install_policy.sign_up {
+                        SignUpPolicy::Off { get_account_url } => Some(get_account_url.clone()),
+                        SignUpPolicy::Allowed => None,
+                    },
                     frame_host: self
                         .frame_host
                         .clone()
@@ -209,6 +213,31 @@ fn pending_install_of(session: &GatewaySession, purpose: &Purpose) -> Option<Str
         .map(|pending| pending.connection)
 }
 
+/// Whether the install a page belongs to lets only existing accounts install.
+fn sign_up_closed(purpose: &Purpose) -> bool {
+    purpose
+        .installing
+        .as_ref()
+        .is_some_and(|installing| installing.get_account_url.is_some())
+}
+
+/// Whether the form names this browser's held install of an app that lets only existing
+/// accounts install (a sign-up form whose page query was changed).
+fn names_closed_install(
+    services: &Services,
+    session: &GatewaySession,
+    form: &CredentialsForm,
+) -> bool {
+    let Some(pending) = session.pending_install() else {
+        return false;
+    };
+    form.install.as_deref() == Some(pending.connection.as_str())
+        && services
+            .prepared
+            .resolve(&services.settings, &pending.provider, &pending.app)
+            .is_some_and(|(app, _)| app.install_policy.sign_up != SignUpPolicy::Allowed)
+}
+
 /// Which account form a page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FormKind {
@@ -239,6 +268,7 @@ async fn form_page(
     };
     let page = match kind {
         FormKind::SignIn => pages::sign_in(&form),
+        FormKind::SignUp if sign_up_closed(&form.purpose) => pages::account_needed(&form),
         FormKind::SignUp => pages::sign_up(&form),
     };
     Ok(form_html(actix_web::http::StatusCode::OK, page))
@@ -390,6 +420,18 @@ pub async fn sign_up(
     form: web::Form<CredentialsForm>,
 ) -> Result<HttpResponse, PageError> {
     let mut form = accepted(&services, &session, &request, form.into_inner())?;
+    let purpose = query.purpose(&services);
+    if sign_up_closed(&purpose) || names_closed_install(&services, &session, &form) {
+        // Only users with an account install this app: nothing is created.
+        let csrf_token = session.csrf_token()?;
+        let page = pages::account_needed(&AccountForm {
+            csrf_token: &csrf_token,
+            resume: clean_resume(form.resume.as_deref()),
+            purpose,
+            ..AccountForm::default()
+        });
+        return Ok(form_html(actix_web::http::StatusCode::FORBIDDEN, page));
+    }
     let password = SecretString::from(std::mem::take(&mut form.password));
     let problem = match Email::parse(&form.email) {
         Err(error) => Some(error.to_string()),

@@ -270,6 +270,23 @@ pub struct AppSettings {
     pub options: std::collections::BTreeMap<String, String>,
     /// How the app's pages present the vendor.
     pub branding: Branding,
+    /// Who may install the app.
+    pub install_policy: InstallPolicy,
+}
+
+/// Who may install an app (`apps.<id>.install_policy`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstallPolicy {
+    pub sign_up: SignUpPolicy,
+}
+
+/// Whether a new user may create an account in the middle of an install.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SignUpPolicy {
+    #[default]
+    Allowed,
+    /// Only users with an account install; others are sent to get one at the vendor.
+    Off { get_account_url: Url },
 }
 
 /// The vendor's name, logo, colour and links on the pages of an app's installs. Every field is

@@ -107,6 +107,14 @@ pub(super) struct RawApp {
     pub support_url: Option<String>,
     pub privacy_url: Option<String>,
     pub terms_url: Option<String>,
+    #[serde(default)]
+    pub install_policy: RawInstallPolicy,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct RawInstallPolicy {
+    pub sign_up: Option<String>,
+    pub get_account_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

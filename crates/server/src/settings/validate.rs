@@ -19,9 +19,9 @@ use super::raw::{
 };
 use super::{
     AccountMode, AccountSettings, AppSettings, Argon2Cost, AssertionKeys, Branding, ExternalLogin,
-    InstallSettings, LogFormat, LogSettings, Problem, ProviderSettings, RetryPolicy,
-    ServerSettings, SessionSettings, Settings, StateBackend, StateSettings, TokenSettings,
-    VaultSettings, WebhookSettings, WebhookTarget,
+    InstallPolicy, InstallSettings, LogFormat, LogSettings, Problem, ProviderSettings, RetryPolicy,
+    ServerSettings, SessionSettings, Settings, SignUpPolicy, StateBackend, StateSettings,
+    TokenSettings, VaultSettings, WebhookSettings, WebhookTarget,
 };
 
 mod clients;
@@ -871,6 +871,7 @@ fn apps(
 fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<AppSettings> {
     let at = |key: &str| format!("{path}.{key}");
     let branding = branding(report, &at, &raw);
+    let install_policy = install_policy(report, &at, &raw.install_policy);
     let provider = match raw.provider.as_deref() {
         None => {
             report.add(at("provider"), "is missing");
@@ -961,7 +962,42 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
         api_base_url: api_base_url?,
         options: raw.options,
         branding: branding?,
+        install_policy: install_policy?,
     })
+}
+
+fn install_policy(
+    report: &mut Report,
+    at: &dyn Fn(&str) -> String,
+    raw: &super::raw::RawInstallPolicy,
+) -> Option<InstallPolicy> {
+    let get_account_url = report.optional_web_url(
+        &at("install_policy.get_account_url"),
+        raw.get_account_url.clone(),
+    );
+    let sign_up = match raw.sign_up.as_deref() {
+        None | Some("allowed") => Some(SignUpPolicy::Allowed),
+        Some("off") => match get_account_url.clone() {
+            Some(Some(get_account_url)) => Some(SignUpPolicy::Off { get_account_url }),
+            Some(None) => {
+                report.add(
+                    at("install_policy.get_account_url"),
+                    "is required when install_policy.sign_up is \"off\"",
+                );
+                None
+            }
+            None => None,
+        },
+        Some(_) => {
+            report.add(
+                at("install_policy.sign_up"),
+                "must be \"allowed\" or \"off\"",
+            );
+            None
+        }
+    };
+    get_account_url?;
+    Some(InstallPolicy { sign_up: sign_up? })
 }
 
 /// `#rgb` or `#rrggbb`.

@@ -590,7 +590,7 @@ impl ConnectionVault for SqlVault {
         update_and_emit!(
             self,
             id,
-            EventKind::ConnectionRevoked,
+            EventKind::InstallationAbandoned,
             sqlx::query(
                 "UPDATE connections SET status = 'revoked', updated_at = $1, token_key_id = NULL, \
                  access_token = NULL, refresh_token = NULL, expires_at = NULL, \
