@@ -1077,3 +1077,49 @@ async fn revoking_a_hubspot_install_calls_the_app_uninstall_endpoint() {
     let refused = hubspot.revoke(&credentials, &forged).await.unwrap_err();
     assert_eq!(refused, installgate_core::ProviderError::Status(401));
 }
+
+#[tokio::test]
+async fn a_refused_account_chooses_a_plan_and_goes_back_to_hubspot_with_a_state() {
+    let vendor = installgate_tests::VendorStub::start().await;
+    let receiver = installgate_tests::Receiver::start(0).await;
+    let secret = installgate_tests::webhook_secret(5);
+    let setup = setup(&[
+        (
+            "INSTALLGATE__APPS__CRM__INSTALL_POLICY__ENTITLEMENT_URL",
+            &vendor.entitlement_url,
+        ),
+        ("INSTALLGATE__WEBHOOK__URL", &receiver.url),
+        ("INSTALLGATE__WEBHOOK__SECRET", &secret),
+    ])
+    .await;
+    let browser = Browser::new(&setup.app);
+    let start = browser.get(&authorize_path("crm", RETURN_URL)).await;
+    let signed_up = sign_up_through(&browser, &location(&start), "hana@example.com").await;
+    // Not entitled yet: the plan page, not HubSpot, and no state minted.
+    let refused = browser.get(&location(&signed_up)).await;
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    let plans = location(&refused);
+    assert!(plans.starts_with(&vendor.plans_url), "{plans}");
+    let resume = installgate_tests::query_param(&plans, "resume");
+    // Subscribed: back through the link, asked again, and on to HubSpot's return URL with a
+    // state, as HubSpot requires.
+    vendor.allow(true);
+    let back = browser.get(&resume).await;
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    let to_hubspot = browser.get(&location(&back)).await;
+    assert_eq!(to_hubspot.status(), StatusCode::FOUND);
+    let back = location(&to_hubspot);
+    assert!(back.starts_with(&format!("{RETURN_URL}&state=")), "{back}");
+    assert_eq!(vendor.questions().len(), 2);
+    let code = setup
+        .sim
+        .issue_code(&format!("{CLIENT_ID}-crm"), 4343)
+        .unwrap();
+    let finalize = cookieless_get(
+        &setup.app,
+        &finalize_path("crm", &code, Some(&state_of(&back)), RETURN_URL),
+    )
+    .await;
+    assert_eq!(location(&finalize), RETURN_URL);
+    assert_eq!(completed_events(&setup.app).await, 1);
+}

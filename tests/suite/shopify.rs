@@ -455,10 +455,7 @@ async fn app_uninstalled_applies_once_and_a_bad_signature_changes_nothing() {
 #[tokio::test]
 async fn each_privacy_topic_reaches_the_vendor_as_its_signed_event_once() {
     let receiver = Receiver::start(0).await;
-    let secret = format!(
-        "whsec_{}",
-        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7u8; 32])
-    );
+    let secret = installgate_tests::webhook_secret(7);
     let setup = setup(&[
         ("INSTALLGATE__WEBHOOK__URL", &receiver.url),
         ("INSTALLGATE__WEBHOOK__SECRET", &secret),
@@ -781,4 +778,89 @@ async fn a_delivery_is_applied_by_one_request_at_a_time_and_retried_when_it_fail
         flow.first_delivery(installing, "d-2").await.unwrap(),
         DeliverySeen::First(_)
     ));
+}
+
+#[tokio::test]
+async fn a_refused_account_chooses_a_plan_comes_back_once_and_installs() {
+    let vendor = installgate_tests::VendorStub::start().await;
+    let receiver = Receiver::start(0).await;
+    let secret = installgate_tests::webhook_secret(9);
+    let setup = setup(&[
+        (
+            "INSTALLGATE__APPS__STORE__INSTALL_POLICY__ENTITLEMENT_URL",
+            &vendor.entitlement_url,
+        ),
+        ("INSTALLGATE__WEBHOOK__URL", &receiver.url),
+        ("INSTALLGATE__WEBHOOK__SECRET", &secret),
+    ])
+    .await;
+    let browser = Browser::new(&setup.app);
+    // Signed up, the new account is not entitled yet: off to the vendor's plan page, with a
+    // way back.
+    let response = browser.get(&setup.install_request(ACME)).await;
+    let resumed = browser
+        .sign_up_from(
+            &location(&response),
+            PURPOSE,
+            "paula@acme.example",
+            PASSWORD,
+        )
+        .await;
+    let refused = browser.get(&location(&resumed)).await;
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    let plans = location(&refused);
+    assert!(
+        plans.starts_with(&format!("{}?resume=", vendor.plans_url)),
+        "{plans}"
+    );
+    let resume = installgate_tests::query_param(&plans, "resume");
+    assert!(resume.starts_with(&format!("{}/account/resume/", setup.app.address)));
+    let questions = vendor.questions();
+    assert_eq!(questions.len(), 1);
+    let (question, signed) = &questions[0];
+    assert!(signed, "the question is signed like the events");
+    assert_eq!(question["app"], "store");
+    assert_eq!(question["provider"], "shopify");
+    assert_eq!(question["tenant"], ACME);
+    assert!(question["account"].is_string());
+    assert_eq!(setup.sim.token_calls(), 0);
+
+    // Another browser cannot use the way back, and that uses it up.
+    let elsewhere = Browser::new(&setup.app);
+    assert_eq!(
+        elsewhere.get(&resume).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let back = browser.get(&resume).await;
+    assert_eq!(
+        back.status(),
+        StatusCode::BAD_REQUEST,
+        "used up by the other browser"
+    );
+
+    // Refused again, the user subscribes, comes back through the new link, once.
+    let refused = browser.get(&location(&resumed)).await;
+    let resume = installgate_tests::query_param(&location(&refused), "resume");
+    vendor.allow(true);
+    let back = browser.get(&resume).await;
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    let to_consent = browser.get(&location(&back)).await;
+    assert_eq!(to_consent.status(), StatusCode::FOUND);
+    let callback = setup.consent(&location(&to_consent)).await;
+    let done = browser.get(&callback).await;
+    assert!(location(&done).starts_with(SETUP_URL));
+    assert_eq!(setup.app.event_count("installation.completed").await, 1);
+    assert_eq!(
+        browser.get(&resume).await.status(),
+        StatusCode::BAD_REQUEST,
+        "once only"
+    );
+
+    // The vendor's service down, with `on_error = "deny"` (the default): a page to try again,
+    // nothing installed.
+    vendor.stop().await;
+    let later = browser.get(&setup.install_request(GLOBEX)).await;
+    assert_eq!(later.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(later.text().await.unwrap().contains("try again"));
+    assert!(setup.connection(GLOBEX).await.is_none());
 }

@@ -22,6 +22,7 @@ mod redis_cluster;
 mod redis_server;
 mod sandbox;
 mod seed;
+mod vendor;
 
 pub use app::{TestApp, spawn_app, test_sources};
 pub use browser::{Browser, SESSION_COOKIE, hidden_input, location};
@@ -33,6 +34,7 @@ pub use redis_cluster::RedisCluster;
 pub use redis_server::PrivateRedis;
 pub use sandbox::start_sandbox;
 pub use seed::install_pipedrive;
+pub use vendor::VendorStub;
 
 /// A valid vault key (32 bytes, base64) for tests that configure one.
 pub const TEST_VAULT_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
@@ -136,4 +138,24 @@ pub fn frame_ancestors(response: &reqwest::Response) -> String {
         .find(|directive| directive.starts_with("frame-ancestors "))
         .unwrap_or_else(|| panic!("no frame-ancestors in {policy}"))
         .to_owned()
+}
+
+/// The value of the query parameter `name` of `url`.
+pub fn query_param(url: &str, name: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(found, _)| found == name)
+        .unwrap_or_else(|| panic!("no {name} in {url}"))
+        .1
+        .into_owned()
+}
+
+/// A `whsec_…` webhook secret made of `byte` repeated.
+pub fn webhook_secret(byte: u8) -> String {
+    use base64::Engine as _;
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode([byte; 32])
+    )
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client_address;
 pub mod commands;
 pub mod csrf;
+pub mod entitlement;
 pub mod errors;
 pub mod import;
 pub mod metrics;

@@ -398,6 +398,20 @@ pub fn confirm_connection(offer: &ConnectionOffer, csrf_token: &str) -> String {
     )
 }
 
+/// The vendor's entitlement service did not answer: nothing was installed; try again.
+pub fn try_again_shortly(branding: &Branding) -> String {
+    let title = "Please try again shortly";
+    layout_for(
+        title,
+        html! {
+            h1 { (title) }
+            p { "We could not confirm your subscription just now, so nothing was installed yet." }
+            p class="hint" { "Try again in a few minutes from the marketplace." }
+        },
+        Some(branding),
+    )
+}
+
 /// The user declined at the marketplace, or cancelled here.
 pub fn install_cancelled(marketplace: &str, branding: &Branding) -> String {
     let title = "Installation cancelled";

@@ -13,6 +13,10 @@ use crate::errors::AppError;
 pub struct Parked {
     /// Path and query of the request to continue.
     pub target: String,
+    /// The digest of the browser binding of the only browser that may continue it, when it was
+    /// parked for one (a way back from the vendor's plan page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
 }
 
 /// Whether `target` is a gateway route that may be resumed.
@@ -31,6 +35,16 @@ pub async fn park(
     target: &str,
     ttl: Duration,
 ) -> Result<StateToken, AppError> {
+    park_for(store, target, ttl, None).await
+}
+
+/// Like [`park`], for one browser only (`browser`, its binding): only it can resume it.
+pub async fn park_for(
+    store: &dyn StateStore,
+    target: &str,
+    ttl: Duration,
+    browser: Option<&StateToken>,
+) -> Result<StateToken, AppError> {
     if !is_resumable(target) {
         return Err(AppError::BadRequest(
             "this page cannot be continued after signing in".into(),
@@ -39,6 +53,7 @@ pub async fn park(
     let token = StateToken::generate().map_err(|error| AppError::Unexpected(error.into()))?;
     let record = serde_json::to_vec(&Parked {
         target: target.to_owned(),
+        browser: browser.map(installgate_core::browser_digest),
     })
     .map_err(|error| AppError::Unexpected(error.into()))?;
     store
@@ -50,15 +65,35 @@ pub async fn park(
 /// The parked request under `token`, taken (it cannot be resumed twice). `None` when the token
 /// is malformed, unknown, used or expired.
 pub async fn take(store: &dyn StateStore, token: &str) -> Result<Option<Parked>, AppError> {
+    take_for(store, token, None).await
+}
+
+/// Like [`take`], by `browser` (its binding, if it has one): a request parked for one browser
+/// is resumed only by that browser. Taken either way, so a link tried elsewhere is used up.
+pub async fn take_for(
+    store: &dyn StateStore,
+    token: &str,
+    browser: Option<&StateToken>,
+) -> Result<Option<Parked>, AppError> {
     let Ok(token) = StateToken::parse(token) else {
         return Ok(None);
     };
     let Some(record) = store.take(StateKind::ParkedRequest, &token).await? else {
         return Ok(None);
     };
+    let by_this_browser = |parked: &Parked| match &parked.browser {
+        None => true,
+        Some(expected) => {
+            use subtle::ConstantTimeEq as _;
+            let presented = browser
+                .map(installgate_core::browser_digest)
+                .unwrap_or_default();
+            bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
+        }
+    };
     Ok(serde_json::from_slice::<Parked>(&record)
         .ok()
-        .filter(|parked| is_resumable(&parked.target)))
+        .filter(|parked| is_resumable(&parked.target) && by_this_browser(parked)))
 }
 
 #[cfg(test)]

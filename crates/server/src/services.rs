@@ -33,6 +33,8 @@ pub struct Services {
     pub prepared: PreparedApps,
     /// Whether sessions live in Redis (deleted at sign-out) rather than in the cookie.
     pub sessions_in_redis: bool,
+    /// The vendor's answers to "may this account install?".
+    pub entitlements: crate::entitlement::Entitlements,
 }
 
 /// Whether the replica is shutting down: from SIGTERM on, `/readyz` says so while requests in

@@ -186,7 +186,16 @@ impl Application {
         )));
         let rate_limit = ClientRateLimit::new(settings.clients.rate_limit);
         let sessions_in_redis = backends.redis.is_some();
+        let entitlements = crate::entitlement::Entitlements::new(
+            crate::providers::http_client(&settings.providers)?,
+            settings
+                .webhook
+                .target
+                .as_ref()
+                .map(|target| crate::webhooks::Signer::new(target.secret.clone())),
+        );
         let services = Services {
+            entitlements,
             settings,
             state_store,
             database,

@@ -14,6 +14,7 @@ use crate::pages;
 use crate::providers::PreparedApp;
 use crate::routes::account::{SignInFor, sign_in_first, sign_in_then};
 use crate::routes::claim;
+use crate::routes::entitled::{self, Entitled};
 use crate::routes::framing::FramedFor;
 use crate::routes::location::Location;
 use crate::routes::respond::{found, html, inbound_headers, install_failure, to_setup};
@@ -127,6 +128,15 @@ impl<'a> Install<'a> {
     ) -> Result<HttpResponse, AppError> {
         let return_url = self.return_url(raw_return_url)?;
         let account = self.account(session).await?.map(|account| account.id);
+        if let Some(account) = &account {
+            let target = format!("{}?{}", request.path(), request.query_string());
+            if let Entitled::No(answer) =
+                entitled::check(self.services, session, self.app, account, None, &target).await?
+            {
+                self.count(Step::Authorize, Outcome::Failed("not_entitled"));
+                return Ok(answer);
+            }
+        }
         let host = return_url.host().to_owned();
         let decision = self
             .services
@@ -161,8 +171,29 @@ impl<'a> Install<'a> {
         session: &GatewaySession,
         tenant: Option<Tenant>,
     ) -> Result<HttpResponse, AppError> {
+        let mut target = format!("/connect/{}/{}", self.app.provider, self.app.id);
+        if let Some(tenant) = &tenant {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("tenant", tenant.as_str())
+                .finish();
+            target = format!("{target}?{query}");
+        }
         let signed_in = match self.account(session).await? {
-            Some(account) => Some((account.id, session.browser_binding()?)),
+            Some(account) => {
+                let check = entitled::check(
+                    self.services,
+                    session,
+                    self.app,
+                    &account.id,
+                    tenant.as_ref(),
+                    &target,
+                );
+                if let Entitled::No(answer) = check.await? {
+                    self.count(Step::Connect, Outcome::Failed("not_entitled"));
+                    return Ok(answer);
+                }
+                Some((account.id, session.browser_binding()?))
+            }
             None => None,
         };
         let decision = self
@@ -174,13 +205,6 @@ impl<'a> Install<'a> {
             Next::SignIn => {
                 self.count(Step::Connect, Outcome::SignInRequired);
                 let install = SignInFor::new(&self.app.id, &self.app.provider);
-                let mut target = format!("/connect/{}/{}", self.app.provider, self.app.id);
-                if let Some(tenant) = &tenant {
-                    let query = url::form_urlencoded::Serializer::new(String::new())
-                        .append_pair("tenant", tenant.as_str())
-                        .finish();
-                    target = format!("{target}?{query}");
-                }
                 sign_in_then(self.services, &target, Some(install)).await
             }
             Next::Consent(_) => {

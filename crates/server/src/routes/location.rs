@@ -36,6 +36,12 @@ impl Location {
         Self(url.as_str().to_owned())
     }
 
+    /// A page of the vendor's own service answered (its plan page, with the way back): checked
+    /// to be `https` (or a loopback host) by whoever read the answer.
+    pub fn vendor(url: &Url) -> Self {
+        Self(url.as_str().to_owned())
+    }
+
     /// An address from the configuration (the app's setup page, the vendor's login page).
     pub fn configured(url: &Url) -> Self {
         Self(url.as_str().to_owned())

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod claim;
+pub mod entitled;
 pub mod fallback;
 pub mod framing;
 pub mod health;

@@ -278,6 +278,26 @@ pub struct AppSettings {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InstallPolicy {
     pub sign_up: SignUpPolicy,
+    /// The vendor's answer to "may this account install?", asked after sign-in.
+    pub entitlement: Option<Entitlement>,
+}
+
+/// Where and how the gateway asks the vendor whether an account may install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entitlement {
+    /// `https`, or `http` to a loopback host.
+    pub url: Url,
+    /// What an unanswered or unreadable question counts as.
+    pub on_error: OnError,
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    /// The user is asked to try again shortly; nothing is installed.
+    Deny,
+    /// The install goes on as if allowed.
+    Allow,
 }
 
 /// Whether a new user may create an account in the middle of an install.

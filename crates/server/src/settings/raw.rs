@@ -115,6 +115,9 @@ pub(super) struct RawApp {
 pub(super) struct RawInstallPolicy {
     pub sign_up: Option<String>,
     pub get_account_url: Option<String>,
+    pub entitlement_url: Option<String>,
+    pub on_error: Option<String>,
+    pub entitlement_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

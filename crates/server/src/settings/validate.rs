@@ -18,10 +18,10 @@ use super::raw::{
     RawVault, RawWebhook, SecretListOrCommas,
 };
 use super::{
-    AccountMode, AccountSettings, AppSettings, Argon2Cost, AssertionKeys, Branding, ExternalLogin,
-    InstallPolicy, InstallSettings, LogFormat, LogSettings, Problem, ProviderSettings, RetryPolicy,
-    ServerSettings, SessionSettings, Settings, SignUpPolicy, StateBackend, StateSettings,
-    TokenSettings, VaultSettings, WebhookSettings, WebhookTarget,
+    AccountMode, AccountSettings, AppSettings, Argon2Cost, AssertionKeys, Branding, Entitlement,
+    ExternalLogin, InstallPolicy, InstallSettings, LogFormat, LogSettings, OnError, Problem,
+    ProviderSettings, RetryPolicy, ServerSettings, SessionSettings, Settings, SignUpPolicy,
+    StateBackend, StateSettings, TokenSettings, VaultSettings, WebhookSettings, WebhookTarget,
 };
 
 mod clients;
@@ -137,6 +137,19 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
     let apps = apps(&mut report, raw.apps, public_https);
     let api_keys = api_keys(&mut report, raw.api, &apps);
     let clients = clients::clients(&mut report, raw.clients);
+    if let Some(webhook) = &webhook
+        && webhook.target.is_none()
+    {
+        for app in apps
+            .values()
+            .filter(|app| app.install_policy.entitlement.is_some())
+        {
+            report.add(
+                format!("apps.{}.install_policy.entitlement_url", app.id),
+                "needs webhook.url and webhook.secret: the question is signed like the events",
+            );
+        }
+    }
     if let (Some(state), Some(session)) = (&state, &session)
         && matches!(state.backend, StateBackend::Redis(_))
         && session.key.is_none()
@@ -997,7 +1010,38 @@ fn install_policy(
         }
     };
     get_account_url?;
-    Some(InstallPolicy { sign_up: sign_up? })
+    let entitlement_url = report.optional_secure_url(
+        &at("install_policy.entitlement_url"),
+        raw.entitlement_url.clone(),
+    );
+    let on_error = match raw.on_error.as_deref() {
+        None | Some("deny") => Some(OnError::Deny),
+        Some("allow") => Some(OnError::Allow),
+        Some(_) => {
+            report.add(
+                at("install_policy.on_error"),
+                "must be \"deny\" or \"allow\"",
+            );
+            None
+        }
+    };
+    let timeout_ms = raw.entitlement_timeout_ms.unwrap_or(3000);
+    if !(100..=30_000).contains(&timeout_ms) {
+        report.add(
+            at("install_policy.entitlement_timeout_ms"),
+            "must be between 100 and 30000",
+        );
+    }
+    let entitlement = entitlement_url?.map(|url| Entitlement {
+        url,
+        on_error: on_error.unwrap_or(OnError::Deny),
+        timeout: Duration::from_millis(timeout_ms),
+    });
+    on_error?;
+    Some(InstallPolicy {
+        sign_up: sign_up?,
+        entitlement,
+    })
 }
 
 /// `#rgb` or `#rrggbb`.

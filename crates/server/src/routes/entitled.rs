@@ -1,0 +1,109 @@
+//! The entitlement check of an install, after sign-in and before anything is installed: when
+//! the vendor refuses, the user goes to its plan page with a `resume` link back (single-use,
+//! short-lived, for this browser only), which continues the install and asks again.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use installgate_core::{AccountId, Tenant};
+
+use crate::entitlement::{Question, Verdict, tenant_text};
+use crate::errors::AppError;
+use crate::pages;
+use crate::park;
+use crate::routes::location::Location;
+use crate::routes::respond::{html, see_other};
+use crate::services::Services;
+use crate::session::GatewaySession;
+use crate::settings::AppSettings;
+
+/// What the vendor's check means for the install.
+#[derive(Debug)]
+pub enum Entitled {
+    /// Go on with the install.
+    Yes,
+    /// Answer this instead (the plan page, or the try-again page).
+    No(HttpResponse),
+}
+
+/// Asks the vendor whether `account` may install `app` (for `tenant`), when the app has a
+/// check. `target` is the gateway request that continues the install once the user comes back.
+pub async fn check(
+    services: &Services,
+    session: &GatewaySession,
+    app: &AppSettings,
+    account: &AccountId,
+    tenant: Option<&Tenant>,
+    target: &str,
+) -> Result<Entitled, AppError> {
+    let Some(policy) = &app.install_policy.entitlement else {
+        return Ok(Entitled::Yes);
+    };
+    let question = Question {
+        app: &app.id,
+        provider: &app.provider,
+        account,
+        tenant: tenant_text(tenant),
+        marketplace_key: None,
+    };
+    match services
+        .entitlements
+        .ask(policy, &question, services.clock.as_ref())
+        .await
+    {
+        Verdict::Allow => Ok(Entitled::Yes),
+        Verdict::Refuse { mut redirect_url } => {
+            let browser = session.browser_binding()?;
+            let token = park::park_for(
+                services.state_store.as_ref(),
+                target,
+                services.settings.state.ttl,
+                Some(&browser),
+            )
+            .await?;
+            let resume = format!(
+                "{}/account/resume/{}",
+                services
+                    .settings
+                    .server
+                    .public_url
+                    .as_str()
+                    .trim_end_matches('/'),
+                token.expose()
+            );
+            redirect_url
+                .query_pairs_mut()
+                .append_pair("resume", &resume);
+            tracing::info!(app = %app.id, "the vendor asked the user to choose a plan first");
+            Ok(Entitled::No(see_other(&Location::vendor(&redirect_url))))
+        }
+        Verdict::Unavailable => Ok(Entitled::No(html(
+            StatusCode::SERVICE_UNAVAILABLE,
+            pages::try_again_shortly(&app.branding),
+        ))),
+    }
+}
+
+/// `GET /account/resume/{token}`: back from the vendor's plan page, in the browser that left,
+/// once.
+pub async fn resume(
+    services: actix_web::web::Data<Services>,
+    session: GatewaySession,
+    path: actix_web::web::Path<String>,
+) -> Result<HttpResponse, crate::errors::PageError> {
+    let browser = session.existing_browser_binding();
+    let parked = park::take_for(
+        services.state_store.as_ref(),
+        &path.into_inner(),
+        browser.as_ref(),
+    )
+    .await?;
+    let location = parked.and_then(|parked| Location::gateway(&parked.target));
+    match location {
+        Some(location) => Ok(see_other(&location)),
+        None => Err(AppError::BadRequest(
+            "this link has expired, was used already, or was opened in another browser: start the install again"
+                .into(),
+        )
+        .into()),
+    }
+}

@@ -1,0 +1,78 @@
+//! A vendor's entitlement service for tests: it answers whether an account may install (allow,
+//! or refuse with its plan page), records the questions and their signature headers, and can be
+//! told that the account subscribed.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+
+#[derive(Default)]
+struct State {
+    allow: AtomicBool,
+    questions: Mutex<Vec<(serde_json::Value, bool)>>,
+}
+
+pub struct VendorStub {
+    pub entitlement_url: String,
+    pub plans_url: String,
+    state: Arc<State>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+async fn entitled(state: web::Data<State>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let signed = ["webhook-id", "webhook-timestamp", "webhook-signature"]
+        .iter()
+        .all(|name| request.headers().contains_key(*name));
+    let question = serde_json::from_slice(&body).unwrap_or_default();
+    state.questions.lock().unwrap().push((question, signed));
+    let plans = format!("http://{}/plans", request.connection_info().host());
+    if state.allow.load(Ordering::SeqCst) {
+        HttpResponse::Ok().json(serde_json::json!({ "allow": true }))
+    } else {
+        HttpResponse::Ok().json(serde_json::json!({ "allow": false, "redirect_url": plans }))
+    }
+}
+
+impl VendorStub {
+    pub async fn start() -> Self {
+        let state = Arc::new(State::default());
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/entitled", web::post().to(entitled))
+                .route(
+                    "/plans",
+                    web::get().to(|| async { HttpResponse::Ok().body("plans") }),
+                )
+        })
+        .workers(1)
+        .bind(("127.0.0.1", 0))
+        .unwrap();
+        let port = server.addrs()[0].port();
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self {
+            entitlement_url: format!("http://127.0.0.1:{port}/entitled"),
+            plans_url: format!("http://127.0.0.1:{port}/plans"),
+            state,
+            handle,
+        }
+    }
+
+    /// The account "subscribed" (or not): what the next answers say.
+    pub fn allow(&self, allow: bool) {
+        self.state.allow.store(allow, Ordering::SeqCst);
+    }
+
+    /// The questions asked so far, each with whether it carried the signature headers.
+    pub fn questions(&self) -> Vec<(serde_json::Value, bool)> {
+        self.state.questions.lock().unwrap().clone()
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}
