@@ -798,3 +798,54 @@ async fn with_sign_up_off_a_new_user_is_sent_to_get_an_account_and_the_held_gran
     assert_at_setup(&signed_in);
     assert_eq!(events(&setup.app, "installation.completed").await, 1);
 }
+
+#[tokio::test]
+async fn a_held_install_waits_for_the_plan_and_is_claimed_when_the_user_comes_back() {
+    let vendor = installgate_tests::VendorStub::start().await;
+    let receiver = installgate_tests::Receiver::start(0).await;
+    let secret = installgate_tests::webhook_secret(3);
+    let setup = setup_with(&[
+        (
+            "INSTALLGATE__APPS__CRM__INSTALL_POLICY__ENTITLEMENT_URL",
+            &vendor.entitlement_url,
+        ),
+        ("INSTALLGATE__WEBHOOK__URL", &receiver.url),
+        ("INSTALLGATE__WEBHOOK__SECRET", &secret),
+    ])
+    .await;
+    let browser = Browser::new(&setup.app);
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let arrived = browser.get(&callback(&code)).await;
+    // A new user signs up on the install's page: not entitled yet, so the install stays held
+    // and the user goes to the plan page.
+    let refused = sign_up_from(&browser, &location(&arrived), "ivy@example.com").await;
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    let plans = location(&refused);
+    assert!(plans.starts_with(&vendor.plans_url), "{plans}");
+    let questions = vendor.questions();
+    assert_eq!(questions.last().unwrap().0["marketplace_key"], "1:10");
+    assert_eq!(
+        connection(&setup.app, "1:10").await.unwrap().status,
+        ConnectionStatus::Pending
+    );
+    assert_eq!(events(&setup.app, "installation.completed").await, 0);
+    // Subscribed, back through the link: the confirmation, then the claim.
+    vendor.allow(true);
+    let resume = installgate_tests::query_param(&plans, "resume");
+    let back = browser.get(&resume).await;
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    let page = browser.get(&location(&back)).await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let confirmed = browser
+        .post(
+            "/install/pipedrive/crm/confirm",
+            &[("csrf_token", &csrf), ("decision", "confirm")],
+        )
+        .await;
+    assert_at_setup(&confirmed);
+    let connection = connection(&setup.app, "1:10").await.unwrap();
+    assert_eq!(connection.status, ConnectionStatus::Active);
+    assert!(connection.account.is_some());
+    assert_eq!(events(&setup.app, "installation.completed").await, 1);
+    assert_eq!(browser.get(&resume).await.status(), StatusCode::BAD_REQUEST);
+}

@@ -17,6 +17,7 @@ use crate::metrics::{Outcome, Step};
 use crate::pages::{self, ConnectionOffer};
 use crate::providers::PreparedApp;
 use crate::routes::account::{SignInFor, sign_in_then};
+use crate::routes::entitled::{self, Entitled};
 use crate::routes::respond::{form_html, html, install_failure, to_setup};
 use crate::routes::signed_in::current_account;
 use crate::services::Services;
@@ -126,6 +127,29 @@ async fn attach_and_continue(
     account: &AccountId,
 ) -> Result<HttpResponse, AppError> {
     let id = pending_for(session, app)?;
+    // The vendor may want a subscription first: the install stays held meanwhile, and the way
+    // back leads to the confirmation again.
+    if let Some(held) = services.vault.get(id).await?
+        && held.status.holds_tokens()
+    {
+        let tenant = held.tenant();
+        let about = entitled::About {
+            tenant: tenant.as_ref(),
+            marketplace_key: Some(&held.marketplace_key),
+        };
+        let target = claim_path(app);
+        if let Entitled::No(answer) =
+            entitled::check(services, session, app, account, about, &target).await?
+        {
+            services.metrics.install(
+                app.provider.as_str(),
+                app.id.as_str(),
+                Step::Claim,
+                Outcome::Failed("not_entitled"),
+            );
+            return Ok(answer);
+        }
+    }
     let claimed = services.flow.claim(id, account).await?;
     let (outcome, answer) = match claimed {
         Claim::Attached(connection) => {

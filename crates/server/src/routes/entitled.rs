@@ -4,7 +4,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use installgate_core::{AccountId, Tenant};
+use installgate_core::{AccountId, MarketplaceKey, Tenant};
 
 use crate::entitlement::{Question, Verdict, tenant_text};
 use crate::errors::AppError;
@@ -25,14 +25,22 @@ pub enum Entitled {
     No(HttpResponse),
 }
 
-/// Asks the vendor whether `account` may install `app` (for `tenant`), when the app has a
+/// What the install is about, as far as it is known when the vendor is asked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct About<'a> {
+    pub tenant: Option<&'a Tenant>,
+    /// The marketplace account, once a grant names it (a held install).
+    pub marketplace_key: Option<&'a MarketplaceKey>,
+}
+
+/// Asks the vendor whether `account` may install `app` (`about` what), when the app has a
 /// check. `target` is the gateway request that continues the install once the user comes back.
 pub async fn check(
     services: &Services,
     session: &GatewaySession,
     app: &AppSettings,
     account: &AccountId,
-    tenant: Option<&Tenant>,
+    about: About<'_>,
     target: &str,
 ) -> Result<Entitled, AppError> {
     let Some(policy) = &app.install_policy.entitlement else {
@@ -42,8 +50,8 @@ pub async fn check(
         app: &app.id,
         provider: &app.provider,
         account,
-        tenant: tenant_text(tenant),
-        marketplace_key: None,
+        tenant: tenant_text(about.tenant),
+        marketplace_key: about.marketplace_key.map(MarketplaceKey::as_str),
     };
     match services
         .entitlements

@@ -130,8 +130,15 @@ impl<'a> Install<'a> {
         let account = self.account(session).await?.map(|account| account.id);
         if let Some(account) = &account {
             let target = format!("{}?{}", request.path(), request.query_string());
-            if let Entitled::No(answer) =
-                entitled::check(self.services, session, self.app, account, None, &target).await?
+            if let Entitled::No(answer) = entitled::check(
+                self.services,
+                session,
+                self.app,
+                account,
+                entitled::About::default(),
+                &target,
+            )
+            .await?
             {
                 self.count(Step::Authorize, Outcome::Failed("not_entitled"));
                 return Ok(answer);
@@ -185,7 +192,10 @@ impl<'a> Install<'a> {
                     session,
                     self.app,
                     &account.id,
-                    tenant.as_ref(),
+                    entitled::About {
+                        tenant: tenant.as_ref(),
+                        marketplace_key: None,
+                    },
                     &target,
                 );
                 if let Entitled::No(answer) = check.await? {
