@@ -3,6 +3,12 @@
 //! on another site, with third-party cookies blocked), without partner sign-in, Pipedrive's
 //! three scenarios in new tabs, a cancel, Shopify's install from a shop's admin, and a page on an origin that is not allowed failing to
 //! frame the install route. Screenshots of the main steps go to `target/screenshots/`.
+//!
+//! Every gateway page the tests visit is checked with axe-core for WCAG 2.1 A and AA violations
+//! (`Chrome::assert_accessible`): the sign-in page (in a popup, inside a frame of another site,
+//! after a marketplace's consent, from a shop's admin), the sign-up page, the confirmation of a
+//! held install and the cancelled page. The pages the simulated marketplaces serve are not
+//! checked: they stand in for pages the gateway does not make.
 
 use std::time::{Duration, Instant};
 
@@ -29,6 +35,7 @@ async fn sign_up(chrome: &Chrome, email: &str) {
     chrome
         .wait_for("input#password[autocomplete=new-password]")
         .await;
+    chrome.assert_accessible("sign-up").await;
     chrome.fill("input#email", email).await;
     chrome.fill("input#password", PASSWORD).await;
     chrome.click("button[type=submit]").await;
@@ -111,6 +118,9 @@ async fn hubspot_seamless_install_with_partner_sign_in_in_popup_and_iframe() {
     // The gateway's sign-in opens in a new window, as on HubSpot.
     chrome.switch_to_new_window(1).await;
     chrome.wait_for("input#email").await;
+    chrome
+        .assert_accessible("HubSpot: sign-in in a popup")
+        .await;
     chrome.shot("2-sign-in").await;
     sign_up(&chrome, "ann@example.com").await;
     // Signed in, the gateway sends the window back to HubSpot with a state.
@@ -153,6 +163,9 @@ async fn hubspot_install_with_partner_sign_in_inside_a_frame_of_another_site() {
         .await;
     chrome.enter("#sign-in-frame").await;
     chrome.wait_for("input#email").await;
+    chrome
+        .assert_accessible("HubSpot: sign-in inside a frame")
+        .await;
     chrome.client.enter_parent_frame().await.unwrap();
     chrome.shot("1-sign-in-in-frame").await;
     chrome.enter("#sign-in-frame").await;
@@ -214,6 +227,9 @@ async fn pipedrive_installs_for_a_new_user_a_returning_user_and_a_signed_in_user
     // A new user: consent, then sign up, then the app's setup page.
     pipedrive_consent(&chrome, &sandbox, "pipedrive_crm", "1001:11", true).await;
     chrome.wait_for("input#email").await;
+    chrome
+        .assert_accessible("Pipedrive: sign-in after consent")
+        .await;
     chrome.shot("1-sign-in-after-consent").await;
     sign_up(&chrome, "nora@example.com").await;
     assert!(chrome.text_of("#setup").await.contains("Welcome"));
@@ -228,12 +244,18 @@ async fn pipedrive_installs_for_a_new_user_a_returning_user_and_a_signed_in_user
     // Signed in already: a confirmation, then the setup page.
     pipedrive_consent(&chrome, &sandbox, "pipedrive_leads", "2002:21", true).await;
     chrome.wait_for("button[value=confirm]").await;
+    chrome
+        .assert_accessible("Pipedrive: confirm the connection")
+        .await;
     chrome.shot("3-confirm-when-signed-in").await;
     chrome.click("button[value=confirm]").await;
     assert!(chrome.text_of("#setup").await.contains("Welcome"));
     // Cancel at the consent dialog: the gateway says so and stores nothing.
     pipedrive_consent(&chrome, &sandbox, "pipedrive_leads", "1001:11", false).await;
     chrome.wait_for_text("h1", "Installation cancelled").await;
+    chrome
+        .assert_accessible("Pipedrive: installation cancelled")
+        .await;
     chrome.shot("4-cancelled").await;
     let mut made = connections(&chrome, &sandbox).await;
     made.sort();
@@ -266,6 +288,7 @@ async fn shopify_install_from_the_shops_admin_with_sign_up_then_a_second_shop() 
     chrome.shot("1-admin").await;
     chrome.click("a.install").await;
     chrome.wait_for("input#email").await;
+    chrome.assert_accessible("Shopify: sign-in").await;
     chrome.shot("2-sign-in").await;
     sign_up(&chrome, "sam@example.com").await;
     // Signed up, the gateway sends the browser on to the shop's consent page.
@@ -362,4 +385,27 @@ async fn only_allowed_origins_can_frame_the_install_route() {
     chrome.end().await;
     allowed_server.stop(true).await;
     foreign_server.stop(true).await;
+}
+
+/// The accessibility check can fail: a page made without a language or a frame title has
+/// violations.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_accessibility_check_finds_what_a_careless_page_lacks() {
+    let port = free_port();
+    let page = framing_page(port, "about:blank".into()).await;
+    let chrome = Chrome::start("axe").await;
+    chrome.client.goto(&url(port)).await.unwrap();
+    chrome.wait_for("h1").await;
+    let violations = chrome.accessibility_violations().await;
+    assert!(
+        violations
+            .iter()
+            .any(|line| line.starts_with("html-has-lang"))
+            && violations
+                .iter()
+                .any(|line| line.starts_with("frame-title")),
+        "{violations:#?}"
+    );
+    chrome.end().await;
+    page.stop(false).await;
 }

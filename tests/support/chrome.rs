@@ -75,6 +75,33 @@ impl Chrome {
         }
     }
 
+    /// The WCAG 2.1 A and AA violations axe-core finds in the current page, one line each
+    /// (rule, then the elements).
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let script = format!(
+            "{}\nconst done = arguments[arguments.length - 1];\n\
+             axe.run(document, {{ runOnly: {{ type: 'tag', values: \
+             ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})\n\
+             .then(r => done(r.violations.map(v => v.id + ': ' + \
+             v.nodes.map(n => n.target.join(' ')).join(', '))))\n\
+             .catch(e => done(['axe-core failed: ' + e]));",
+            axe_source()
+        );
+        let found = self
+            .client
+            .execute_async(&script, Vec::new())
+            .await
+            .unwrap();
+        serde_json::from_value(found).unwrap()
+    }
+
+    /// Fails the test when the current page (named `page` in the message) has a WCAG 2.1 AA
+    /// violation.
+    pub async fn assert_accessible(&self, page: &str) {
+        let violations = self.accessibility_violations().await;
+        assert!(violations.is_empty(), "{page}: {violations:#?}");
+    }
+
     /// Saves a screenshot as `target/screenshots/{name}-{step}.png`.
     pub async fn shot(&self, step: &str) {
         self.try_shot(step)
@@ -188,4 +215,24 @@ impl Drop for Chrome {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// axe-core's script: `INSTALLGATE_TEST_AXE`, which `cargo xtask test` sets after installing it
+/// (`npm install --prefix target/xtask/node axe-core@4`).
+fn axe_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let path = std::env::var_os("INSTALLGATE_TEST_AXE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../target/xtask/node/node_modules/axe-core/axe.min.js")
+            });
+        std::fs::read_to_string(&path).unwrap_or_else(|error| {
+            panic!(
+                "axe-core is needed at {} (run `cargo xtask test`, which installs it): {error}",
+                path.display()
+            )
+        })
+    })
 }

@@ -158,6 +158,7 @@ fn test(options: &TestOptions) -> Result<ExitCode, String> {
         .args(["nextest", "run", "--workspace"])
         .args(&options.nextest_args)
         .env("PATH", machine.joined_path())
+        .env("INSTALLGATE_TEST_AXE", machine.axe_core())
         .env(
             "INSTALLGATE_TEST_REDIS_URL",
             private_redis.as_ref().map_or(&redis_url, |p| &p.url),

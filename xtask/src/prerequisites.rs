@@ -1,5 +1,5 @@
 //! What the test suite needs on the machine, how to tell whether it is there, and what installs
-//! it (a Debian package, a Python package, or `cargo install`).
+//! it (a Debian package, a Python package, an npm package, or `cargo install`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,6 +16,8 @@ pub enum Probe {
     PythonModule(&'static str),
     /// `cargo nextest`.
     Nextest,
+    /// axe-core's `axe.min.js`, in the project's npm directory.
+    AxeCore,
 }
 
 /// Where a missing prerequisite comes from.
@@ -27,6 +29,8 @@ pub enum Source {
     Pip(&'static str),
     /// `cargo install cargo-nextest --locked`.
     CargoInstall,
+    /// An npm package, installed into the project's npm directory (`target/xtask/node`).
+    Npm(&'static str),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +89,16 @@ pub const ALL: &[Prerequisite] = &[
         source: Source::Pip("prometheus-client"),
     },
     Prerequisite {
+        name: "npm",
+        probe: Probe::Command("npm"),
+        source: Source::Apt(&["npm"]),
+    },
+    Prerequisite {
+        name: "axe-core (npm)",
+        probe: Probe::AxeCore,
+        source: Source::Npm("axe-core@4"),
+    },
+    Prerequisite {
         name: "cargo-nextest",
         probe: Probe::Nextest,
         source: Source::CargoInstall,
@@ -97,6 +111,8 @@ pub struct Machine {
     pub path: Vec<PathBuf>,
     /// `target/xtask/venv`; its `bin` goes first on the tests' `PATH` once it exists.
     pub venv: PathBuf,
+    /// `target/xtask/node`, where npm packages the tests load go.
+    pub node: PathBuf,
 }
 
 impl Machine {
@@ -104,7 +120,13 @@ impl Machine {
         let path = std::env::var_os("PATH")
             .map(|path| std::env::split_paths(&path).collect())
             .unwrap_or_default();
-        Self { path, venv }
+        let node = venv.with_file_name("node");
+        Self { path, venv, node }
+    }
+
+    /// axe-core's script, which the browser tests run in every page they check.
+    pub fn axe_core(&self) -> PathBuf {
+        self.node.join("node_modules/axe-core/axe.min.js")
     }
 
     /// The directories searched for commands: the virtual environment's first, when it exists.
@@ -190,6 +212,7 @@ impl Machine {
             Probe::PostgresServer => self.postgres_bin().is_some(),
             Probe::PythonModule(module) => self.python_imports(module),
             Probe::Nextest => self.has_nextest(),
+            Probe::AxeCore => self.axe_core().is_file(),
         }
     }
 
@@ -213,6 +236,7 @@ fn is_executable(path: &Path) -> bool {
 pub struct Plan {
     pub apt: Vec<&'static str>,
     pub pip: Vec<&'static str>,
+    pub npm: Vec<&'static str>,
     pub nextest: bool,
 }
 
@@ -230,6 +254,7 @@ impl Plan {
                 }
                 Source::Pip(package) => plan.pip.push(package),
                 Source::CargoInstall => plan.nextest = true,
+                Source::Npm(package) => plan.npm.push(package),
             }
         }
         plan
@@ -248,6 +273,14 @@ impl Plan {
             steps.push(format!(
                 "python3 -m venv --system-site-packages {venv} && {venv}/bin/python3 -m pip install {}",
                 self.pip.join(" ")
+            ));
+        }
+        if !self.npm.is_empty() {
+            let node = venv.with_file_name("node");
+            steps.push(format!(
+                "npm install --prefix {} {}",
+                node.display(),
+                self.npm.join(" ")
             ));
         }
         if self.nextest {
@@ -304,6 +337,7 @@ mod tests {
         let machine = Machine {
             path: vec![dir.path().to_owned()],
             venv: dir.path().join("venv"),
+            node: dir.path().join("node"),
         };
         assert!(machine.find("some-tool").is_none(), "not executable yet");
         use std::os::unix::fs::PermissionsExt as _;

@@ -24,6 +24,9 @@ pub fn cannot_install(plan: &Plan, machine: &Machine) -> Option<&'static str> {
     if !plan.pip.is_empty() && machine.find("python3").is_none() && plan.apt.is_empty() {
         return Some("the Python packages need python3");
     }
+    if !plan.npm.is_empty() && machine.find("npm").is_none() && !plan.apt.contains(&"npm") {
+        return Some("the npm packages need npm");
+    }
     None
 }
 
@@ -91,6 +94,22 @@ pub fn install(plan: &Plan, machine: &Machine) -> Result<(), String> {
     }
     if !plan.pip.is_empty() {
         pip_install(machine, &plan.pip)?;
+    }
+    if !plan.npm.is_empty() {
+        let npm = machine
+            .find("npm")
+            .ok_or_else(|| "npm is missing".to_owned())?;
+        run(
+            &format!(
+                "npm install {} (into {})",
+                plan.npm.join(" "),
+                machine.node.display()
+            ),
+            Command::new(npm)
+                .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+                .arg(&machine.node)
+                .args(&plan.npm),
+        )?;
     }
     if plan.nextest {
         run(
