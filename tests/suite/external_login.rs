@@ -562,3 +562,54 @@ async fn a_jwks_url_that_never_answers_gives_a_clear_error_within_the_timeout() 
     let url = format!("http://{}/jwks", silent.local_addr().unwrap());
     assert_keys_unavailable_in_time(&url).await;
 }
+
+#[tokio::test]
+async fn the_vendors_assertion_may_say_the_user_is_entitled_and_nothing_is_asked() {
+    let vendor = installgate_tests::VendorStub::start().await;
+    let receiver = installgate_tests::Receiver::start(0).await;
+    let secret = installgate_tests::webhook_secret(4);
+    let app = external_app(
+        ("INSTALLGATE__ACCOUNTS__EXTERNAL__HS256_SECRET", SECRET),
+        &[
+            (
+                "INSTALLGATE__ACCOUNTS__EXTERNAL__ENTITLEMENT_CLAIM",
+                "installgate_entitled",
+            ),
+            ("INSTALLGATE__APPS__CRM__PROVIDER", "pipedrive"),
+            ("INSTALLGATE__APPS__CRM__CLIENT_ID", "id"),
+            ("INSTALLGATE__APPS__CRM__CLIENT_SECRET", "secret"),
+            (
+                "INSTALLGATE__APPS__CRM__INSTALL_POLICY__ENTITLEMENT_URL",
+                &vendor.entitlement_url,
+            ),
+            ("INSTALLGATE__WEBHOOK__URL", &receiver.url),
+            ("INSTALLGATE__WEBHOOK__SECRET", &secret),
+        ],
+    )
+    .await;
+    // Entitled by the assertion: on to the marketplace without a question.
+    let browser = Browser::new(&app);
+    let start = browser.get("/connect/pipedrive/crm").await;
+    let request = hand_over(&browser, &location(&start)).await;
+    let entitled = with(&claims(&request), "installgate_entitled", Value::Bool(true));
+    let back = come_back(&browser, &request, &hs256(&entitled, SECRET)).await;
+    let onward = browser.get(&location(&back)).await;
+    assert_eq!(onward.status(), StatusCode::FOUND);
+    assert!(location(&onward).starts_with("https://oauth.pipedrive.com/oauth/authorize?"));
+    assert!(vendor.questions().is_empty(), "nothing was asked");
+
+    // Without the claim (or with `false`), the vendor is asked, and here it refuses.
+    let other = Browser::new(&app);
+    let start = other.get("/connect/pipedrive/crm").await;
+    let request = hand_over(&other, &location(&start)).await;
+    let not_said = with(
+        &claims(&request),
+        "installgate_entitled",
+        Value::Bool(false),
+    );
+    let back = come_back(&other, &request, &hs256(&not_said, SECRET)).await;
+    let refused = other.get(&location(&back)).await;
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    assert!(location(&refused).starts_with(&vendor.plans_url));
+    assert_eq!(vendor.questions().len(), 1);
+}

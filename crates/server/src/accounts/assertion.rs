@@ -56,6 +56,9 @@ struct Claims {
     nonce: Option<String>,
     email: Option<String>,
     name: Option<String>,
+    /// Every other claim, for the one that may say the user is entitled to install.
+    #[serde(flatten)]
+    others: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// What a verified assertion says of the user.
@@ -64,6 +67,8 @@ pub struct Verified {
     pub subject: String,
     pub email: Option<String>,
     pub name: Option<String>,
+    /// What the configured entitlement claim says, when the assertion carries it as a boolean.
+    pub entitled: Option<bool>,
 }
 
 enum Keys {
@@ -75,6 +80,7 @@ pub struct AssertionVerifier {
     issuer: String,
     audience: String,
     keys: Keys,
+    entitlement_claim: Option<String>,
 }
 
 impl std::fmt::Debug for AssertionVerifier {
@@ -107,6 +113,7 @@ impl AssertionVerifier {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             keys,
+            entitlement_claim: settings.entitlement_claim.clone(),
         })
     }
 
@@ -163,10 +170,16 @@ impl AssertionVerifier {
             .sub
             .filter(|sub| !sub.is_empty())
             .ok_or(AssertionError::MissingClaim)?;
+        let entitled = self
+            .entitlement_claim
+            .as_ref()
+            .and_then(|claim| claims.others.get(claim))
+            .and_then(serde_json::Value::as_bool);
         Ok(Verified {
             subject,
             email: claims.email,
             name: claims.name,
+            entitled,
         })
     }
 }

@@ -569,6 +569,9 @@ pub async fn sso(
         .remember_external(&account_id, email.as_ref(), verified.name.as_deref())
         .await?;
     session.sign_in(&account.id, services.clock.now())?;
+    if verified.entitled == Some(true) {
+        session.set_entitled()?;
+    }
     tracing::info!(account = %account.id, "signed in through the vendor's login");
     let target = resume_target(&services, pending.resume.as_deref()).await?;
     Ok(see_other(&target))

@@ -46,6 +46,10 @@ pub async fn check(
     let Some(policy) = &app.install_policy.entitlement else {
         return Ok(Entitled::Yes);
     };
+    // The vendor's own assertion said so at sign-in: no question to ask.
+    if session.entitled() {
+        return Ok(Entitled::Yes);
+    }
     let question = Question {
         app: &app.id,
         provider: &app.provider,

@@ -15,6 +15,7 @@ const CSRF: &str = "csrf";
 const PENDING_INSTALL: &str = "pending_install";
 const CONNECT_STARTED: &str = "connect_started";
 const BROWSER: &str = "browser";
+const ENTITLED: &str = "entitled";
 
 /// A marketplace install whose tokens are held, waiting for this browser's user to claim it.
 /// Kept in the session, so that only the browser that came back from the marketplace can.
@@ -64,11 +65,23 @@ impl GatewaySession {
         self.0.get::<SignedIn>(SIGNED_IN).ok().flatten()
     }
 
+    /// Remembers, for this sign-in, that the vendor's assertion said the user may install.
+    pub fn set_entitled(&self) -> Result<(), AppError> {
+        self.0.insert(ENTITLED, true).map_err(unexpected)
+    }
+
+    /// Whether this sign-in's assertion said the user may install (the flag goes with the
+    /// session at sign-out or at the next sign-in).
+    pub fn entitled(&self) -> bool {
+        self.0.get::<bool>(ENTITLED).ok().flatten().unwrap_or(false)
+    }
+
     /// Signs `account` in under a new session id and a new CSRF token.
     pub fn sign_in(&self, account: &AccountId, now: Timestamp) -> Result<(), AppError> {
         let sid = StateToken::generate().map_err(unexpected)?;
         self.0.renew();
         self.0.remove(CSRF);
+        self.0.remove(ENTITLED);
         let signed_in = SignedIn {
             account: account.as_str().to_owned(),
             sid: sid.expose().to_owned(),

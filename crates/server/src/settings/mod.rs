@@ -202,6 +202,9 @@ pub struct ExternalLogin {
     pub jwks_timeout: Duration,
     pub jwks_cache: Duration,
     pub jwks_min_refetch: Duration,
+    /// A claim of the vendor's assertion that says, as `true`, that the user may install: no
+    /// entitlement question is asked then.
+    pub entitlement_claim: Option<String>,
 }
 
 #[derive(Debug, Clone)]

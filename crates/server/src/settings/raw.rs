@@ -169,6 +169,7 @@ pub(super) struct RawExternal {
     pub jwks_timeout_ms: u64,
     pub jwks_cache_seconds: u64,
     pub jwks_min_refetch_seconds: u64,
+    pub entitlement_claim: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

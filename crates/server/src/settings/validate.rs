@@ -800,6 +800,9 @@ fn external(report: &mut Report, raw: super::raw::RawExternal) -> Option<Externa
         jwks_timeout: Duration::from_millis(timeout),
         jwks_cache: Duration::from_secs(cache),
         jwks_min_refetch: Duration::from_secs(refetch),
+        entitlement_claim: raw
+            .entitlement_claim
+            .filter(|claim| !claim.trim().is_empty()),
     })
 }
 
