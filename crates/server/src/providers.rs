@@ -75,9 +75,12 @@ pub fn credentials(settings: &Settings, app: &AppSettings) -> AppCredentials {
 pub struct PreparedApp {
     pub credentials: AppCredentials,
     pub provider: Arc<dyn Provider>,
-    /// The `Content-Security-Policy` of the app's install pages: `frame-ancestors` with its
-    /// marketplace origins. `None` if the configured origins cannot make a header.
+    /// The `Content-Security-Policy` of the app's install pages: what they may load (the
+    /// `page_sources`), then `frame-ancestors` with its marketplace origins, last, so that a
+    /// response may add an origin. `None` if the configured origins cannot make a header.
     pub frame_policy: Option<HeaderValue>,
+    /// The directives before `frame-ancestors`, each ended by `; `.
+    pub page_sources: String,
     /// Hosts its return URLs may point at.
     pub return_hosts: AllowedHosts,
     /// Its conditional scopes, space-separated, as `step=authorize` sends them back.
@@ -109,7 +112,8 @@ impl PreparedApps {
                     .frame_ancestors
                     .clone()
                     .unwrap_or_else(|| provider.frame_ancestors(&credentials));
-                let policy = format!("frame-ancestors 'self' {}", origins.join(" "));
+                let page_sources = crate::routes::framing::page_sources(app);
+                let policy = format!("{page_sources}frame-ancestors 'self' {}", origins.join(" "));
                 let frame_policy = HeaderValue::from_str(policy.trim_end()).ok();
                 let return_hosts = provider.return_hosts(&credentials);
                 Some((
@@ -118,6 +122,7 @@ impl PreparedApps {
                         credentials,
                         provider,
                         frame_policy,
+                        page_sources,
                         return_hosts,
                         conditional_scope: app.conditional_scopes.join(" "),
                     },

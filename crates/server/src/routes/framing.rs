@@ -81,7 +81,7 @@ fn policy(request: &ServiceRequest) -> HeaderValue {
                 }
             }
         });
-    found.unwrap_or_else(|| HeaderValue::from_static("frame-ancestors 'none'"))
+    found.unwrap_or_else(|| HeaderValue::from_static(NOTHING))
 }
 
 /// `frame-ancestors` of a response about one verified tenant: the provider's origins for it,
@@ -100,47 +100,30 @@ fn tenant_policy(
     }
     let credentials = prepared.credentials.for_tenant(Some(tenant));
     let origins = prepared.provider.frame_ancestors(&credentials);
-    let policy = format!("frame-ancestors 'self' {}", origins.join(" "));
-    HeaderValue::from_str(policy.trim_end()).ok()
-}
-
-/// The origin of the logo of the app whose install `request` belongs to (by its path, or else
-/// its query), the one place its pages may load anything from besides the gateway.
-fn logo_origin(request: &ServiceRequest, services: &Services) -> Option<String> {
-    let info = request.match_info();
-    let app = match info.get("app") {
-        Some(app) => app.to_owned(),
-        None => {
-            web::Query::<InstallQuery>::from_query(request.query_string())
-                .ok()?
-                .into_inner()
-                .app?
-        }
-    };
-    let app = services
-        .settings
-        .apps
-        .get(&installgate_core::AppId::parse(&app).ok()?)?;
-    let logo = app.branding.logo_url.as_ref()?;
-    Some(logo.origin().ascii_serialization())
-}
-
-/// The whole `Content-Security-Policy` of a page: nothing loads but the page's own styles and,
-/// when the app has one, its logo; then who may frame it.
-fn page_policy(frame_ancestors: &HeaderValue, logo: Option<&str>) -> HeaderValue {
-    let images = logo
-        .map(|origin| format!("img-src {origin}; "))
-        .unwrap_or_default();
-    let whole = format!(
-        "{PAGE_SOURCES}; {images}{}",
-        frame_ancestors.to_str().unwrap_or("frame-ancestors 'none'")
+    let policy = format!(
+        "{}frame-ancestors 'self' {}",
+        prepared.page_sources,
+        origins.join(" ")
     );
-    HeaderValue::from_str(&whole).unwrap_or_else(|_| HeaderValue::from_static(NOTHING))
+    HeaderValue::from_str(policy.trim_end()).ok()
 }
 
 /// What a gateway page may load: its own inline styles, nothing else (no script, no font, no
 /// connection, no base URL of its own).
-pub const PAGE_SOURCES: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'";
+const PAGE_SOURCES: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; ";
+
+/// The directives of `app`'s pages before `frame-ancestors`: [`PAGE_SOURCES`], and images from
+/// exactly the logo's origin when it has one. Worked out once, at start-up.
+pub fn page_sources(app: &crate::settings::AppSettings) -> String {
+    match &app.branding.logo_url {
+        Some(logo) => format!(
+            "{PAGE_SOURCES}img-src {}; ",
+            logo.origin().ascii_serialization()
+        ),
+        None => PAGE_SOURCES.to_owned(),
+    }
+}
+
 /// The policy of a page that belongs to no install.
 pub const NOTHING: &str =
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
@@ -153,9 +136,6 @@ pub async fn frame_ancestors(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let mut policy = policy(&request);
     let services = request.app_data::<web::Data<Services>>().cloned();
-    let logo = services
-        .as_ref()
-        .and_then(|services| logo_origin(&request, services));
     let path = request.match_info();
     let route = (
         path.get("provider").map(str::to_owned),
@@ -170,10 +150,7 @@ pub async fn frame_ancestors(
         policy = of_tenant;
     }
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        page_policy(&policy, logo.as_deref()),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     headers.remove(header::X_FRAME_OPTIONS);
     Ok(response)
 }
