@@ -4,7 +4,7 @@
 //! (Standard Webhooks headers), answered by `{"allow": true}` or
 //! `{"allow": false, "redirect_url": "https://…"}` within the configured timeout.
 
-use installgate_core::{AccountId, AppId, Clock, ProviderId, Tenant};
+use installgate_core::{AccountId, AppId, Clock, ProviderId};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -46,13 +46,9 @@ struct Answer {
 /// vendor stub).
 fn plan_page(raw: &str) -> Option<Url> {
     let url = Url::parse(raw).ok()?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(address)) => address.is_loopback(),
-        Some(url::Host::Ipv6(address)) => address.is_loopback(),
-        None => false,
-    };
-    (url.scheme() == "https" || (url.scheme() == "http" && loopback)).then_some(url)
+    let secure = url.scheme() == "https"
+        || (url.scheme() == "http" && crate::settings::is_loopback_host(&url));
+    secure.then_some(url)
 }
 
 /// The vendor's entitlement service, shared by every app that has one.
@@ -136,9 +132,4 @@ impl Entitlements {
             .ok_or("a refusal without an https redirect_url")?;
         Ok(Verdict::Refuse { redirect_url })
     }
-}
-
-/// The tenant, as the question carries it.
-pub fn tenant_text(tenant: Option<&Tenant>) -> Option<&str> {
-    tenant.map(Tenant::as_str)
 }

@@ -87,6 +87,16 @@ pub struct PreparedApp {
     pub conditional_scope: String,
 }
 
+impl PreparedApp {
+    /// The app as core's install steps take it.
+    pub fn installing(&self) -> installgate_core::Installing<'_> {
+        installgate_core::Installing {
+            provider: self.provider.as_ref(),
+            credentials: &self.credentials,
+        }
+    }
+}
+
 impl std::fmt::Debug for PreparedApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PreparedApp")

@@ -6,8 +6,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{
-    Account, AccountId, AuthorizationCode, Claim, Connection, ConnectionId, Held, Installing,
-    Provider,
+    Account, AccountId, AuthorizationCode, Claim, Connection, ConnectionId, Held, Provider,
 };
 use serde::Deserialize;
 
@@ -44,10 +43,7 @@ pub async fn hold_and_ask(
     code: &AuthorizationCode,
 ) -> Result<HttpResponse, AppError> {
     let provider = prepared.provider.as_ref();
-    let installing = Installing {
-        provider,
-        credentials: &prepared.credentials,
-    };
+    let installing = prepared.installing();
     let held = services
         .flow
         .hold(installing, code)
@@ -129,7 +125,9 @@ async fn attach_and_continue(
     let id = pending_for(session, app)?;
     // The vendor may want a subscription first: the install stays held meanwhile, and the way
     // back leads to the confirmation again.
-    if let Some(held) = services.vault.get(id).await?
+    let asks = app.install_policy.entitlement.is_some();
+    if asks
+        && let Some(held) = services.vault.get(id).await?
         && held.status.holds_tokens()
     {
         let tenant = held.tenant();
@@ -137,9 +135,9 @@ async fn attach_and_continue(
             tenant: tenant.as_ref(),
             marketplace_key: Some(&held.marketplace_key),
         };
-        let target = claim_path(app);
+        let target = || claim_path(app);
         if let Entitled::No(answer) =
-            entitled::check(services, session, app, account, about, &target).await?
+            entitled::check(services, session, app, account, about, target).await?
         {
             services.metrics.install(
                 app.provider.as_str(),
@@ -298,10 +296,7 @@ pub async fn confirm(
         Some("confirm") => Ok(attach_and_continue(&services, &session, app, &account.id).await?),
         Some("cancel") => {
             let id = pending_for(&session, app)?;
-            let installing = Installing {
-                provider,
-                credentials: &prepared.credentials,
-            };
+            let installing = prepared.installing();
             services
                 .flow
                 .cancel_held(installing, id)

@@ -6,7 +6,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use installgate_core::{AccountId, MarketplaceKey, Tenant};
 
-use crate::entitlement::{Question, Verdict, tenant_text};
+use crate::entitlement::{Question, Verdict};
 use crate::errors::AppError;
 use crate::pages;
 use crate::park;
@@ -34,14 +34,15 @@ pub struct About<'a> {
 }
 
 /// Asks the vendor whether `account` may install `app` (`about` what), when the app has a
-/// check. `target` is the gateway request that continues the install once the user comes back.
+/// check. `target` makes the gateway request that continues the install once the user comes
+/// back (asked for only then).
 pub async fn check(
     services: &Services,
     session: &GatewaySession,
     app: &AppSettings,
     account: &AccountId,
     about: About<'_>,
-    target: &str,
+    target: impl FnOnce() -> String,
 ) -> Result<Entitled, AppError> {
     let Some(policy) = &app.install_policy.entitlement else {
         return Ok(Entitled::Yes);
@@ -54,7 +55,7 @@ pub async fn check(
         app: &app.id,
         provider: &app.provider,
         account,
-        tenant: tenant_text(about.tenant),
+        tenant: about.tenant.map(Tenant::as_str),
         marketplace_key: about.marketplace_key.map(MarketplaceKey::as_str),
     };
     match services
@@ -67,7 +68,7 @@ pub async fn check(
             let browser = session.browser_binding()?;
             let token = park::park_for(
                 services.state_store.as_ref(),
-                target,
+                &target(),
                 services.settings.state.ttl,
                 Some(&browser),
             )

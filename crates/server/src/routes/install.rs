@@ -128,21 +128,19 @@ impl<'a> Install<'a> {
     ) -> Result<HttpResponse, AppError> {
         let return_url = self.return_url(raw_return_url)?;
         let account = self.account(session).await?.map(|account| account.id);
-        if let Some(account) = &account {
-            let target = format!("{}?{}", request.path(), request.query_string());
-            if let Entitled::No(answer) = entitled::check(
+        if let Some(account) = &account
+            && let Entitled::No(answer) = entitled::check(
                 self.services,
                 session,
                 self.app,
                 account,
                 entitled::About::default(),
-                &target,
+                || format!("{}?{}", request.path(), request.query_string()),
             )
             .await?
-            {
-                self.count(Step::Authorize, Outcome::Failed("not_entitled"));
-                return Ok(answer);
-            }
+        {
+            self.count(Step::Authorize, Outcome::Failed("not_entitled"));
+            return Ok(answer);
         }
         let host = return_url.host().to_owned();
         let decision = self
@@ -196,7 +194,7 @@ impl<'a> Install<'a> {
                         tenant: tenant.as_ref(),
                         marketplace_key: None,
                     },
-                    &target,
+                    || target.clone(),
                 );
                 if let Entitled::No(answer) = check.await? {
                     self.count(Step::Connect, Outcome::Failed("not_entitled"));

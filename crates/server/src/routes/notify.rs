@@ -9,9 +9,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use installgate_core::{
-    DeliverySeen, InboundRequest, Installing, MarketplaceKey, Notice, NoticeError,
-};
+use installgate_core::{DeliverySeen, InboundRequest, MarketplaceKey, Notice, NoticeError};
 use serde_json::json;
 
 use crate::errors::{ApiError, AppError};
@@ -73,10 +71,7 @@ async fn notice(
         .parse_notice(&prepared.credentials, &inbound)
     {
         Ok(notice) => {
-            let installing = Installing {
-                provider: prepared.provider.as_ref(),
-                credentials: &prepared.credentials,
-            };
+            let installing = prepared.installing();
             let delivery = match prepared.provider.delivery_id(&inbound) {
                 Some(id) => match services
                     .flow
@@ -141,10 +136,7 @@ async fn apply(
             request,
             details,
         } => {
-            let installing = Installing {
-                provider: prepared.provider.as_ref(),
-                credentials: &prepared.credentials,
-            };
+            let installing = prepared.installing();
             services
                 .flow
                 .privacy_request(installing, &marketplace_key, request, details)
@@ -161,10 +153,7 @@ async fn uninstalled(
     prepared: &PreparedApp,
     key: &MarketplaceKey,
 ) -> Result<(), AppError> {
-    let installing = Installing {
-        provider: prepared.provider.as_ref(),
-        credentials: &prepared.credentials,
-    };
+    let installing = prepared.installing();
     if let Some(id) = services.flow.uninstalled(installing, key).await? {
         services.tokens.forget(id).await;
         services.metrics.install(

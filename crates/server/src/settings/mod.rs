@@ -8,6 +8,8 @@ mod load;
 mod raw;
 mod validate;
 
+pub(crate) use validate::is_loopback_host;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;

@@ -1108,7 +1108,7 @@ fn branding(report: &mut Report, at: &dyn Fn(&str) -> String, raw: &RawApp) -> O
 }
 
 /// Whether `url`'s host is `localhost`, or an IPv4 or IPv6 loopback address.
-fn is_loopback_host(url: &Url) -> bool {
+pub(crate) fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(address)) => address.is_loopback(),

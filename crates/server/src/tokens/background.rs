@@ -96,22 +96,20 @@ async fn upgrade_non_expiring(
         }
     };
     let next = page.last().map(|last| last.id);
-    {
-        for connection in page {
-            let slot = next_slot
-                .entry(connection.provider.clone())
-                .or_insert_with(Instant::now);
-            tokio::time::sleep_until(*slot).await;
-            match tokens.upgrade(connection.id).await {
-                Ok(true) => {
-                    *slot = Instant::now().max(*slot) + gap;
-                    tracing::info!(connection = %connection.id, "token upgraded to an expiring one");
-                }
-                Ok(false) => {}
-                Err(error) => {
-                    *slot = Instant::now().max(*slot) + gap;
-                    tracing::warn!(%error, connection = %connection.id, "token upgrade failed");
-                }
+    for connection in page {
+        let slot = next_slot
+            .entry(connection.provider.clone())
+            .or_insert_with(Instant::now);
+        tokio::time::sleep_until(*slot).await;
+        match tokens.upgrade(connection.id).await {
+            Ok(true) => {
+                *slot = Instant::now().max(*slot) + gap;
+                tracing::info!(connection = %connection.id, "token upgraded to an expiring one");
+            }
+            Ok(false) => {}
+            Err(error) => {
+                *slot = Instant::now().max(*slot) + gap;
+                tracing::warn!(%error, connection = %connection.id, "token upgrade failed");
             }
         }
     }
