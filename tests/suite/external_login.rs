@@ -565,12 +565,10 @@ async fn a_jwks_url_that_never_answers_gives_a_clear_error_within_the_timeout() 
 
 #[tokio::test]
 async fn the_vendors_assertion_may_say_the_user_is_entitled_and_nothing_is_asked() {
-    let vendor = installgate_tests::VendorStub::start().await;
-    let receiver = installgate_tests::Receiver::start(0).await;
-    let secret = installgate_tests::webhook_secret(4);
+    let vendor = installgate_tests::VendorStub::start("CRM").await;
     let app = external_app(
         ("INSTALLGATE__ACCOUNTS__EXTERNAL__HS256_SECRET", SECRET),
-        &[
+        &vendor.settings(&[
             (
                 "INSTALLGATE__ACCOUNTS__EXTERNAL__ENTITLEMENT_CLAIM",
                 "installgate_entitled",
@@ -578,13 +576,7 @@ async fn the_vendors_assertion_may_say_the_user_is_entitled_and_nothing_is_asked
             ("INSTALLGATE__APPS__CRM__PROVIDER", "pipedrive"),
             ("INSTALLGATE__APPS__CRM__CLIENT_ID", "id"),
             ("INSTALLGATE__APPS__CRM__CLIENT_SECRET", "secret"),
-            (
-                "INSTALLGATE__APPS__CRM__INSTALL_POLICY__ENTITLEMENT_URL",
-                &vendor.entitlement_url,
-            ),
-            ("INSTALLGATE__WEBHOOK__URL", &receiver.url),
-            ("INSTALLGATE__WEBHOOK__SECRET", &secret),
-        ],
+        ]),
     )
     .await;
     // Entitled by the assertion: on to the marketplace without a question.

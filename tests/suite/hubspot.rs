@@ -1080,18 +1080,8 @@ async fn revoking_a_hubspot_install_calls_the_app_uninstall_endpoint() {
 
 #[tokio::test]
 async fn a_refused_account_chooses_a_plan_and_goes_back_to_hubspot_with_a_state() {
-    let vendor = installgate_tests::VendorStub::start().await;
-    let receiver = installgate_tests::Receiver::start(0).await;
-    let secret = installgate_tests::webhook_secret(5);
-    let setup = setup(&[
-        (
-            "INSTALLGATE__APPS__CRM__INSTALL_POLICY__ENTITLEMENT_URL",
-            &vendor.entitlement_url,
-        ),
-        ("INSTALLGATE__WEBHOOK__URL", &receiver.url),
-        ("INSTALLGATE__WEBHOOK__SECRET", &secret),
-    ])
-    .await;
+    let vendor = installgate_tests::VendorStub::start("CRM").await;
+    let setup = setup(&vendor.settings(&[])).await;
     let browser = Browser::new(&setup.app);
     let start = browser.get(&authorize_path("crm", RETURN_URL)).await;
     let signed_up = sign_up_through(&browser, &location(&start), "hana@example.com").await;

@@ -204,18 +204,23 @@ pub(crate) async fn signed_in_browser(app: &TestApp, email: &str) -> Browser {
     browser
 }
 
+/// Answers "Connect" on the confirmation page `page` (its HTML), as its form would.
+async fn confirm_on(browser: &Browser, page: &str) -> reqwest::Response {
+    let csrf = hidden_input(page, "csrf_token").unwrap();
+    browser
+        .post(
+            "/install/pipedrive/crm/confirm",
+            &[("csrf_token", &csrf), ("decision", "confirm")],
+        )
+        .await
+}
+
 /// A signed-in `browser` comes back from Pipedrive as user `user` of company `company` and
 /// confirms the install.
 async fn confirm_install(setup: &Setup, browser: &Browser, company: u64, user: u64) {
     let code = setup.sim.issue_code(CLIENT_ID, company, user).unwrap();
     let page = browser.get(&callback(&code)).await.text().await.unwrap();
-    let csrf = hidden_input(&page, "csrf_token").unwrap();
-    let confirmed = browser
-        .post(
-            "/install/pipedrive/crm/confirm",
-            &[("csrf_token", &csrf), ("decision", "confirm")],
-        )
-        .await;
+    let confirmed = confirm_on(browser, &page).await;
     assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
 }
 
@@ -482,13 +487,7 @@ async fn a_user_in_two_companies_gets_two_connections() {
     for company in [1, 2] {
         let code = setup.sim.issue_code(CLIENT_ID, company, 10).unwrap();
         let page = browser.get(&callback(&code)).await.text().await.unwrap();
-        let csrf = hidden_input(&page, "csrf_token").unwrap();
-        let done = browser
-            .post(
-                "/install/pipedrive/crm/confirm",
-                &[("csrf_token", &csrf), ("decision", "confirm")],
-            )
-            .await;
+        let done = confirm_on(&browser, &page).await;
         assert_at_setup(&done);
     }
     let first = connection(&setup.app, "1:10").await.unwrap();
@@ -801,18 +800,8 @@ async fn with_sign_up_off_a_new_user_is_sent_to_get_an_account_and_the_held_gran
 
 #[tokio::test]
 async fn a_held_install_waits_for_the_plan_and_is_claimed_when_the_user_comes_back() {
-    let vendor = installgate_tests::VendorStub::start().await;
-    let receiver = installgate_tests::Receiver::start(0).await;
-    let secret = installgate_tests::webhook_secret(3);
-    let setup = setup_with(&[
-        (
-            "INSTALLGATE__APPS__CRM__INSTALL_POLICY__ENTITLEMENT_URL",
-            &vendor.entitlement_url,
-        ),
-        ("INSTALLGATE__WEBHOOK__URL", &receiver.url),
-        ("INSTALLGATE__WEBHOOK__SECRET", &secret),
-    ])
-    .await;
+    let vendor = installgate_tests::VendorStub::start("CRM").await;
+    let setup = setup_with(&vendor.settings(&[])).await;
     let browser = Browser::new(&setup.app);
     let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
     let arrived = browser.get(&callback(&code)).await;
@@ -835,13 +824,7 @@ async fn a_held_install_waits_for_the_plan_and_is_claimed_when_the_user_comes_ba
     let back = browser.get(&resume).await;
     assert_eq!(back.status(), StatusCode::SEE_OTHER);
     let page = browser.get(&location(&back)).await.text().await.unwrap();
-    let csrf = hidden_input(&page, "csrf_token").unwrap();
-    let confirmed = browser
-        .post(
-            "/install/pipedrive/crm/confirm",
-            &[("csrf_token", &csrf), ("decision", "confirm")],
-        )
-        .await;
+    let confirmed = confirm_on(&browser, &page).await;
     assert_at_setup(&confirmed);
     let connection = connection(&setup.app, "1:10").await.unwrap();
     assert_eq!(connection.status, ConnectionStatus::Active);

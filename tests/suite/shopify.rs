@@ -782,18 +782,8 @@ async fn a_delivery_is_applied_by_one_request_at_a_time_and_retried_when_it_fail
 
 #[tokio::test]
 async fn a_refused_account_chooses_a_plan_comes_back_once_and_installs() {
-    let vendor = installgate_tests::VendorStub::start().await;
-    let receiver = Receiver::start(0).await;
-    let secret = installgate_tests::webhook_secret(9);
-    let setup = setup(&[
-        (
-            "INSTALLGATE__APPS__STORE__INSTALL_POLICY__ENTITLEMENT_URL",
-            &vendor.entitlement_url,
-        ),
-        ("INSTALLGATE__WEBHOOK__URL", &receiver.url),
-        ("INSTALLGATE__WEBHOOK__SECRET", &secret),
-    ])
-    .await;
+    let vendor = installgate_tests::VendorStub::start("STORE").await;
+    let setup = setup(&vendor.settings(&[])).await;
     let browser = Browser::new(&setup.app);
     // Signed up, the new account is not entitled yet: off to the vendor's plan page, with a
     // way back.

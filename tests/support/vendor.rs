@@ -18,6 +18,10 @@ pub struct VendorStub {
     pub plans_url: String,
     state: Arc<State>,
     handle: actix_web::dev::ServerHandle,
+    /// The gateway settings that ask this stub about app `app`'s installs.
+    vars: Vec<(String, String)>,
+    /// Events go here: the question is signed with the webhook secret, so one is configured.
+    _events: crate::Receiver,
 }
 
 async fn entitled(state: web::Data<State>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
@@ -35,7 +39,9 @@ async fn entitled(state: web::Data<State>, request: HttpRequest, body: web::Byte
 }
 
 impl VendorStub {
-    pub async fn start() -> Self {
+    /// A stub asked about the installs of the app whose settings key is `app` (`CRM` for
+    /// `apps.crm`).
+    pub async fn start(app: &str) -> Self {
         let state = Arc::new(State::default());
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -54,12 +60,36 @@ impl VendorStub {
         let server = server.run();
         let handle = server.handle();
         tokio::spawn(server);
+        let entitlement_url = format!("http://127.0.0.1:{port}/entitled");
+        let events = crate::Receiver::start(0).await;
+        let vars = vec![
+            (
+                format!("INSTALLGATE__APPS__{app}__INSTALL_POLICY__ENTITLEMENT_URL"),
+                entitlement_url.clone(),
+            ),
+            ("INSTALLGATE__WEBHOOK__URL".to_owned(), events.url.clone()),
+            (
+                "INSTALLGATE__WEBHOOK__SECRET".to_owned(),
+                crate::webhook_secret(6),
+            ),
+        ];
         Self {
-            entitlement_url: format!("http://127.0.0.1:{port}/entitled"),
+            entitlement_url,
             plans_url: format!("http://127.0.0.1:{port}/plans"),
             state,
             handle,
+            vars,
+            _events: events,
         }
+    }
+
+    /// The gateway settings that ask this stub, with `more` after them.
+    pub fn settings<'a>(&'a self, more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        self.vars
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .chain(more.iter().copied())
+            .collect()
     }
 
     /// The account "subscribed" (or not): what the next answers say.
