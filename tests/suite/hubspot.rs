@@ -1113,3 +1113,53 @@ async fn a_refused_account_chooses_a_plan_and_goes_back_to_hubspot_with_a_state(
     assert_eq!(location(&finalize), RETURN_URL);
     assert_eq!(completed_events(&setup.app).await, 1);
 }
+
+/// An attacker signs in and mints a seamless-install state for `crm` on HubSpot's main origin,
+/// then plants it in a victim's HubSpot flow: a finalize for another app, and one returning to
+/// another HubSpot origin. Either would tie the victim's portal to the attacker's account; both
+/// are refused before any token request.
+#[tokio::test]
+async fn an_attackers_state_planted_in_a_victims_flow_for_another_app_or_origin_ties_nothing() {
+    let setup = setup(&[]).await;
+    let attacker = Browser::new(&setup.app);
+    let victim_portal = 777;
+    let victim_code = |app: &str| {
+        setup
+            .sim
+            .issue_code(&format!("{CLIENT_ID}-{app}"), victim_portal)
+            .unwrap()
+    };
+
+    // Another app: the victim installs `open`; HubSpot's frame (no cookies) finalizes with the
+    // attacker's state.
+    let planted = signed_in_state(&setup, &attacker).await;
+    let other_app = cookieless_get(
+        &setup.app,
+        &finalize_path("open", &victim_code("open"), Some(&planted), RETURN_URL),
+    )
+    .await;
+    assert_eq!(location(&other_app), RETURN_URL);
+    assert!(
+        connection_for(&setup.app, "open", &victim_portal.to_string())
+            .await
+            .is_none(),
+        "the victim's portal is tied to no account"
+    );
+
+    // Another origin: the victim's HubSpot is on another data centre.
+    let planted = signed_in_state(&setup, &attacker).await;
+    let eu = "https://app-eu1.hubspot.com/marketplace/777/install-return";
+    let other_origin = cookieless_get(
+        &setup.app,
+        &finalize_path("crm", &victim_code("crm"), Some(&planted), eu),
+    )
+    .await;
+    assert_eq!(location(&other_origin), eu);
+    assert!(
+        connection_for(&setup.app, "crm", &victim_portal.to_string())
+            .await
+            .is_none()
+    );
+    assert_eq!(setup.sim.token_calls(), 0);
+    assert_eq!(completed_events(&setup.app).await, 0);
+}

@@ -854,3 +854,33 @@ async fn a_refused_account_chooses_a_plan_comes_back_once_and_installs() {
     assert!(later.text().await.unwrap().contains("try again"));
     assert!(setup.connection(GLOBEX).await.is_none());
 }
+
+/// The victim begins an install for their shop; its state leaks to an attacker (a referrer, a
+/// log). The attacker makes a callback signed for their own shop, with their own code and the
+/// victim's state, and drives the victim's browser to it: the attacker's shop would land in the
+/// victim's account. The state is bound to the victim's shop, so nothing is exchanged.
+#[tokio::test]
+async fn a_leaked_state_cannot_bring_an_attackers_shop_into_the_victims_account() {
+    let setup = setup(&[]).await;
+    let victim = Browser::new(&setup.app);
+    let authorize = setup
+        .install_signing_up(&victim, ACME, "victim@acme.example")
+        .await;
+    let leaked = installgate_tests::query_param(&authorize, "state");
+
+    // The attacker, on their own machine: a code for their shop, and the callback Shopify would
+    // sign for it.
+    let attackers_code = setup.sim.issue_code(CLIENT_ID, GLOBEX).unwrap();
+    let forged = signed(&[
+        ("code", attackers_code),
+        ("shop", GLOBEX.into()),
+        ("state", leaked),
+        ("timestamp", now().to_string()),
+    ]);
+    // The victim's browser follows it (a link, an image on a page of the attacker's).
+    let response = victim.get(&forged).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(setup.sim.token_calls(), 0, "no token request");
+    assert!(setup.connection(GLOBEX).await.is_none());
+    assert_eq!(setup.app.event_count("installation.completed").await, 0);
+}
