@@ -273,6 +273,12 @@ async fn authorize_and_finalize_on_different_replicas_complete_the_install() {
     assert_eq!(deployment.sim.token_calls(), 1);
 }
 
+/// Waits for the announcements of the changes just made to reach every replica (its own
+/// included): one arriving after a read drops the copy that read kept.
+async fn word_of_changes_arrives() {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
 async fn account_page(browser: &Browser) -> reqwest::StatusCode {
     browser.get("/account/").await.status()
 }
@@ -305,6 +311,7 @@ async fn a_sign_out_on_one_replica_ends_the_session_on_the_other_at_once() {
     // The first account page makes the session's CSRF token, a change, announced: both
     // replicas drop their copies. The next page on each reads the record and keeps a copy.
     assert_eq!(account_page(&second).await, reqwest::StatusCode::OK);
+    word_of_changes_arrives().await;
     assert_eq!(account_page(&second).await, reqwest::StatusCode::OK);
     assert_eq!(account_page(&first).await, reqwest::StatusCode::OK);
 
@@ -344,6 +351,7 @@ async fn a_sign_out_on_one_replica_ends_the_session_on_the_other_at_once() {
     let third = Browser::at(&deployment.replica_url(1));
     third.set_session_cookie(first.session_cookie());
     assert_eq!(account_page(&third).await, reqwest::StatusCode::OK);
+    word_of_changes_arrives().await;
     assert_eq!(account_page(&third).await, reqwest::StatusCode::OK);
     let before = redis_keys(&format!("{}session:*", deployment.key_prefix())).await;
     assert_eq!(before.len(), 1, "one session: {before:?}");
