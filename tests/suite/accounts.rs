@@ -160,7 +160,11 @@ async fn sign_up_refuses_a_taken_email_a_short_password_and_a_bad_address() {
     for (email, password, says) in [
         ("taken@example.com", PASSWORD, "exists already"),
         ("new@example.com", "short", "at least 10 characters"),
-        ("not-an-address", PASSWORD, "enter an email address"),
+        (
+            "not-an-address",
+            PASSWORD,
+            "Enter an email address such as name@example.com.",
+        ),
     ] {
         let response = second
             .post(

@@ -16,7 +16,9 @@ use fantoccini::Locator;
 
 use installgate_server::sandbox::Sandbox;
 use installgate_server::sandbox::config::url;
-use installgate_tests::{Chrome, free_port, spawn_app, start_sandbox};
+use installgate_tests::{
+    Chrome, VendorStub, free_port, spawn_app, start_sandbox, start_sandbox_with,
+};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -408,4 +410,174 @@ async fn the_accessibility_check_finds_what_a_careless_page_lacks() {
     );
     chrome.end().await;
     page.stop(false).await;
+}
+
+/// The setting that makes the sandbox ask `vendor` whether an account may install `app`.
+fn asks(app: &str, vendor: &VendorStub) -> (String, String) {
+    (
+        format!("INSTALLGATE__APPS__{app}__INSTALL_POLICY__ENTITLEMENT_URL"),
+        vendor.entitlement_url.clone(),
+    )
+}
+
+fn as_pairs(settings: &[(String, String)]) -> Vec<(&str, &str)> {
+    settings
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hubspot_install_without_a_plan_subscribes_at_the_vendor_and_ends_back_in_hubspot() {
+    let vendor = VendorStub::start("hubspot_signin").await;
+    let settings = [asks("HUBSPOT_SIGNIN", &vendor)];
+    let sandbox = start_sandbox_with(&as_pairs(&settings)).await;
+    let chrome = Chrome::start("hubspot-subscribe").await;
+    chrome.client.goto(&sandbox.portal_url()).await.unwrap();
+    chrome.click("a.install[data-app=hubspot_signin]").await;
+    chrome.click("#sign-in").await;
+    chrome.switch_to_new_window(1).await;
+    chrome.wait_for("input#email").await;
+    // The branded sign-in page in German and in Japanese, as `?lang=` (or the browser's
+    // Accept-Language) asks.
+    let english = chrome.client.current_url().await.unwrap();
+    for (lang, heading) in [("de", "Anmelden"), ("ja", "サインイン")] {
+        let mut localized = english.clone();
+        localized.query_pairs_mut().append_pair("lang", lang);
+        chrome.client.goto(localized.as_str()).await.unwrap();
+        chrome.wait_for_text("h1", heading).await;
+        chrome
+            .assert_accessible(&format!("HubSpot: sign-in in {lang}"))
+            .await;
+        chrome.shot(&format!("sign-in-{lang}")).await;
+    }
+    chrome.client.goto(english.as_str()).await.unwrap();
+    sign_up(&chrome, "pat@example.com").await;
+    // No plan yet: the vendor's plan page, with the way back.
+    chrome.wait_for("#subscribe").await;
+    chrome.shot("1-plans").await;
+    chrome.click("#subscribe").await;
+    // Back through `resume`: the gateway asks again, and sends the window back to HubSpot.
+    chrome.wait_for("#connect").await;
+    chrome.click("input[name=agree]").await;
+    chrome.click("#connect").await;
+    assert_installed(&chrome).await;
+    chrome.shot("2-installed").await;
+    assert_eq!(
+        connections(&chrome, &sandbox).await,
+        ["hubspot_signin active"]
+    );
+    wait_for_events(&chrome, &sandbox, "installation.completed", 1).await;
+    assert_eq!(
+        vendor.questions().len(),
+        2,
+        "asked before and after the plan"
+    );
+    chrome.end().await;
+    sandbox.stop().await;
+    vendor.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pipedrive_install_without_a_plan_subscribes_at_the_vendor_and_completes() {
+    let vendor = VendorStub::start("pipedrive_crm").await;
+    let settings = [asks("PIPEDRIVE_CRM", &vendor)];
+    let sandbox = start_sandbox_with(&as_pairs(&settings)).await;
+    let chrome = Chrome::start("pipedrive-subscribe").await;
+    pipedrive_consent(&chrome, &sandbox, "pipedrive_crm", "1001:11", true).await;
+    sign_up(&chrome, "una@example.com").await;
+    chrome.wait_for("#subscribe").await;
+    chrome.click("#subscribe").await;
+    // Back through `resume`: the held install is offered again and attached once confirmed.
+    chrome.wait_for("button[value=confirm]").await;
+    chrome
+        .assert_accessible("Pipedrive: confirm after subscribing")
+        .await;
+    chrome.click("button[value=confirm]").await;
+    assert!(chrome.text_of("#setup").await.contains("Welcome"));
+    assert_eq!(
+        connections(&chrome, &sandbox).await,
+        ["pipedrive_crm active"]
+    );
+    wait_for_events(&chrome, &sandbox, "installation.completed", 1).await;
+    chrome.end().await;
+    sandbox.stop().await;
+    vendor.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_pages_off_the_main_paths_pass_the_accessibility_check_too() {
+    // Pages checked here: the get-an-account page, the account page, the try-again page, an
+    // error page in English and in German, and the signed-out page.
+    let settings = [
+        (
+            "INSTALLGATE__APPS__PIPEDRIVE_LEADS__INSTALL_POLICY__SIGN_UP",
+            "off",
+        ),
+        (
+            "INSTALLGATE__APPS__PIPEDRIVE_LEADS__INSTALL_POLICY__GET_ACCOUNT_URL",
+            "https://vendor.example/get-started",
+        ),
+        (
+            "INSTALLGATE__APPS__SHOPIFY_STORE__INSTALL_POLICY__ENTITLEMENT_URL",
+            "http://127.0.0.1:9/down",
+        ),
+    ];
+    let sandbox = start_sandbox_with(&settings).await;
+    let gateway = url(sandbox.ports.gateway);
+    let chrome = Chrome::start("other-pages").await;
+    chrome
+        .client
+        .goto(&format!(
+            "{gateway}/account/sign-up?app=pipedrive_leads&provider=pipedrive"
+        ))
+        .await
+        .unwrap();
+    chrome
+        .wait_for("a[href='https://vendor.example/get-started']")
+        .await;
+    chrome.assert_accessible("get an account").await;
+    chrome
+        .client
+        .goto(&format!("{gateway}/account/sign-up"))
+        .await
+        .unwrap();
+    chrome.fill("input#email", "ola@example.com").await;
+    chrome.fill("input#password", PASSWORD).await;
+    chrome.click("button[type=submit]").await;
+    chrome.wait_for("form[action='/account/sign-out']").await;
+    chrome.assert_accessible("account page").await;
+    let shop = format!(
+        "{}/shops/acme.myshopify.com/admin",
+        url(sandbox.ports.shopify)
+    );
+    chrome.client.goto(&shop).await.unwrap();
+    chrome.click("a.install").await;
+    chrome.wait_for_text("h1", "Please try again shortly").await;
+    chrome.assert_accessible("try again shortly").await;
+    for (lang, heading) in [("en", "Page not found"), ("de", "Seite nicht gefunden")] {
+        chrome
+            .client
+            .goto(&format!(
+                "{gateway}/install/hubspot/no_such_app?lang={lang}"
+            ))
+            .await
+            .unwrap();
+        chrome.wait_for_text("h1", heading).await;
+        chrome
+            .assert_accessible(&format!("error page in {lang}"))
+            .await;
+    }
+    chrome
+        .client
+        .goto(&format!("{gateway}/account/"))
+        .await
+        .unwrap();
+    chrome
+        .click("form[action='/account/sign-out'] button")
+        .await;
+    chrome.wait_for_text("h1", "Signed out").await;
+    chrome.assert_accessible("signed out").await;
+    chrome.end().await;
+    sandbox.stop().await;
 }

@@ -13,6 +13,7 @@ mod floods;
 mod health;
 mod hubspot;
 mod integrity;
+mod languages;
 mod metrics;
 mod migrations;
 mod pipedrive;

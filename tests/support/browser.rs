@@ -14,6 +14,8 @@ pub struct Browser {
     cookie: Mutex<Option<String>>,
     /// The full `Set-Cookie` lines of the session cookie, newest last.
     pub set_cookie_lines: Mutex<Vec<String>>,
+    /// The `Accept-Language` every request sends, when set.
+    languages: Mutex<Option<String>>,
 }
 
 impl Browser {
@@ -42,6 +44,7 @@ impl Browser {
             base: base.to_owned(),
             cookie: Mutex::new(None),
             set_cookie_lines: Mutex::new(Vec::new()),
+            languages: Mutex::new(None),
         }
     }
 
@@ -65,7 +68,17 @@ impl Browser {
         }
     }
 
+    /// Sends `Accept-Language: {languages}` from now on.
+    pub fn speaks(&self, languages: &str) {
+        *self.languages.lock().unwrap() = Some(languages.to_owned());
+    }
+
     fn with_cookie(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let languages = self.languages.lock().unwrap().clone();
+        let request = match languages {
+            Some(languages) => request.header("accept-language", languages),
+            None => request,
+        };
         match self.session_cookie() {
             Some(value) => request.header("cookie", format!("{SESSION_COOKIE}={value}")),
             None => request,

@@ -32,7 +32,7 @@ pub use postgres::FreshPostgres;
 pub use receiver::{Received, Receiver};
 pub use redis_cluster::RedisCluster;
 pub use redis_server::PrivateRedis;
-pub use sandbox::start_sandbox;
+pub use sandbox::{start_sandbox, start_sandbox_with};
 pub use seed::install_pipedrive;
 pub use vendor::VendorStub;
 

@@ -4,6 +4,11 @@ use installgate_server::sandbox::{Sandbox, SandboxOptions};
 
 /// A sandbox on five consecutive ports that were free a moment ago, on the embedded defaults.
 pub async fn start_sandbox() -> Sandbox {
+    start_sandbox_with(&[]).await
+}
+
+/// A sandbox with `settings` (`INSTALLGATE__…` names and values) over its generated file.
+pub async fn start_sandbox_with(settings: &[(&str, &str)]) -> Sandbox {
     for _ in 0..20 {
         let base = crate::free_port();
         let all_free = (1..5).all(|offset| {
@@ -18,6 +23,10 @@ pub async fn start_sandbox() -> Sandbox {
             data_dir: None,
             redis_url: None,
             database_url: None,
+            settings: settings
+                .iter()
+                .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+                .collect(),
         };
         if let Ok(sandbox) = Sandbox::start(options).await {
             return sandbox;

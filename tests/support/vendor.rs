@@ -38,6 +38,31 @@ async fn entitled(state: web::Data<State>, request: HttpRequest, body: web::Byte
     }
 }
 
+#[derive(serde::Deserialize)]
+struct Resume {
+    resume: Option<String>,
+}
+
+/// The vendor's plan page: a Subscribe button that leads back to the gateway's `resume` URL.
+async fn plans(query: web::Query<Resume>) -> HttpResponse {
+    let resume = query.resume.clone().unwrap_or_default();
+    let escaped = resume.replace('&', "&amp;").replace('"', "&quot;");
+    HttpResponse::Ok().content_type("text/html").body(format!(
+        "<!doctype html><title>Plans</title><h1>Choose a plan</h1>\
+         <form method=post action=/subscribe><input type=hidden name=resume value=\"{escaped}\">\
+         <button id=subscribe>Subscribe</button></form>"
+    ))
+}
+
+/// The user subscribed: the next answers allow, and the browser goes back through `resume`.
+async fn subscribe(state: web::Data<State>, form: web::Form<Resume>) -> HttpResponse {
+    state.allow.store(true, Ordering::SeqCst);
+    let resume = form.resume.clone().unwrap_or_default();
+    HttpResponse::SeeOther()
+        .insert_header(("location", resume))
+        .finish()
+}
+
 impl VendorStub {
     /// A stub asked about the installs of the app whose settings key is `app` (`CRM` for
     /// `apps.crm`).
@@ -48,10 +73,8 @@ impl VendorStub {
             App::new()
                 .app_data(data.clone())
                 .route("/entitled", web::post().to(entitled))
-                .route(
-                    "/plans",
-                    web::get().to(|| async { HttpResponse::Ok().body("plans") }),
-                )
+                .route("/plans", web::get().to(plans))
+                .route("/subscribe", web::post().to(subscribe))
         })
         .workers(1)
         .bind(("127.0.0.1", 0))

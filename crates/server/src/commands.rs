@@ -394,7 +394,7 @@ pub async fn create_account(
     let email = installgate_core::Email::parse(email).map_err(|error| error.to_string())?;
     let password =
         secrecy::SecretString::from(password.map_err(|error| format!("no password: {error}"))?);
-    crate::accounts::Passwords::check_new(&password)?;
+    crate::accounts::Passwords::check_new(&password).map_err(|problem| problem.to_string())?;
     let passwords = crate::accounts::Passwords::new(
         settings.accounts.argon2,
         crate::accounts::HashLimits::from_settings(settings),

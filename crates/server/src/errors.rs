@@ -11,6 +11,7 @@ use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 use installgate_core::{ConnectionStatus, RefreshError, StateStoreError};
 use installgate_store::DatabaseError;
 
+use crate::i18n::Texts;
 use crate::pages;
 
 /// Seconds a client is asked to wait after a 503.
@@ -127,6 +128,54 @@ impl AppError {
             }
             _ => "Start again from the marketplace or the app's settings page.",
         }
+    }
+
+    /// The page's title, explanation and hint in `t`'s language. Explanations that name a
+    /// particular problem (which parameter is wrong, which form expired) are written in English
+    /// only; the title and the hint say what happened and what to do in the page's language.
+    fn page_texts(&self, t: &Texts) -> (String, String, String) {
+        if t.language().is_english() {
+            return (
+                self.title().to_owned(),
+                format!("{self}."),
+                self.hint().to_owned(),
+            );
+        }
+        let title = match self {
+            Self::BadRequest(_) | Self::PayloadTooLarge | Self::UriTooLong => "error-bad-request",
+            Self::NotFound => "error-not-found",
+            Self::Unauthorized => "error-unauthorized",
+            Self::Forbidden(_) | Self::MethodNotAllowed => "error-forbidden",
+            Self::TooManyRequests(_) => "error-too-many",
+            Self::ConnectionInactive(_) | Self::Conflict(_) => "error-not-now",
+            Self::ProviderFailed => "error-marketplace",
+            Self::Unavailable(_) => "error-unavailable",
+            Self::BadGateway(_) => "error-install-unfinished",
+            Self::Unexpected(_) => "error-unexpected",
+        };
+        let detail = match self {
+            Self::NotFound => Some("detail-not-found"),
+            Self::TooManyRequests(_) => Some("detail-too-many"),
+            Self::MethodNotAllowed => Some("detail-method"),
+            Self::ProviderFailed => Some("detail-marketplace"),
+            Self::PayloadTooLarge | Self::UriTooLong => Some("detail-too-large"),
+            Self::Unavailable(_) => Some("detail-unavailable"),
+            Self::Unexpected(_) => Some("detail-unexpected"),
+            _ => None,
+        };
+        let hint = match self {
+            Self::Unavailable(_) => "hint-unavailable",
+            Self::TooManyRequests(_) => "hint-too-many",
+            Self::Forbidden(_) => "hint-forbidden",
+            Self::Unexpected(_) => "hint-unexpected",
+            Self::NotFound | Self::MethodNotAllowed => "hint-not-found",
+            _ => "hint-start-again",
+        };
+        (
+            t.get(title),
+            detail.map_or_else(|| format!("{self}."), |key| t.get(key)),
+            t.get(hint),
+        )
     }
 
     /// Logs the error once, at a level that matches who is at fault.
@@ -290,7 +339,16 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse {
         self.0.log();
-        let html = pages::message(self.0.title(), &self.0.to_string(), self.0.hint());
+        self.page(&Texts::default())
+    }
+}
+
+impl PageError {
+    /// The error's page in `t`'s language (the middleware asks for it when the request
+    /// prefers another language than English).
+    pub fn page(&self, t: &Texts) -> HttpResponse {
+        let (title, explanation, hint) = self.0.page_texts(t);
+        let html = pages::message(t, &title, &explanation, &hint);
         self.0
             .response_builder()
             .content_type("text/html; charset=utf-8")

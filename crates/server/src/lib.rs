@@ -10,6 +10,7 @@ pub mod commands;
 pub mod csrf;
 pub mod entitlement;
 pub mod errors;
+pub mod i18n;
 pub mod import;
 pub mod metrics;
 pub mod middleware;

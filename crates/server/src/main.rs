@@ -39,6 +39,7 @@ async fn main() -> ExitCode {
                 data_dir,
                 redis_url: redis,
                 database_url: database,
+                settings: Vec::new(),
             };
             commands::sandbox(options, verbose).await
         }

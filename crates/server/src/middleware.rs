@@ -11,6 +11,7 @@ use actix_web::{Error, HttpMessage as _, web};
 use tracing_actix_web::RequestId;
 
 use crate::errors::{self, AppError};
+use crate::i18n::Language;
 use crate::metrics::RequestTimer;
 use crate::services::Services;
 use crate::session;
@@ -51,6 +52,9 @@ pub async fn common(
             })?
             .map_into_left_body()
     };
+    if let Some(page) = in_the_users_language(&response) {
+        response = page.map_into_right_body();
+    }
     let headers = response.headers_mut();
     session::partition_session_cookie(headers);
     for (name, value) in DEFAULT_HEADERS {
@@ -65,6 +69,22 @@ pub async fn common(
         timer.finish(&services.metrics, &response);
     }
     Ok(response)
+}
+
+/// An error page again in the language the request prefers, when that is not English (the
+/// error rendered itself without the request).
+fn in_the_users_language<B>(response: &ServiceResponse<B>) -> Option<ServiceResponse> {
+    let error = response
+        .response()
+        .error()?
+        .as_error::<errors::PageError>()?;
+    let language = Language::of(response.request());
+    if language.is_english() {
+        return None;
+    }
+    let services = response.request().app_data::<web::Data<Services>>()?;
+    let page = error.page(&services.texts(language, None));
+    Some(ServiceResponse::new(response.request().clone(), page))
 }
 
 /// Headers for every response; a route that frames differently sets its own

@@ -1,8 +1,10 @@
 //! The HTML the gateway shows people: plain, accessible pages that work in a narrow iframe and in
-//! a tab. Markup goes through `maud`, which escapes every interpolated value.
+//! a tab, in the language of the request ([`Texts`]). Markup goes through `maud`, which escapes
+//! every interpolated value.
 
 use maud::{DOCTYPE, Markup, html};
 
+use crate::i18n::Texts;
 use crate::settings::Branding;
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1.5rem;color:#1d1d1f;\
@@ -12,8 +14,8 @@ display:flex;align-items:center;gap:.75rem}footer{margin:2rem auto 0;font-size:.
 .brand-name{font-weight:600}";
 
 /// A whole page around `content`.
-pub fn layout(title: &str, content: Markup) -> String {
-    layout_for(title, content, None)
+pub fn layout(t: &Texts, title: &str, content: Markup) -> String {
+    layout_for(t, title, content, None)
 }
 
 /// Black or white, whichever reads better on `hex` (`#rgb` or `#rrggbb`), by WCAG's relative
@@ -45,17 +47,17 @@ fn text_on(hex: &str) -> &'static str {
 
 /// A whole page around `content`, presenting the vendor when the install's app has branding:
 /// its logo and name above, its colour on buttons, its help, privacy and terms links below.
-pub fn layout_for(title: &str, content: Markup, branding: Option<&Branding>) -> String {
+pub fn layout_for(t: &Texts, title: &str, content: Markup, branding: Option<&Branding>) -> String {
     let branding = branding.filter(|branding| **branding != Branding::default());
     let name = branding.and_then(|branding| branding.display_name.as_deref());
     let accent = branding.and_then(|branding| branding.accent_color.as_deref());
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(t.language().tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · " (name.unwrap_or("Installgate")) }
+                title { (title) " · " (name.map_or_else(|| t.get("site-name"), str::to_owned)) }
                 style { (STYLE) }
                 @if let Some(accent) = accent {
                     style {
@@ -68,7 +70,7 @@ pub fn layout_for(title: &str, content: Markup, branding: Option<&Branding>) -> 
                 @if let Some(branding) = branding {
                     header class="brand" {
                         @if let Some(logo) = &branding.logo_url {
-                            img src=(logo.as_str()) alt=(name.map_or_else(String::new, |name| format!("{name} logo"))) height="40";
+                            img src=(logo.as_str()) alt=(name.map_or_else(String::new, |name| t.with("logo-alt", &[("name", name)]))) height="40";
                         }
                         @if let Some(name) = name {
                             p class="brand-name" { (name) }
@@ -78,13 +80,13 @@ pub fn layout_for(title: &str, content: Markup, branding: Option<&Branding>) -> 
                 main { (content) }
                 @if let Some(branding) = branding {
                     @let links = [
-                        (&branding.support_url, "Help"),
-                        (&branding.privacy_url, "Privacy"),
-                        (&branding.terms_url, "Terms"),
+                        (&branding.support_url, t.get("link-help")),
+                        (&branding.privacy_url, t.get("link-privacy")),
+                        (&branding.terms_url, t.get("link-terms")),
                     ];
                     @if links.iter().any(|(url, _)| url.is_some()) {
                         footer {
-                            nav aria-label="About this app" {
+                            nav aria-label=(t.get("about-this-app")) {
                                 @for (url, label) in links {
                                     @if let Some(url) = url {
                                         a href=(url.as_str()) { (label) } " "
@@ -101,12 +103,13 @@ pub fn layout_for(title: &str, content: Markup, branding: Option<&Branding>) -> 
 }
 
 /// A page with a heading, one explanation and a hint of what to do next.
-pub fn message(title: &str, explanation: &str, hint: &str) -> String {
+pub fn message(t: &Texts, title: &str, explanation: &str, hint: &str) -> String {
     layout(
+        t,
         title,
         html! {
             h1 { (title) }
-            p { (explanation) "." }
+            p { (explanation) }
             p class="hint" { (hint) }
         },
     )
@@ -118,7 +121,8 @@ mod tests {
 
     #[test]
     fn interpolated_text_is_escaped() {
-        let page = message("<b>t</b>", "x<script>alert(1)</script>", "\"hint\"");
+        let t = crate::i18n::Catalog::built_in().texts(crate::i18n::Language::ENGLISH, None);
+        let page = message(&t, "<b>t</b>", "x<script>alert(1)</script>", "\"hint\"");
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("&lt;b&gt;t&lt;/b&gt;"));
@@ -156,20 +160,24 @@ pub struct Purpose {
 }
 
 impl Purpose {
-    fn line(&self, action: &str) -> String {
+    /// The line under a form's heading: `key_install` while installing, else `key`.
+    fn line(&self, t: &Texts, key_install: &str, key: &str) -> String {
         match &self.installing {
-            Some(installing) => format!(
-                "{action} to continue installing {} from {}.",
-                installing.name(),
-                installing.marketplace
+            Some(installing) => t.with(
+                key_install,
+                &[
+                    ("app", installing.name()),
+                    ("marketplace", &installing.marketplace),
+                ],
             ),
-            None => format!("{action} to manage your marketplace connections."),
+            None => t.get(key),
         }
     }
 
     /// `path` with the install it belongs to in its query (`app`, `provider`), so that the
-    /// next page keeps naming the install and keeps the app's framing policy.
-    fn carried(&self, path: &str, resume: Option<&str>) -> String {
+    /// next page keeps naming the install and keeps the app's framing policy, and with the
+    /// language when the user chose it by `?lang=`.
+    fn carried(&self, t: &Texts, path: &str, resume: Option<&str>) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         if let Some(token) = resume {
             query.append_pair("resume", token);
@@ -181,6 +189,9 @@ impl Purpose {
             if let Some(host) = &installing.frame_host {
                 query.append_pair("frame_host", host);
             }
+        }
+        if t.language().is_explicit() {
+            query.append_pair("lang", t.language().tag());
         }
         match query.finish() {
             query if query.is_empty() => path.to_owned(),
@@ -199,6 +210,8 @@ pub struct AccountForm<'a> {
     pub email: &'a str,
     pub error: Option<&'a str>,
     pub purpose: Purpose,
+    /// What the page says, in the request's language and the app's wording.
+    pub texts: Texts,
 }
 
 fn hidden_fields(form: &AccountForm<'_>) -> Markup {
@@ -215,7 +228,9 @@ fn hidden_fields(form: &AccountForm<'_>) -> Markup {
 
 const FORM_STYLE: &str = "label{display:block;margin:.75rem 0 .25rem}input[type=email],\
 input[type=password]{width:100%;box-sizing:border-box;padding:.5rem;font:inherit}\
-button{margin-top:1rem;padding:.5rem 1rem;font:inherit}.error{color:#b00020}";
+button{margin-top:1rem;padding:.5rem 1rem;font:inherit}.error{color:#b00020}\
+fieldset{border:0;padding:0;margin:0}legend{font-weight:600}\
+.choice{display:flex;gap:.5rem;align-items:center;margin:.5rem 0}";
 
 impl AccountForm<'_> {
     fn branding(&self) -> Option<&Branding> {
@@ -224,27 +239,34 @@ impl AccountForm<'_> {
             .as_ref()
             .map(|installing| &installing.branding)
     }
+
+    fn carried(&self, path: &str, resume: Option<&str>) -> String {
+        self.purpose.carried(&self.texts, path, resume)
+    }
 }
 
 pub fn sign_in(form: &AccountForm<'_>) -> String {
+    let t = &form.texts;
+    let title = t.get("sign-in-title");
     layout_for(
-        "Sign in",
+        t,
+        &title,
         html! {
             style { (FORM_STYLE) }
-            h1 { "Sign in" }
-            p { (form.purpose.line("Sign in")) }
+            h1 { (title) }
+            p { (form.purpose.line(t, "purpose-sign-in-install", "purpose-sign-in")) }
             @if let Some(error) = form.error {
                 p class="error" role="alert" { (error) }
             }
-            form method="post" action=(form.purpose.carried("/account/sign-in", None)) {
+            form method="post" action=(form.carried("/account/sign-in", None)) {
                 (hidden_fields(form))
-                label for="email" { "Email" }
+                label for="email" { (t.get("field-email")) }
                 input id="email" name="email" type="email" autocomplete="username" required value=(form.email);
-                label for="password" { "Password" }
+                label for="password" { (t.get("field-password")) }
                 input id="password" name="password" type="password" autocomplete="current-password" required;
-                button type="submit" { "Sign in" }
+                button type="submit" { (t.get("sign-in-submit")) }
             }
-            p { "No account yet? " a href=(form.purpose.carried("/account/sign-up", form.resume)) { "Sign up" } }
+            p { (t.get("no-account-yet")) " " a href=(form.carried("/account/sign-up", form.resume)) { (t.get("to-sign-up")) } }
         },
         form.branding(),
     )
@@ -253,42 +275,53 @@ pub fn sign_in(form: &AccountForm<'_>) -> String {
 /// Instead of the sign-up form, for an app that only users with an account may install: where
 /// to get one, and the way back to sign in.
 pub fn account_needed(form: &AccountForm<'_>) -> String {
+    let t = &form.texts;
     let installing = form.purpose.installing.as_ref();
-    let vendor = installing.map_or("the vendor", Installing::name);
-    let title = "An account is needed";
+    let fallback = t.get("the-vendor");
+    let vendor = installing.map_or(fallback.as_str(), Installing::name);
+    let title = t.get("account-needed-title");
     layout_for(
-        title,
+        t,
+        &title,
         html! {
             h1 { (title) }
-            p { "To install " (vendor) ", you need an account with " (vendor) " first." }
+            p { (t.with("account-needed-text", &[("app", vendor), ("vendor", vendor)])) }
             @if let Some(url) = installing.and_then(|installing| installing.get_account_url.as_ref()) {
-                p { a href=(url.as_str()) { "Get an account with " (vendor) } }
+                p { a href=(url.as_str()) { (t.with("account-needed-get", &[("vendor", vendor)])) } }
             }
-            p { "Have an account? " a href=(form.purpose.carried("/account/sign-in", form.resume)) { "Sign in" } " to continue the install." }
+            p {
+                (t.get("have-an-account")) " "
+                a href=(form.carried("/account/sign-in", form.resume)) { (t.get("to-sign-in")) }
+                " " (t.get("account-needed-continue"))
+            }
         },
         form.branding(),
     )
 }
 
 pub fn sign_up(form: &AccountForm<'_>) -> String {
+    let t = &form.texts;
+    let min = crate::accounts::MIN_PASSWORD_CHARS.to_string();
+    let heading = t.get("sign-up-heading");
     layout_for(
-        "Sign up",
+        t,
+        &t.get("sign-up-title"),
         html! {
             style { (FORM_STYLE) }
-            h1 { "Create an account" }
-            p { (form.purpose.line("Create an account")) }
+            h1 { (heading) }
+            p { (form.purpose.line(t, "purpose-sign-up-install", "purpose-sign-up")) }
             @if let Some(error) = form.error {
                 p class="error" role="alert" { (error) }
             }
-            form method="post" action=(form.purpose.carried("/account/sign-up", None)) {
+            form method="post" action=(form.carried("/account/sign-up", None)) {
                 (hidden_fields(form))
-                label for="email" { "Email" }
+                label for="email" { (t.get("field-email")) }
                 input id="email" name="email" type="email" autocomplete="username" required value=(form.email);
-                label for="password" { "Password (10 characters or more)" }
-                input id="password" name="password" type="password" autocomplete="new-password" required minlength="10";
-                button type="submit" { "Create account" }
+                label for="password" { (t.with("field-new-password", &[("min", &min)])) }
+                input id="password" name="password" type="password" autocomplete="new-password" required minlength=(min);
+                button type="submit" { (t.get("sign-up-submit")) }
             }
-            p { "Have an account? " a href=(form.purpose.carried("/account/sign-in", form.resume)) { "Sign in" } }
+            p { (t.get("have-an-account")) " " a href=(form.carried("/account/sign-in", form.resume)) { (t.get("to-sign-in")) } }
         },
         form.branding(),
     )
@@ -303,36 +336,48 @@ pub struct ConnectionLine {
     pub status: String,
 }
 
-pub fn account_home(who: &str, connections: &[ConnectionLine], csrf_token: &str) -> String {
+pub fn account_home(
+    t: &Texts,
+    who: &str,
+    connections: &[ConnectionLine],
+    csrf_token: &str,
+) -> String {
     layout(
-        "Your account",
+        t,
+        &t.get("account-title"),
         html! {
             style { (FORM_STYLE) }
-            h1 { "Signed in" }
-            p { "You are signed in as " strong { (who) } "." }
-            h2 { "Marketplace connections" }
+            h1 { (t.get("account-heading")) }
+            p { (t.with("account-signed-in-as", &[("who", who)])) }
+            h2 { (t.get("account-connections")) }
             @if connections.is_empty() {
-                p { "None yet. Install the app from a marketplace to connect it." }
+                p { (t.get("account-no-connections")) }
             } @else {
                 ul {
                     @for line in connections {
-                        li { (line.app) " on " (line.marketplace) " (account " (line.account_key) "): " (line.status) }
+                        li { (t.with("account-connection", &[
+                            ("app", &line.app),
+                            ("marketplace", &line.marketplace),
+                            ("account", &line.account_key),
+                            ("status", &line.status),
+                        ])) }
                     }
                 }
             }
             form method="post" action="/account/sign-out" {
                 input type="hidden" name="csrf_token" value=(csrf_token);
-                button type="submit" { "Sign out" }
+                button type="submit" { (t.get("sign-out")) }
             }
         },
     )
 }
 
-pub fn signed_out() -> String {
+pub fn signed_out(t: &Texts) -> String {
     message(
-        "Signed out",
-        "You are signed out",
-        "You can close this window, or sign in again from the marketplace.",
+        t,
+        &t.get("signed-out-title"),
+        &t.get("signed-out-text"),
+        &t.get("signed-out-hint"),
     )
 }
 
@@ -343,20 +388,23 @@ pub fn marketplace_name(provider: &str) -> String {
 
 /// The marketplace reported an error (the user declined, or it failed) on an install callback.
 pub fn install_failed(
+    t: &Texts,
     marketplace: &str,
     error: &str,
     description: Option<&str>,
     branding: &Branding,
 ) -> String {
+    let of = [("marketplace", marketplace)];
     layout_for(
-        "Install not completed",
+        t,
+        &t.get("install-failed-title"),
         html! {
-            h1 { "The install was not completed" }
-            p { (marketplace) " reported: " code { (error) } }
+            h1 { (t.get("install-failed-heading")) }
+            p { (t.with("install-failed-reported", &of)) " " code { (error) } }
             @if let Some(description) = description {
                 p { (description) }
             }
-            p class="hint" { "Nothing was stored. You can close this window, or start the install again from " (marketplace) "." }
+            p class="hint" { (t.with("install-failed-hint", &of)) }
         },
         Some(branding),
     )
@@ -374,24 +422,32 @@ pub struct ConnectionOffer {
 }
 
 /// A signed-in user confirms (or cancels) connecting a marketplace account to their account.
-pub fn confirm_connection(offer: &ConnectionOffer, csrf_token: &str) -> String {
+pub fn confirm_connection(t: &Texts, offer: &ConnectionOffer, csrf_token: &str) -> String {
+    let mut args = vec![
+        ("marketplace", offer.marketplace.as_str()),
+        ("kind", offer.account.kind),
+        ("name", offer.account.name.as_str()),
+        ("account", offer.vendor_account.as_str()),
+    ];
+    let text = match &offer.account.user {
+        Some(user) => {
+            args.push(("user", user.as_str()));
+            t.with("confirm-text-user", &args)
+        }
+        None => t.with("confirm-text", &args),
+    };
     layout_for(
-        "Confirm the connection",
+        t,
+        &t.get("confirm-title"),
         html! {
             style { (FORM_STYLE) }
-            h1 { "Connect " (offer.marketplace) "?" }
-            p {
-                "Connect " (offer.marketplace) " " (offer.account.kind) " " strong { (offer.account.name) }
-                @if let Some(user) = &offer.account.user {
-                    " (user " (user) ")"
-                }
-                " to your account " strong { (offer.vendor_account) } "?"
-            }
+            h1 { (t.with("confirm-heading", &args[..1])) }
+            p { (text) }
             form method="post" action=(offer.confirm_action) {
                 input type="hidden" name="csrf_token" value=(csrf_token);
-                button type="submit" name="decision" value="confirm" { "Connect" }
+                button type="submit" name="decision" value="confirm" { (t.get("confirm-connect")) }
                 " "
-                button type="submit" name="decision" value="cancel" { "Cancel" }
+                button type="submit" name="decision" value="cancel" { (t.get("confirm-cancel")) }
             }
         },
         Some(&offer.branding),
@@ -399,30 +455,30 @@ pub fn confirm_connection(offer: &ConnectionOffer, csrf_token: &str) -> String {
 }
 
 /// The vendor's entitlement service did not answer: nothing was installed; try again.
-pub fn try_again_shortly(branding: &Branding) -> String {
-    let title = "Please try again shortly";
+pub fn try_again_shortly(t: &Texts, branding: &Branding) -> String {
+    let title = t.get("try-again-title");
     layout_for(
-        title,
+        t,
+        &title,
         html! {
             h1 { (title) }
-            p { "We could not confirm your subscription just now, so nothing was installed yet." }
-            p class="hint" { "Try again in a few minutes from the marketplace." }
+            p { (t.get("try-again-text")) }
+            p class="hint" { (t.get("try-again-hint")) }
         },
         Some(branding),
     )
 }
 
 /// The user declined at the marketplace, or cancelled here.
-pub fn install_cancelled(marketplace: &str, branding: &Branding) -> String {
-    let title = "Installation cancelled";
+pub fn install_cancelled(t: &Texts, marketplace: &str, branding: &Branding) -> String {
+    let title = t.get("cancelled-title");
     layout_for(
-        title,
+        t,
+        &title,
         html! {
             h1 { (title) }
-            p { "The installation was cancelled and nothing was connected." }
-            p class="hint" {
-                "You can close this tab, or start the installation again from the " (marketplace) " Marketplace."
-            }
+            p { (t.get("cancelled-text")) }
+            p class="hint" { (t.with("cancelled-hint", &[("marketplace", marketplace)])) }
         },
         Some(branding),
     )

@@ -35,6 +35,15 @@ pub struct Services {
     pub sessions_in_redis: bool,
     /// The vendor's answers to "may this account install?".
     pub entitlements: crate::entitlement::Entitlements,
+    /// What the pages say, in every language and each app's wording.
+    pub catalog: crate::i18n::Catalog,
+}
+
+impl Services {
+    /// What a page of `app` (or of no app) says in `language`.
+    pub fn texts(&self, language: crate::i18n::Language, app: Option<&str>) -> crate::i18n::Texts {
+        self.catalog.texts(language, app)
+    }
 }
 
 /// Whether the replica is shutting down: from SIGTERM on, `/readyz` says so while requests in

@@ -196,6 +196,7 @@ impl Application {
         );
         let services = Services {
             entitlements,
+            catalog: crate::i18n::Catalog::new(&settings),
             settings,
             state_store,
             database,

@@ -257,3 +257,22 @@ fn check_config_names_each_wrong_install_policy_key() {
         assert!(stderr.contains(line), "{line:?} in {stderr}");
     }
 }
+
+#[test]
+fn check_config_names_each_wrong_message_override() {
+    let app = "provider = \"pipedrive\"\nclient_id = \"id\"\nclient_secret = \"secret\"\n";
+    let (code, stderr) = check_config_of(&format!(
+        "[apps.a]\n{app}[apps.a.messages.de]\n\"sign-in-title\" = \"Bei {{ $app }} anmelden\"\n\
+         \"no-such-message\" = \"x\"\n\"sign-out\" = \"{{ broken\"\n\
+         [apps.a.messages.xx]\n\"sign-out\" = \"x\"\n"
+    ));
+    assert_eq!(code, Some(2), "{stderr}");
+    for line in [
+        "apps.a.messages.de.no-such-message: is not a message of the pages",
+        "apps.a.messages.de.sign-out: is not valid Fluent",
+        "apps.a.messages.xx: must be one of en, de, fr, es, pt-BR, ja",
+    ] {
+        assert!(stderr.contains(line), "{line:?} in {stderr}");
+    }
+    assert!(!stderr.contains("sign-in-title"), "{stderr}");
+}

@@ -35,6 +35,31 @@ fn dummy_hash(params: &Params) -> argon2::password_hash::Result<String> {
 
 /// Accepted password lengths, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Why a new password is not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordProblem {
+    #[error("Choose a password of at least {MIN_PASSWORD_CHARS} characters.")]
+    TooShort,
+    #[error("Choose a password of at most {MAX_PASSWORD_CHARS} characters.")]
+    TooLong,
+}
+
+impl PasswordProblem {
+    /// The sentence for a page, in its language.
+    pub fn text(self, t: &crate::i18n::Texts) -> String {
+        match self {
+            Self::TooShort => t.with(
+                "password-too-short",
+                &[("min", &MIN_PASSWORD_CHARS.to_string())],
+            ),
+            Self::TooLong => t.with(
+                "password-too-long",
+                &[("max", &MAX_PASSWORD_CHARS.to_string())],
+            ),
+        }
+    }
+}
 pub const MAX_PASSWORD_CHARS: usize = 1024;
 
 #[derive(Clone)]
@@ -63,16 +88,12 @@ impl Passwords {
     }
 
     /// Whether `password` is acceptable for a new account; the reason when it is not.
-    pub fn check_new(password: &SecretString) -> Result<(), String> {
+    pub fn check_new(password: &SecretString) -> Result<(), PasswordProblem> {
         let chars = password.expose_secret().chars().count();
         if chars < MIN_PASSWORD_CHARS {
-            Err(format!(
-                "Choose a password of at least {MIN_PASSWORD_CHARS} characters."
-            ))
+            Err(PasswordProblem::TooShort)
         } else if chars > MAX_PASSWORD_CHARS {
-            Err(format!(
-                "Choose a password of at most {MAX_PASSWORD_CHARS} characters."
-            ))
+            Err(PasswordProblem::TooLong)
         } else {
             Ok(())
         }

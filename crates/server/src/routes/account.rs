@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq as _;
 use crate::accounts::SignInRefused;
 use crate::client_address::client_key;
 use crate::errors::{AppError, PageError};
+use crate::i18n::Language;
 use crate::metrics::{Outcome, Step};
 use crate::pages::{self, AccountForm, ConnectionLine, Installing, Purpose};
 use crate::routes::claim;
@@ -53,6 +54,11 @@ impl PageQuery {
             _ => None,
         };
         Purpose { installing }
+    }
+
+    /// What the page says: in `language`, in the wording of the app it names.
+    fn texts(&self, services: &Services, language: Language) -> crate::i18n::Texts {
+        services.texts(language, self.app.as_deref())
     }
 
     /// Counts a sign-in (or sign-up) in the funnel of the install it is part of.
@@ -251,6 +257,7 @@ async fn form_page(
     session: &GatewaySession,
     query: &PageQuery,
     kind: FormKind,
+    language: Language,
 ) -> Result<HttpResponse, PageError> {
     if matches!(services.settings.accounts.mode, AccountMode::External(_)) {
         let signup = kind == FormKind::SignUp;
@@ -264,6 +271,7 @@ async fn form_page(
         resume: clean_resume(query.resume.as_deref()),
         install: install.as_deref(),
         purpose,
+        texts: query.texts(services, language),
         ..AccountForm::default()
     };
     let page = match kind {
@@ -278,16 +286,18 @@ pub async fn sign_in_page(
     services: web::Data<Services>,
     session: GatewaySession,
     query: web::Query<PageQuery>,
+    language: Language,
 ) -> Result<HttpResponse, PageError> {
-    form_page(&services, &session, &query, FormKind::SignIn).await
+    form_page(&services, &session, &query, FormKind::SignIn, language).await
 }
 
 pub async fn sign_up_page(
     services: web::Data<Services>,
     session: GatewaySession,
     query: web::Query<PageQuery>,
+    language: Language,
 ) -> Result<HttpResponse, PageError> {
-    form_page(&services, &session, &query, FormKind::SignUp).await
+    form_page(&services, &session, &query, FormKind::SignUp, language).await
 }
 
 #[derive(Deserialize)]
@@ -336,10 +346,12 @@ async fn signed_in_continue(
     session: &GatewaySession,
     account: &AccountId,
     form: &CredentialsForm,
+    language: Language,
 ) -> Result<HttpResponse, AppError> {
     session.sign_in(account, services.clock.now())?;
     let named = form.install.as_deref();
-    if let Some(attached) = claim::attach_named_install(services, session, named, account).await? {
+    let attached = claim::attach_named_install(services, session, named, account, language);
+    if let Some(attached) = attached.await? {
         // The parked request was the claim itself: it is used up here.
         resume_target(services, form.resume.as_deref()).await?;
         return Ok(attached);
@@ -354,6 +366,7 @@ fn form_again(
     kind: FormKind,
     form: &CredentialsForm,
     purpose: Purpose,
+    texts: crate::i18n::Texts,
     error: &str,
 ) -> Result<HttpResponse, AppError> {
     let csrf_token = session.csrf_token()?;
@@ -364,6 +377,7 @@ fn form_again(
         email: &form.email,
         error: Some(error),
         purpose,
+        texts,
     };
     Ok(match kind {
         FormKind::SignIn => form_html(
@@ -382,6 +396,7 @@ pub async fn sign_in(
     session: GatewaySession,
     request: HttpRequest,
     query: web::Query<PageQuery>,
+    language: Language,
     form: web::Form<CredentialsForm>,
 ) -> Result<HttpResponse, PageError> {
     let mut form = accepted(&services, &session, &request, form.into_inner())?;
@@ -395,18 +410,20 @@ pub async fn sign_in(
         Ok(account) => {
             tracing::info!(account = %account.id, "signed in");
             query.count_signed_in(&services);
-            Ok(signed_in_continue(&services, &session, &account.id, &form).await?)
+            Ok(signed_in_continue(&services, &session, &account.id, &form, language).await?)
         }
         Err(SignInRefused::Throttled(wait)) => Err(AppError::TooManyRequests(wait).into()),
         Err(SignInRefused::Invalid) => {
-            let error = "The email address or the password is not right.";
+            let texts = query.texts(&services, language);
+            let error = texts.get("sign-in-refused");
             let purpose = query.purpose(&services);
             Ok(form_again(
                 &session,
                 FormKind::SignIn,
                 &form,
                 purpose,
-                error,
+                texts,
+                &error,
             )?)
         }
     }
@@ -417,10 +434,12 @@ pub async fn sign_up(
     session: GatewaySession,
     request: HttpRequest,
     query: web::Query<PageQuery>,
+    language: Language,
     form: web::Form<CredentialsForm>,
 ) -> Result<HttpResponse, PageError> {
     let mut form = accepted(&services, &session, &request, form.into_inner())?;
     let purpose = query.purpose(&services);
+    let texts = query.texts(&services, language);
     if sign_up_closed(&purpose) || names_closed_install(&services, &session, &form) {
         // Only users with an account install this app: nothing is created.
         let csrf_token = session.csrf_token()?;
@@ -428,28 +447,29 @@ pub async fn sign_up(
             csrf_token: &csrf_token,
             resume: clean_resume(form.resume.as_deref()),
             purpose,
+            texts,
             ..AccountForm::default()
         });
         return Ok(form_html(actix_web::http::StatusCode::FORBIDDEN, page));
     }
     let password = SecretString::from(std::mem::take(&mut form.password));
     let problem = match Email::parse(&form.email) {
-        Err(error) => Some(error.to_string()),
+        Err(_) => Some(texts.get("email-invalid")),
         Ok(email) => match crate::accounts::Passwords::check_new(&password) {
-            Err(reason) => Some(reason),
+            Err(problem) => Some(problem.text(&texts)),
             Ok(()) => {
                 let hash = services.sign_in.passwords.hash(password).await?;
                 match services.accounts.create(&email, &hash).await {
                     Ok(account) => {
                         tracing::info!(account = %account.id, "account created");
                         query.count_signed_in(&services);
-                        let next = signed_in_continue(&services, &session, &account.id, &form);
+                        let next =
+                            signed_in_continue(&services, &session, &account.id, &form, language);
                         return Ok(next.await?);
                     }
-                    Err(installgate_core::AccountError::EmailTaken) => Some(
-                        "An account with this email address exists already: sign in instead."
-                            .to_owned(),
-                    ),
+                    Err(installgate_core::AccountError::EmailTaken) => {
+                        Some(texts.get("email-taken"))
+                    }
                     Err(other) => return Err(AppError::from(other).into()),
                 }
             }
@@ -462,6 +482,7 @@ pub async fn sign_up(
         FormKind::SignUp,
         &form,
         purpose,
+        texts,
         &error,
     )?)
 }
@@ -501,7 +522,11 @@ pub async fn sign_out(
             .await?;
     }
     session.clear();
-    Ok(html(actix_web::http::StatusCode::OK, pages::signed_out()))
+    let texts = services.texts(Language::of(&request), None);
+    Ok(html(
+        actix_web::http::StatusCode::OK,
+        pages::signed_out(&texts),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -603,6 +628,11 @@ pub async fn home(
     let csrf_token = session.csrf_token()?;
     Ok(form_html(
         actix_web::http::StatusCode::OK,
-        pages::account_home(&who, &lines, &csrf_token),
+        pages::account_home(
+            &services.texts(Language::of(&request), None),
+            &who,
+            &lines,
+            &csrf_token,
+        ),
     ))
 }

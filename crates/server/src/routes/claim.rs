@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::csrf;
 use crate::errors::{AppError, PageError};
+use crate::i18n::{Language, Texts};
 use crate::metrics::{Outcome, Step};
 use crate::pages::{self, ConnectionOffer};
 use crate::providers::PreparedApp;
@@ -41,6 +42,7 @@ pub async fn hold_and_ask(
     app: &AppSettings,
     prepared: &PreparedApp,
     code: &AuthorizationCode,
+    language: Language,
 ) -> Result<HttpResponse, AppError> {
     let provider = prepared.provider.as_ref();
     let installing = prepared.installing();
@@ -60,7 +62,10 @@ pub async fn hold_and_ask(
         connection: connection.id.to_string(),
     })?;
     match signed_in(services, session).await? {
-        Some(account) => offer_page(session, app, provider, &connection, &account),
+        Some(account) => {
+            let texts = services.texts(language, Some(app.id.as_str()));
+            offer_page(session, app, provider, &connection, &account, &texts)
+        }
         None => {
             sign_in_then(
                 services,
@@ -80,6 +85,7 @@ fn offer_page(
     provider: &dyn Provider,
     connection: &Connection,
     account: &Account,
+    texts: &Texts,
 ) -> Result<HttpResponse, AppError> {
     let offer = ConnectionOffer {
         branding: app.branding.clone(),
@@ -94,7 +100,7 @@ fn offer_page(
     let csrf_token = session.csrf_token()?;
     Ok(form_html(
         actix_web::http::StatusCode::OK,
-        pages::confirm_connection(&offer, &csrf_token),
+        pages::confirm_connection(texts, &offer, &csrf_token),
     ))
 }
 
@@ -121,6 +127,7 @@ async fn attach_and_continue(
     session: &GatewaySession,
     app: &AppSettings,
     account: &AccountId,
+    language: Language,
 ) -> Result<HttpResponse, AppError> {
     let id = pending_for(session, app)?;
     // The vendor may want a subscription first: the install stays held meanwhile, and the way
@@ -137,7 +144,7 @@ async fn attach_and_continue(
         };
         let target = || claim_path(app);
         if let Entitled::No(answer) =
-            entitled::check(services, session, app, account, about, target).await?
+            entitled::check(services, session, app, account, about, target, language).await?
         {
             services.metrics.install(
                 app.provider.as_str(),
@@ -156,7 +163,9 @@ async fn attach_and_continue(
         }
         Claim::OwnedByAnother => {
             session.clear_pending_install();
-            (Outcome::Failed("owned_by_another"), Ok(refused_claim(app)))
+            let texts = services.texts(language, Some(app.id.as_str()));
+            let page = refused_claim(app, &texts);
+            (Outcome::Failed("owned_by_another"), Ok(page))
         }
         Claim::Gone => {
             return Err(AppError::BadRequest(
@@ -171,16 +180,15 @@ async fn attach_and_continue(
 }
 
 /// The 409 page for a claim of a connection another account owns.
-fn refused_claim(app: &AppSettings) -> HttpResponse {
+fn refused_claim(app: &AppSettings, t: &Texts) -> HttpResponse {
     let marketplace = pages::marketplace_name(app.provider.as_str());
     html(
         actix_web::http::StatusCode::CONFLICT,
         pages::message(
-            "Already connected",
-            &format!(
-                "This {marketplace} account is already connected to another account, and stays connected to it"
-            ),
-            "Sign in with the account it is connected to, or ask its owner to disconnect it first.",
+            t,
+            &t.get("already-connected-title"),
+            &t.with("already-connected-text", &[("marketplace", &marketplace)]),
+            &t.get("already-connected-hint"),
         ),
     )
 }
@@ -193,6 +201,7 @@ pub async fn attach_named_install(
     session: &GatewaySession,
     named: Option<&str>,
     account: &AccountId,
+    language: Language,
 ) -> Result<Option<HttpResponse>, AppError> {
     let (Some(named), Some(pending)) = (named, session.pending_install()) else {
         return Ok(None);
@@ -218,7 +227,7 @@ pub async fn attach_named_install(
     if !still_held {
         return Ok(None);
     }
-    attach_and_continue(services, session, app, account)
+    attach_and_continue(services, session, app, account, language)
         .await
         .map(Some)
 }
@@ -230,6 +239,7 @@ pub async fn claim(
     services: web::Data<Services>,
     session: GatewaySession,
     path: web::Path<(String, String)>,
+    language: Language,
 ) -> Result<HttpResponse, PageError> {
     let (app, prepared) = services
         .prepared
@@ -260,6 +270,7 @@ pub async fn claim(
         prepared.provider.as_ref(),
         &connection,
         &account,
+        &services.texts(language, Some(app.id.as_str())),
     )?)
 }
 
@@ -276,6 +287,7 @@ pub async fn confirm(
     session: GatewaySession,
     request: HttpRequest,
     path: web::Path<(String, String)>,
+    language: Language,
     form: web::Form<Decision>,
 ) -> Result<HttpResponse, PageError> {
     let (app, prepared) = services
@@ -293,7 +305,9 @@ pub async fn confirm(
         .await?
         .ok_or(AppError::Forbidden("sign in to confirm this connection"))?;
     match form.decision.as_deref() {
-        Some("confirm") => Ok(attach_and_continue(&services, &session, app, &account.id).await?),
+        Some("confirm") => {
+            Ok(attach_and_continue(&services, &session, app, &account.id, language).await?)
+        }
         Some("cancel") => {
             let id = pending_for(&session, app)?;
             let installing = prepared.installing();
@@ -311,7 +325,11 @@ pub async fn confirm(
             );
             Ok(html(
                 actix_web::http::StatusCode::OK,
-                pages::install_cancelled(provider.display_name(), &app.branding),
+                pages::install_cancelled(
+                    &services.texts(language, Some(app.id.as_str())),
+                    provider.display_name(),
+                    &app.branding,
+                ),
             ))
         }
         _ => Err(AppError::BadRequest("choose to connect or to cancel".into()).into()),

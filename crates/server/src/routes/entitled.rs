@@ -8,6 +8,7 @@ use installgate_core::{AccountId, MarketplaceKey, Tenant};
 
 use crate::entitlement::{Question, Verdict};
 use crate::errors::AppError;
+use crate::i18n::Language;
 use crate::pages;
 use crate::park;
 use crate::routes::location::Location;
@@ -43,6 +44,7 @@ pub async fn check(
     account: &AccountId,
     about: About<'_>,
     target: impl FnOnce() -> String,
+    language: Language,
 ) -> Result<Entitled, AppError> {
     let Some(policy) = &app.install_policy.entitlement else {
         return Ok(Entitled::Yes);
@@ -91,7 +93,10 @@ pub async fn check(
         }
         Verdict::Unavailable => Ok(Entitled::No(html(
             StatusCode::SERVICE_UNAVAILABLE,
-            pages::try_again_shortly(&app.branding),
+            pages::try_again_shortly(
+                &services.texts(language, Some(app.id.as_str())),
+                &app.branding,
+            ),
         ))),
     }
 }

@@ -9,6 +9,7 @@ use installgate_core::{
 use std::sync::Arc;
 
 use crate::errors::{AppError, PageError};
+use crate::i18n::{Language, Texts};
 use crate::metrics::{Outcome, Step};
 use crate::pages;
 use crate::providers::PreparedApp;
@@ -40,11 +41,17 @@ struct Install<'a> {
     prepared: &'a PreparedApp,
     provider: &'a Arc<dyn Provider>,
     credentials: &'a AppCredentials,
+    /// The request being answered, for the language of a page.
+    request: &'a HttpRequest,
 }
 
 impl<'a> Install<'a> {
     /// The app of `/…/{provider}/{app}`; 404 unless it is configured for that provider.
-    fn for_path(services: &'a Services, path: &(String, String)) -> Result<Self, AppError> {
+    fn for_path(
+        services: &'a Services,
+        request: &'a HttpRequest,
+        path: &(String, String),
+    ) -> Result<Self, AppError> {
         let (app, prepared) = services
             .prepared
             .resolve(&services.settings, &path.0, &path.1)
@@ -55,7 +62,14 @@ impl<'a> Install<'a> {
             prepared,
             provider: &prepared.provider,
             credentials: &prepared.credentials,
+            request,
         })
+    }
+
+    /// What a page of this install says, in the request's language.
+    fn texts(&self) -> Texts {
+        let language = Language::of(self.request);
+        self.services.texts(language, Some(self.app.id.as_str()))
     }
 
     /// Counts a step of this install in the funnel.
@@ -109,7 +123,11 @@ impl<'a> Install<'a> {
             Next::Setup(connection) => Ok(to_setup(self.app, &connection)),
             Next::Cancelled => Ok(html(
                 actix_web::http::StatusCode::OK,
-                pages::install_cancelled(self.provider.display_name(), &self.app.branding),
+                pages::install_cancelled(
+                    &self.texts(),
+                    self.provider.display_name(),
+                    &self.app.branding,
+                ),
             )),
             Next::Refused(why) => Err(AppError::BadRequest(why.to_string())),
             // Signing in needs the request, to park it: the caller asks for it.
@@ -136,6 +154,7 @@ impl<'a> Install<'a> {
                 account,
                 entitled::About::default(),
                 || format!("{}?{}", request.path(), request.query_string()),
+                Language::of(request),
             )
             .await?
         {
@@ -195,6 +214,7 @@ impl<'a> Install<'a> {
                         marketplace_key: None,
                     },
                     || target.clone(),
+                    Language::of(self.request),
                 );
                 if let Entitled::No(answer) = check.await? {
                     self.count(Step::Connect, Outcome::Failed("not_entitled"));
@@ -317,7 +337,7 @@ pub async fn install(
     request: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let install = Install::for_path(&services, &path)?;
+    let install = Install::for_path(&services, &request, &path)?;
     let headers = inbound_headers(&request);
     let inbound = InboundRequest {
         method: request.method().as_str(),
@@ -405,7 +425,10 @@ async fn answer(
                     "this install link has expired or was used already; start again".into(),
                 ));
             }
-            let held = claim::hold_and_ask(services, session, app, install.prepared, &code).await?;
+            let language = Language::of(request);
+            let held =
+                claim::hold_and_ask(services, session, app, install.prepared, &code, language);
+            let held = held.await?;
             install.count(Step::Callback, Outcome::Held);
             held
         }
@@ -424,6 +447,7 @@ async fn answer(
             tracing::info!(app = %app.id, %error, "the marketplace reported an error");
             install.count(Step::Callback, Outcome::Failed("marketplace_error"));
             let page = pages::install_failed(
+                &install.texts(),
                 install.provider.display_name(),
                 &error,
                 description.as_deref(),
@@ -445,10 +469,11 @@ pub struct ConnectQuery {
 pub async fn connect(
     services: web::Data<Services>,
     session: GatewaySession,
+    request: HttpRequest,
     path: web::Path<(String, String)>,
     query: web::Query<ConnectQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let install = Install::for_path(&services, &path)?;
+    let install = Install::for_path(&services, &request, &path)?;
     install.count(Step::Connect, Outcome::Started);
     let tenant = query
         .tenant

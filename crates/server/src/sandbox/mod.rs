@@ -32,6 +32,9 @@ pub struct SandboxOptions {
     pub redis_url: Option<String>,
     /// Use this database (`postgres://…`) instead of SQLite in the data directory.
     pub database_url: Option<String>,
+    /// Settings over the generated file, as `INSTALLGATE__…` variables would give them (an
+    /// app's install policy, say); the process's own environment is never read.
+    pub settings: Vec<(String, String)>,
 }
 
 fn simulated(app: &DemoApp, ports: &Ports) -> SimulatedApp {
@@ -125,6 +128,7 @@ impl Sandbox {
         // configuration, so it behaves the same on every machine.
         let settings = settings::load(&Sources {
             file: Some(config_path.clone()),
+            env_vars: Some(options.settings.iter().cloned().collect()),
             ..Sources::defaults_only()
         })
         .map_err(|problems| {

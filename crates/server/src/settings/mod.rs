@@ -277,6 +277,8 @@ pub struct AppSettings {
     pub branding: Branding,
     /// Who may install the app.
     pub install_policy: InstallPolicy,
+    /// The app's own wording of the pages: language (`de`), then message key, then text.
+    pub messages: std::collections::HashMap<String, std::collections::HashMap<String, String>>,
 }
 
 /// Who may install an app (`apps.<id>.install_policy`).

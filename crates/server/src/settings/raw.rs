@@ -109,6 +109,9 @@ pub(super) struct RawApp {
     pub terms_url: Option<String>,
     #[serde(default)]
     pub install_policy: RawInstallPolicy,
+    /// The app's own wording: language, then message key, then text.
+    #[serde(default)]
+    pub messages: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -25,6 +25,7 @@ use super::{
 };
 
 mod clients;
+mod messages;
 
 #[derive(Default)]
 struct Report(Vec<Problem>);
@@ -888,6 +889,7 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
     let at = |key: &str| format!("{path}.{key}");
     let branding = branding(report, &at, &raw);
     let install_policy = install_policy(report, &at, &raw.install_policy);
+    let messages = messages::messages(report, &at("messages"), &raw.messages);
     let provider = match raw.provider.as_deref() {
         None => {
             report.add(at("provider"), "is missing");
@@ -979,6 +981,7 @@ fn one_app(report: &mut Report, path: &str, id: AppId, raw: RawApp) -> Option<Ap
         options: raw.options,
         branding: branding?,
         install_policy: install_policy?,
+        messages: messages?,
     })
 }
 
