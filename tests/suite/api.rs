@@ -65,6 +65,7 @@ async fn api() -> Api {
                     status,
                     scopes: vec!["oauth".into()],
                     metadata: BTreeMap::new(),
+                    workspace: None,
                     tokens: TokenSet {
                         access_token: AccessToken::new(format!("secret-access-{key}")),
                         refresh_token: Some(RefreshToken::new(format!("secret-refresh-{key}"))),

@@ -605,3 +605,51 @@ async fn the_vendors_assertion_may_say_the_user_is_entitled_and_nothing_is_asked
     assert!(location(&refused).starts_with(&vendor.plans_url));
     assert_eq!(vendor.questions().len(), 1);
 }
+
+#[tokio::test]
+async fn the_vendors_assertion_may_name_the_workspace_and_no_choice_is_offered() {
+    let vendor = installgate_tests::VendorStub::start("CRM").await;
+    vendor.allow(true);
+    vendor.workspaces(&[("w-1", "One"), ("w-2", "Two")]);
+    let app = external_app(
+        ("INSTALLGATE__ACCOUNTS__EXTERNAL__HS256_SECRET", SECRET),
+        &vendor.settings(&[
+            (
+                "INSTALLGATE__ACCOUNTS__EXTERNAL__WORKSPACE_CLAIM",
+                "installgate_workspace",
+            ),
+            ("INSTALLGATE__APPS__CRM__PROVIDER", "pipedrive"),
+            ("INSTALLGATE__APPS__CRM__CLIENT_ID", "id"),
+            ("INSTALLGATE__APPS__CRM__CLIENT_SECRET", "secret"),
+        ]),
+    )
+    .await;
+    // Named by the assertion (one the vendor lists): on to the marketplace, no workspace page.
+    let browser = Browser::new(&app);
+    let start = browser.get("/connect/pipedrive/crm").await;
+    let request = hand_over(&browser, &location(&start)).await;
+    let named = with(
+        &claims(&request),
+        "installgate_workspace",
+        json!({"id": "w-2", "name": "Two"}),
+    );
+    let back = come_back(&browser, &request, &hs256(&named, SECRET)).await;
+    let onward = browser.get(&location(&back)).await;
+    assert_eq!(onward.status(), StatusCode::FOUND);
+    assert!(location(&onward).starts_with("https://oauth.pipedrive.com/oauth/authorize?"));
+
+    // Named as one the vendor does not list, or not named: the user picks.
+    for claim in [Some(Value::String("w-9".into())), None] {
+        let other = Browser::new(&app);
+        let start = other.get("/connect/pipedrive/crm").await;
+        let request = hand_over(&other, &location(&start)).await;
+        let assertion = match &claim {
+            Some(value) => with(&claims(&request), "installgate_workspace", value.clone()),
+            None => claims(&request),
+        };
+        let back = come_back(&other, &request, &hs256(&assertion, SECRET)).await;
+        let page = other.get(&location(&back)).await;
+        assert_eq!(page.status(), StatusCode::OK, "{claim:?}");
+        assert!(page.text().await.unwrap().contains("name=\"workspace\""));
+    }
+}

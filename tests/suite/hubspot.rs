@@ -177,7 +177,7 @@ async fn setup_with(redis: &[(&'static str, String)], extra: &[(&str, &str)]) ->
     setup(&vars).await
 }
 
-async fn setup_on_redis(extra: &[(&str, &str)]) -> Setup {
+pub(crate) async fn setup_on_redis(extra: &[(&str, &str)]) -> Setup {
     let prefix = installgate_tests::unique_prefix();
     setup_with(&on_redis(&prefix), extra).await
 }

@@ -22,3 +22,4 @@ mod state_store;
 mod tokens;
 mod vault;
 mod webhooks;
+mod workspaces;

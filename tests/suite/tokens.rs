@@ -478,6 +478,7 @@ async fn hubspot_disconnect_uses_the_app_uninstall_endpoint() {
                 status: ConnectionStatus::Active,
                 scopes: vec![],
                 metadata: BTreeMap::new(),
+                workspace: None,
                 tokens: TokenSet {
                     access_token: AccessToken::new(access.clone()),
                     refresh_token: Some(RefreshToken::new(refresh)),

@@ -20,6 +20,7 @@ fn install(key: &str, access: &str, refresh: &str) -> NewInstall {
         status: ConnectionStatus::Pending,
         scopes: vec!["deals:full".into(), "users:read".into()],
         metadata: BTreeMap::from([("api_domain".into(), "https://acme.pipedrive.com".into())]),
+        workspace: None,
         tokens: TokenSet {
             access_token: AccessToken::new(access),
             refresh_token: Some(RefreshToken::new(refresh)),
@@ -301,7 +302,12 @@ async fn attaching_makes_a_connection_active_for_its_account(db: TestDatabase) {
         .unwrap();
     let account = AccountId::parse("user-42").unwrap();
     let attached = vault
-        .attach(pending.id, &account, Some(EventKind::InstallationCompleted))
+        .attach(
+            pending.id,
+            &account,
+            None,
+            Some(EventKind::InstallationCompleted),
+        )
         .await
         .unwrap();
     assert_eq!(attached.status, ConnectionStatus::Active);
@@ -315,7 +321,12 @@ async fn attaching_makes_a_connection_active_for_its_account(db: TestDatabase) {
         .unwrap();
     assert_eq!(found.id, pending.id);
     let missing = vault
-        .attach(installgate_core::ConnectionId::generate(), &account, None)
+        .attach(
+            installgate_core::ConnectionId::generate(),
+            &account,
+            None,
+            None,
+        )
         .await;
     assert!(matches!(missing, Err(VaultError::NotFound)));
 }
@@ -340,7 +351,12 @@ async fn uninstalling_deletes_the_tokens_and_a_reinstall_reactivates(db: TestDat
     assert_eq!(nulls, 1);
     // Attaching an uninstalled connection is refused.
     let account = AccountId::parse("user-1").unwrap();
-    assert!(vault.attach(connection.id, &account, None).await.is_err());
+    assert!(
+        vault
+            .attach(connection.id, &account, None, None)
+            .await
+            .is_err()
+    );
 
     let mut again = install("1:2", "a2", "r2");
     again.status = ConnectionStatus::Active;
@@ -512,6 +528,7 @@ async fn each_change_writes_its_event_in_the_same_transaction(db: TestDatabase) 
         .attach(
             connection.id,
             &account,
+            None,
             Some(EventKind::InstallationCompleted),
         )
         .await
@@ -552,6 +569,7 @@ async fn each_change_writes_its_event_in_the_same_transaction(db: TestDatabase) 
         .attach(
             installgate_core::ConnectionId::generate(),
             &account,
+            None,
             Some(EventKind::ConnectionClaimed),
         )
         .await;

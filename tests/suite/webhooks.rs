@@ -91,6 +91,7 @@ async fn connection(vault: &SqlVault, key: &str) -> Connection {
                 status: ConnectionStatus::Active,
                 scopes: vec![],
                 metadata: Default::default(),
+                workspace: None,
                 tokens: TokenSet {
                     access_token: AccessToken::new("secret-token-value"),
                     refresh_token: None,

@@ -29,6 +29,7 @@ pub async fn install_pipedrive(
                 status: ConnectionStatus::Active,
                 scopes: vec!["deals:full".into()],
                 metadata: BTreeMap::from([("api_domain".to_owned(), sim.url().to_owned())]),
+                workspace: None,
                 tokens: TokenSet {
                     access_token: AccessToken::new(access.clone()),
                     refresh_token: Some(RefreshToken::new(refresh)),

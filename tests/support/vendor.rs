@@ -11,6 +11,8 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 struct State {
     allow: AtomicBool,
     questions: Mutex<Vec<(serde_json::Value, bool)>>,
+    /// Listed in allowing answers when set.
+    workspaces: Mutex<Option<serde_json::Value>>,
 }
 
 pub struct VendorStub {
@@ -32,7 +34,11 @@ async fn entitled(state: web::Data<State>, request: HttpRequest, body: web::Byte
     state.questions.lock().unwrap().push((question, signed));
     let plans = format!("http://{}/plans", request.connection_info().host());
     if state.allow.load(Ordering::SeqCst) {
-        HttpResponse::Ok().json(serde_json::json!({ "allow": true }))
+        let mut answer = serde_json::json!({ "allow": true });
+        if let Some(workspaces) = state.workspaces.lock().unwrap().clone() {
+            answer["workspaces"] = workspaces;
+        }
+        HttpResponse::Ok().json(answer)
     } else {
         HttpResponse::Ok().json(serde_json::json!({ "allow": false, "redirect_url": plans }))
     }
@@ -118,6 +124,15 @@ impl VendorStub {
     /// The account "subscribed" (or not): what the next answers say.
     pub fn allow(&self, allow: bool) {
         self.state.allow.store(allow, Ordering::SeqCst);
+    }
+
+    /// The account's workspaces, as `(id, name)`: listed in every allowing answer from now on.
+    pub fn workspaces(&self, workspaces: &[(&str, &str)]) {
+        let listed: Vec<serde_json::Value> = workspaces
+            .iter()
+            .map(|(id, name)| serde_json::json!({ "id": id, "name": name }))
+            .collect();
+        *self.state.workspaces.lock().unwrap() = Some(serde_json::Value::Array(listed));
     }
 
     /// The questions asked so far, each with whether it carried the signature headers.

@@ -144,6 +144,9 @@ pub struct Connection {
     pub status: ConnectionStatus,
     pub scopes: Vec<String>,
     pub metadata: Metadata,
+    /// Where in the vendor's product the install landed (a team, a project), when the vendor
+    /// named workspaces.
+    pub workspace: Option<Workspace>,
     /// `None` once a connection is revoked or uninstalled.
     pub tokens: Option<TokenSet>,
     /// Bumped whenever the tokens change; refreshes compare-and-swap on it.
@@ -171,7 +174,19 @@ pub struct NewInstall {
     pub status: ConnectionStatus,
     pub scopes: Vec<String>,
     pub metadata: Metadata,
+    /// The workspace the install was made for; a reinstall never moves a connection to another
+    /// one (that is [`ConnectionVault::move_to`](crate::ConnectionVault::move_to), asked of the
+    /// user).
+    pub workspace: Option<Workspace>,
     pub tokens: TokenSet,
+}
+
+/// A workspace of the vendor's product (team, project, organisation) an install is attached to,
+/// as the vendor names it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub enum EventKind {
     ConnectionClaimed,
     /// A claim of a connection that another account owns was refused; the connection stayed.
     ClaimRefused,
+    /// The user moved the connection to another workspace.
+    ConnectionMoved,
     /// Privacy-law requests a marketplace passed on (Shopify's mandatory topics).
     PrivacyCustomerDataRequest,
     PrivacyCustomerRedact,
@@ -35,6 +37,7 @@ impl EventKind {
             Self::ConnectionRevoked => "connection.revoked",
             Self::ConnectionClaimed => "connection.claimed",
             Self::ClaimRefused => "connection.claim_refused",
+            Self::ConnectionMoved => "connection.moved",
             Self::PrivacyCustomerDataRequest => "privacy.customer_data_request",
             Self::PrivacyCustomerRedact => "privacy.customer_redact",
             Self::PrivacyShopRedact => "privacy.shop_redact",
@@ -58,6 +61,9 @@ pub struct EventData {
     pub scopes: Vec<String>,
     #[serde(skip_serializing_if = "Metadata::is_empty")]
     pub metadata: Metadata,
+    /// The connection's workspace, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<crate::Workspace>,
 }
 
 /// One event, as written to the outbox.
@@ -102,6 +108,7 @@ impl Event {
                 status: Some(connection.status),
                 scopes: connection.scopes.clone(),
                 metadata: connection.metadata.clone(),
+                workspace: connection.workspace.clone(),
             },
         }
     }
@@ -127,6 +134,7 @@ impl Event {
                 status: None,
                 scopes: Vec::new(),
                 metadata: Metadata::new(),
+                workspace: None,
             },
         }
     }

@@ -34,6 +34,8 @@ pub struct StateBinding {
     /// The tenant the install is for, when the marketplace named one before the state was
     /// minted (a shop): the callback must name the same.
     pub tenant: Option<Tenant>,
+    /// The workspace chosen for the install before the state was minted.
+    pub workspace: Option<crate::Workspace>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -47,6 +49,8 @@ struct StateRecord {
     browser: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tenant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    workspace: Option<crate::Workspace>,
 }
 
 impl StateRecord {
@@ -94,6 +98,8 @@ pub enum FlowError {
 pub struct InstallFor {
     pub account: Option<AccountId>,
     pub status: ConnectionStatus,
+    /// The workspace it lands in; kept by a connection that has one already.
+    pub workspace: Option<crate::Workspace>,
 }
 
 #[derive(Clone)]
@@ -148,6 +154,7 @@ impl InstallFlow {
                 .tenant
                 .as_ref()
                 .map(|tenant| tenant.as_str().to_owned()),
+            workspace: binding.workspace.clone(),
         };
         let bytes = serde_json::to_vec(&record).map_err(|e| VaultError::Corrupt(e.to_string()))?;
         self.state_store
@@ -201,6 +208,7 @@ impl InstallFlow {
             return_origin: record.return_origin,
             browser: browser.cloned(),
             tenant: tenant.cloned(),
+            workspace: record.workspace,
         }))
     }
 
@@ -272,6 +280,7 @@ impl InstallFlow {
             status: target.status,
             scopes: grant.scopes,
             metadata,
+            workspace: target.workspace,
             tokens: grant.tokens,
         };
         // Most installs are first installs: written at once, without a lookup first.

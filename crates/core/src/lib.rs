@@ -29,7 +29,7 @@ pub use accounts::{
 pub use clock::{Clock, OffsetClock, SystemClock, Timestamp};
 pub use connection::{
     AccountId, Connection, ConnectionId, ConnectionStatus, InvalidKey, MarketplaceKey, Metadata,
-    NewInstall, TokenSet,
+    NewInstall, TokenSet, Workspace,
 };
 pub use credentials::{AccessToken, AuthorizationCode, InvalidAuthorizationCode, RefreshToken};
 pub use events::{Event, EventData, EventKind};
@@ -38,7 +38,7 @@ pub use ids::{AppId, InvalidId, ProviderId};
 pub use lenient::LenientNumber;
 pub use lifecycle::{
     Claim, ConsentUrl, DELIVERY_MEMORY, Decision, Delivery, DeliverySeen, Held, ImportOutcome,
-    Imported, Installing, Next, ProviderRevoke, Reached, Refusal, revoke_at_provider,
+    Imported, Installing, MoveOffer, Next, ProviderRevoke, Reached, Refusal, revoke_at_provider,
 };
 pub use provider::{
     AccountDescription, AppCredentials, AppDirectory, Grant, Identity, InboundRequest,

@@ -50,6 +50,8 @@ pub struct ConnectionFilter {
     pub status: Option<ConnectionStatus>,
     /// Only connections holding an access token that never expires.
     pub never_expiring: bool,
+    /// Only connections in this workspace (its id).
+    pub workspace: Option<String>,
 }
 
 /// What [`ConnectionVault::insert_install`] did.
@@ -97,8 +99,18 @@ pub trait ConnectionVault: Send + Sync + 'static {
         &self,
         id: ConnectionId,
         account: &AccountId,
+        workspace: Option<&crate::Workspace>,
         event: Option<EventKind>,
     ) -> Result<Connection, VaultError>;
+
+    /// Moves `account`'s active connection to `workspace` (the user confirmed it), writing
+    /// `connection.moved`. `None` when it is not `account`'s active connection.
+    async fn move_to(
+        &self,
+        id: ConnectionId,
+        account: &AccountId,
+        workspace: &crate::Workspace,
+    ) -> Result<Option<Connection>, VaultError>;
 
     async fn get(&self, id: ConnectionId) -> Result<Option<Connection>, VaultError>;
 

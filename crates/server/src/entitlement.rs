@@ -2,9 +2,11 @@
 //! after sign-in and before anything is installed: `POST` of
 //! `{"app", "provider", "account", "tenant", "marketplace_key"}`, signed like the webhooks
 //! (Standard Webhooks headers), answered by `{"allow": true}` or
-//! `{"allow": false, "redirect_url": "https://…"}` within the configured timeout.
+//! `{"allow": false, "redirect_url": "https://…"}` within the configured timeout. An allowing
+//! answer may list the account's workspaces (`"workspaces": [{"id", "name"}]`), one of which
+//! the install lands in.
 
-use installgate_core::{AccountId, AppId, Clock, ProviderId};
+use installgate_core::{AccountId, AppId, Clock, ProviderId, Workspace};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -12,16 +14,21 @@ use crate::settings::{Entitlement, OnError};
 use crate::webhooks::Signer;
 
 /// Largest answer read.
-const MAX_ANSWER_BYTES: usize = 16 * 1024;
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Most workspaces an answer may list.
+const MAX_WORKSPACES: usize = 100;
+
+/// Longest workspace id and name, in characters.
+const MAX_WORKSPACE_CHARS: usize = 200;
 
 /// What the vendor said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    Allow,
+    /// Yes, into one of these workspaces (none listed: the vendor has no workspaces).
+    Allow { workspaces: Vec<Workspace> },
     /// Not (yet): the user goes to `redirect_url` (a plan page), with a way back.
-    Refuse {
-        redirect_url: Url,
-    },
+    Refuse { redirect_url: Url },
     /// No usable answer, and the app's `on_error` is `deny`.
     Unavailable,
 }
@@ -40,6 +47,17 @@ pub struct Question<'a> {
 struct Answer {
     allow: bool,
     redirect_url: Option<String>,
+    #[serde(default)]
+    workspaces: Vec<Workspace>,
+}
+
+/// Whether a listed workspace can be shown and stored: an id and a name of 1 to 200 characters
+/// without control characters.
+fn is_usable(workspace: &Workspace) -> bool {
+    [&workspace.id, &workspace.name].iter().all(|text| {
+        let chars = text.chars().count();
+        (1..=MAX_WORKSPACE_CHARS).contains(&chars) && !text.chars().any(char::is_control)
+    })
 }
 
 /// Where the vendor may send a refused user: `https`, or `http` to a loopback host (a local
@@ -75,7 +93,9 @@ impl Entitlements {
             Err(reason) => {
                 tracing::warn!(app = %question.app, reason, "the entitlement check got no usable answer");
                 match policy.on_error {
-                    OnError::Allow => Verdict::Allow,
+                    OnError::Allow => Verdict::Allow {
+                        workspaces: Vec::new(),
+                    },
                     OnError::Deny => Verdict::Unavailable,
                 }
             }
@@ -123,7 +143,17 @@ impl Entitlements {
         let answer: Answer =
             serde_json::from_slice(&bytes).map_err(|_| "the answer is not the expected JSON")?;
         if answer.allow {
-            return Ok(Verdict::Allow);
+            let workspaces = answer.workspaces;
+            if workspaces.len() > MAX_WORKSPACES || !workspaces.iter().all(is_usable) {
+                return Err("the workspaces are too many, or one has no usable id and name");
+            }
+            let mut ids: Vec<&str> = workspaces.iter().map(|w| w.id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            if ids.len() != workspaces.len() {
+                return Err("two workspaces have the same id");
+            }
+            return Ok(Verdict::Allow { workspaces });
         }
         let redirect_url = answer
             .redirect_url

@@ -483,3 +483,89 @@ pub fn install_cancelled(t: &Texts, marketplace: &str, branding: &Branding) -> S
         Some(branding),
     )
 }
+
+/// What the workspace page offers.
+#[derive(Debug, Clone)]
+pub struct WorkspaceChoice {
+    /// The app's name for people.
+    pub app: String,
+    pub marketplace: String,
+    pub workspaces: Vec<installgate_core::Workspace>,
+    /// The single-use token of the install this choice continues.
+    pub choice: String,
+}
+
+/// The user picks the workspace the install lands in.
+pub fn choose_workspace(
+    t: &Texts,
+    offer: &WorkspaceChoice,
+    csrf_token: &str,
+    branding: &Branding,
+) -> String {
+    let title = t.get("workspace-title");
+    layout_for(
+        t,
+        &title,
+        html! {
+            style { (FORM_STYLE) }
+            h1 { (title) }
+            form method="post" action="/account/workspace" {
+                input type="hidden" name="csrf_token" value=(csrf_token);
+                input type="hidden" name="choice" value=(offer.choice);
+                fieldset {
+                    legend { (t.with("workspace-text", &[("app", &offer.app), ("marketplace", &offer.marketplace)])) }
+                    @for (index, workspace) in offer.workspaces.iter().enumerate() {
+                        div class="choice" {
+                            input type="radio" name="workspace" id=(format!("workspace-{index}"))
+                                value=(workspace.id) required checked[index == 0];
+                            label for=(format!("workspace-{index}")) { (workspace.name) }
+                        }
+                    }
+                }
+                button type="submit" { (t.get("workspace-submit")) }
+            }
+        },
+        Some(branding),
+    )
+}
+
+/// What the move page asks.
+#[derive(Debug, Clone)]
+pub struct MoveQuestion {
+    pub marketplace: String,
+    pub from: String,
+    pub to: String,
+    /// The single-use token of the question.
+    pub token: String,
+}
+
+/// A reinstall named another workspace than the connection's: move it, or keep it where it is.
+pub fn confirm_move(
+    t: &Texts,
+    question: &MoveQuestion,
+    csrf_token: &str,
+    branding: &Branding,
+) -> String {
+    let title = t.get("move-title");
+    layout_for(
+        t,
+        &title,
+        html! {
+            style { (FORM_STYLE) }
+            h1 { (title) }
+            p { (t.with("move-text", &[
+                ("marketplace", &question.marketplace),
+                ("from", &question.from),
+                ("to", &question.to),
+            ])) }
+            form method="post" action="/account/move" {
+                input type="hidden" name="csrf_token" value=(csrf_token);
+                input type="hidden" name="question" value=(question.token);
+                button type="submit" name="decision" value="move" { (t.get("move-confirm")) }
+                " "
+                button type="submit" name="decision" value="keep" { (t.get("move-cancel")) }
+            }
+        },
+        Some(branding),
+    )
+}

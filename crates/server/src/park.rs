@@ -17,6 +17,43 @@ pub struct Parked {
     /// parked for one (a way back from the vendor's plan page).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub browser: Option<String>,
+    /// The question a move page asks, when the record stands for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moving: Option<ParkedMove>,
+}
+
+/// A connection the user may move to another workspace, and where to go after answering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkedMove {
+    pub app: String,
+    pub provider: String,
+    pub connection: String,
+    pub account: String,
+    pub to: installgate_core::Workspace,
+    pub then: crate::routes::location::KeptLocation,
+}
+
+/// The route a move question is answered at.
+pub const MOVE_TARGET: &str = "/account/move";
+
+/// Parks a move question for `browser` only; its token goes into the move page's form.
+pub async fn park_move(
+    store: &dyn StateStore,
+    ttl: Duration,
+    browser: &StateToken,
+    moving: ParkedMove,
+) -> Result<StateToken, AppError> {
+    let token = StateToken::generate().map_err(|error| AppError::Unexpected(error.into()))?;
+    let record = serde_json::to_vec(&Parked {
+        target: MOVE_TARGET.to_owned(),
+        browser: Some(installgate_core::browser_digest(browser)),
+        moving: Some(moving),
+    })
+    .map_err(|error| AppError::Unexpected(error.into()))?;
+    store
+        .put(StateKind::ParkedRequest, &token, &record, ttl)
+        .await?;
+    Ok(token)
 }
 
 /// Whether `target` is a gateway route that may be resumed.
@@ -54,6 +91,7 @@ pub async fn park_for(
     let record = serde_json::to_vec(&Parked {
         target: target.to_owned(),
         browser: browser.map(installgate_core::browser_digest),
+        moving: None,
     })
     .map_err(|error| AppError::Unexpected(error.into()))?;
     store
@@ -94,6 +132,15 @@ pub async fn take_for(
     Ok(serde_json::from_slice::<Parked>(&record)
         .ok()
         .filter(|parked| is_resumable(&parked.target) && by_this_browser(parked)))
+}
+
+/// [`take_for`] by the browser of `session`.
+pub async fn take_here(
+    store: &dyn StateStore,
+    session: &crate::session::GatewaySession,
+    token: &str,
+) -> Result<Option<Parked>, AppError> {
+    take_for(store, token, session.existing_browser_binding().as_ref()).await
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use tracing_actix_web::TracingLogger;
 use crate::api;
 use crate::metrics;
 use crate::middleware::{self, QueryLimit};
-use crate::routes::{account, claim, entitled, fallback, framing, health, install, notify};
+use crate::routes::{account, claim, entitled, fallback, framing, health, install, moving, notify};
 use crate::services::Services;
 use crate::session::{self, GatewaySessionStore, SessionCache};
 use crate::telemetry::RequestSpan;
@@ -127,7 +127,9 @@ pub fn build_server(
                     )
                     .service(web::resource("/sign-out").post(account::sign_out))
                     .service(web::resource("/sso").get(account::sso))
-                    .service(web::resource("/resume/{token}").get(entitled::resume)),
+                    .service(web::resource("/resume/{token}").get(entitled::resume))
+                    .service(web::resource("/workspace").post(entitled::choose_workspace))
+                    .service(web::resource("/move").post(moving::answer)),
             )
             .default_service(web::to(fallback::not_found))
     })

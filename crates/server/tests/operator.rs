@@ -52,6 +52,7 @@ async fn vault_rotate_moves_rows_to_the_active_key_and_reports_unknown_keys() {
                 status: ConnectionStatus::Active,
                 scopes: vec![],
                 metadata: BTreeMap::new(),
+                workspace: None,
                 tokens: TokenSet {
                     access_token: AccessToken::new("a"),
                     refresh_token: None,

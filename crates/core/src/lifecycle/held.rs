@@ -3,7 +3,7 @@
 
 use crate::{
     AccountId, AuthorizationCode, Connection, ConnectionId, ConnectionStatus, Event, EventKind,
-    FlowError, InstallFlow, InstallFor, Installing, VaultError,
+    FlowError, InstallFlow, InstallFor, Installing, VaultError, Workspace,
 };
 
 /// What became of a Marketplace install that arrived without a state.
@@ -37,6 +37,7 @@ impl InstallFlow {
         let target = InstallFor {
             account: None,
             status: ConnectionStatus::Pending,
+            workspace: None,
         };
         let connection = self
             .install(install.provider, install.credentials, code, target)
@@ -50,12 +51,23 @@ impl InstallFlow {
         Ok(Held::Pending(Box::new(connection)))
     }
 
-    /// Attaches a held install to `account`, as a compare-and-set: a connection another account
-    /// owns is never moved, and the refused attempt is recorded.
-    pub async fn claim(&self, id: ConnectionId, account: &AccountId) -> Result<Claim, FlowError> {
+    /// Attaches a held install to `account` (in `workspace`, when one was chosen), as a
+    /// compare-and-set: a connection another account owns is never moved, and the refused
+    /// attempt is recorded.
+    pub async fn claim(
+        &self,
+        id: ConnectionId,
+        account: &AccountId,
+        workspace: Option<&Workspace>,
+    ) -> Result<Claim, FlowError> {
         let attached = self
             .vault()
-            .attach(id, account, Some(EventKind::InstallationCompleted))
+            .attach(
+                id,
+                account,
+                workspace,
+                Some(EventKind::InstallationCompleted),
+            )
             .await;
         match attached {
             Ok(connection) => {

@@ -61,6 +61,7 @@ impl InstallFlow {
             status: ConnectionStatus::Active,
             scopes: imported.scopes,
             metadata,
+            workspace: None,
             tokens: imported.tokens,
         };
         Ok(match self.vault().insert_install(install, None).await? {

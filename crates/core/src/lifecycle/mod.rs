@@ -21,7 +21,7 @@ pub use notices::{DELIVERY_MEMORY, Delivery, DeliverySeen};
 use crate::{
     AccountId, AppCredentials, AuthorizationCode, Connection, ConnectionStatus, Event, EventKind,
     FlowError, InstallFlow, InstallFor, Provider, ReturnUrl, StateBinding, StateRefusal,
-    StateToken, Tenant,
+    StateToken, Tenant, Workspace,
 };
 
 /// Where the user goes next.
@@ -82,11 +82,44 @@ pub enum Reached {
 pub struct Decision {
     pub next: Next,
     pub reached: Reached,
+    /// The install was for another workspace than the one its connection is in: it stayed
+    /// there, and the user may move it (before going on to `next`).
+    pub move_offer: Option<MoveOffer>,
 }
 
 impl Decision {
     fn new(next: Next, reached: Reached) -> Self {
-        Self { next, reached }
+        Self {
+            next,
+            reached,
+            move_offer: None,
+        }
+    }
+}
+
+/// A reinstall asked for another workspace than the one its connection is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveOffer {
+    pub connection: crate::ConnectionId,
+    pub account: AccountId,
+    pub from: Workspace,
+    pub to: Workspace,
+}
+
+impl MoveOffer {
+    /// The offer when `connection` (just stored for `wanted`) stayed in another workspace.
+    pub fn between(connection: &Connection, wanted: Option<&Workspace>) -> Option<Self> {
+        let (Some(to), Some(from), Some(account)) =
+            (wanted, &connection.workspace, &connection.account)
+        else {
+            return None;
+        };
+        (from != to).then(|| Self {
+            connection: connection.id,
+            account: account.clone(),
+            from: from.clone(),
+            to: to.clone(),
+        })
     }
 }
 
@@ -121,6 +154,7 @@ impl InstallFlow {
         return_url: ReturnUrl,
         account: Option<AccountId>,
         conditional_scope: &str,
+        workspace: Option<Workspace>,
     ) -> Result<Decision, FlowError> {
         let Some(account) = account else {
             return Ok(Decision::new(Next::SignIn, Reached::SignInRequired));
@@ -136,6 +170,7 @@ impl InstallFlow {
                 // finalize.
                 browser: None,
                 tenant: None,
+                workspace,
             })
             .await?;
         let back = install
@@ -156,6 +191,7 @@ impl InstallFlow {
         state_required: bool,
     ) -> Result<Decision, FlowError> {
         let (app, provider) = install.binding();
+        let mut workspace = None;
         let account = if state.is_some() || state_required {
             let taken = self
                 .take_state(
@@ -168,7 +204,10 @@ impl InstallFlow {
                 )
                 .await?;
             match taken {
-                Ok(binding) => binding.account,
+                Ok(binding) => {
+                    workspace = binding.workspace;
+                    binding.account
+                }
                 Err(refusal) => {
                     tracing::warn!(app = %app, %refusal, "install refused: state not accepted");
                     return Ok(Decision::new(
@@ -183,6 +222,7 @@ impl InstallFlow {
         let target = InstallFor {
             account,
             status: ConnectionStatus::Active,
+            workspace: workspace.clone(),
         };
         match self
             .install(install.provider, install.credentials, code, target)
@@ -190,7 +230,9 @@ impl InstallFlow {
         {
             Ok(connection) => {
                 tracing::info!(app = %app, connection = %connection.id, "installed");
-                Ok(Decision::new(Next::Back(return_url), Reached::Finalized))
+                let mut decision = Decision::new(Next::Back(return_url), Reached::Finalized);
+                decision.move_offer = MoveOffer::between(&connection, workspace.as_ref());
+                Ok(decision)
             }
             Err(FlowError::Provider(error)) => {
                 tracing::warn!(app = %app, %error, "install failed at the provider");
@@ -212,6 +254,7 @@ impl InstallFlow {
         install: Installing<'_>,
         tenant: Option<Tenant>,
         signed_in: Option<(AccountId, StateToken)>,
+        workspace: Option<Workspace>,
     ) -> Result<Decision, FlowError> {
         if tenant.is_none() && install.provider.requires_tenant() {
             return Ok(Decision::new(
@@ -231,6 +274,7 @@ impl InstallFlow {
                 return_origin: None,
                 browser: Some(browser),
                 tenant: tenant.clone(),
+                workspace,
             })
             .await?;
         let credentials = install.credentials.for_tenant(tenant);
@@ -288,15 +332,16 @@ impl InstallFlow {
         let target = InstallFor {
             account: binding.account,
             status: ConnectionStatus::Active,
+            workspace: binding.workspace.clone(),
         };
         let credentials = install.credentials.for_tenant(binding.tenant);
         let connection = self
             .install(install.provider, &credentials, code, target)
             .await?;
-        Ok(Decision::new(
-            Next::Setup(Box::new(connection)),
-            Reached::Finalized,
-        ))
+        let move_offer = MoveOffer::between(&connection, binding.workspace.as_ref());
+        let mut decision = Decision::new(Next::Setup(Box::new(connection)), Reached::Finalized);
+        decision.move_offer = move_offer;
+        Ok(decision)
     }
 
     /// The user cancelled at the marketplace. Anyone can send a cancel: only one tied to an

@@ -69,6 +69,8 @@ pub struct Verified {
     pub name: Option<String>,
     /// What the configured entitlement claim says, when the assertion carries it as a boolean.
     pub entitled: Option<bool>,
+    /// The workspace the configured workspace claim names, when it names a usable one.
+    pub workspace: Option<installgate_core::Workspace>,
 }
 
 enum Keys {
@@ -81,6 +83,28 @@ pub struct AssertionVerifier {
     audience: String,
     keys: Keys,
     entitlement_claim: Option<String>,
+    workspace_claim: Option<String>,
+}
+
+/// A workspace as a claim names it: its id (1 to 200 characters, the name then too), or
+/// `{"id", "name"}`.
+fn workspace_of(claim: &serde_json::Value) -> Option<installgate_core::Workspace> {
+    let (id, name) = match claim {
+        serde_json::Value::String(id) => (id.clone(), id.clone()),
+        serde_json::Value::Object(fields) => {
+            let id = fields.get("id")?.as_str()?.to_owned();
+            let name = fields
+                .get("name")
+                .and_then(serde_json::Value::as_str)
+                .map_or_else(|| id.clone(), str::to_owned);
+            (id, name)
+        }
+        _ => return None,
+    };
+    let usable = |text: &str| {
+        (1..=200).contains(&text.chars().count()) && !text.chars().any(char::is_control)
+    };
+    (usable(&id) && usable(&name)).then_some(installgate_core::Workspace { id, name })
 }
 
 impl std::fmt::Debug for AssertionVerifier {
@@ -114,6 +138,7 @@ impl AssertionVerifier {
             audience: settings.audience.clone(),
             keys,
             entitlement_claim: settings.entitlement_claim.clone(),
+            workspace_claim: settings.workspace_claim.clone(),
         })
     }
 
@@ -175,11 +200,17 @@ impl AssertionVerifier {
             .as_ref()
             .and_then(|claim| claims.others.get(claim))
             .and_then(serde_json::Value::as_bool);
+        let workspace = self
+            .workspace_claim
+            .as_ref()
+            .and_then(|claim| claims.others.get(claim))
+            .and_then(workspace_of);
         Ok(Verified {
             subject,
             email: claims.email,
             name: claims.name,
             entitled,
+            workspace,
         })
     }
 }

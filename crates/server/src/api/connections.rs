@@ -43,6 +43,9 @@ pub struct ConnectionView {
     pub scopes: Vec<String>,
     /// Marketplace facts (`hublet`, `api_domain`, `company_name`, …).
     pub metadata: Metadata,
+    /// The workspace of the vendor's product the install landed in, when the vendor named
+    /// workspaces; `null` otherwise.
+    pub workspace: Option<WorkspaceView>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -60,10 +63,21 @@ impl From<Connection> for ConnectionView {
             status: connection.status,
             scopes: connection.scopes,
             metadata: connection.metadata,
+            workspace: connection.workspace.map(|workspace| WorkspaceView {
+                id: workspace.id,
+                name: workspace.name,
+            }),
             created_at: connection.created_at.to_rfc3339(),
             updated_at: connection.updated_at.to_rfc3339(),
         }
     }
+}
+
+/// A workspace of the vendor's product.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkspaceView {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -91,6 +105,8 @@ pub struct ListQuery {
     /// `true`: only connections whose access token never expires (to move them to expiring
     /// tokens where the marketplace requires it).
     never_expiring: Option<bool>,
+    /// A workspace id, as the vendor named it.
+    workspace: Option<String>,
     /// 1 to 200; 50 when left out.
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
@@ -143,6 +159,12 @@ impl ListQuery {
                 .map(|status| ConnectionStatus::parse(status).ok_or_else(|| bad("status")))
                 .transpose()?,
             never_expiring: self.never_expiring.unwrap_or(false),
+            workspace: match self.workspace.as_deref() {
+                Some(id) if id.is_empty() || id.chars().count() > 200 => {
+                    return Err(bad("workspace"));
+                }
+                other => other.map(str::to_owned),
+            },
         })
     }
 }

@@ -324,6 +324,7 @@ mod tests {
             app: app.app.clone(),
             provider: ProviderId::parse("probe").unwrap(),
             marketplace_key: MarketplaceKey::parse("k").unwrap(),
+            workspace: None,
             account: None,
             status: installgate_core::ConnectionStatus::Active,
             scopes: Vec::new(),

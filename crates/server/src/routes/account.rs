@@ -597,6 +597,9 @@ pub async fn sso(
     if verified.entitled == Some(true) {
         session.set_entitled()?;
     }
+    if let Some(workspace) = &verified.workspace {
+        session.set_named_workspace(workspace)?;
+    }
     tracing::info!(account = %account.id, "signed in through the vendor's login");
     let target = resume_target(&services, pending.resume.as_deref()).await?;
     Ok(see_other(&target))

@@ -133,6 +133,7 @@ async fn attach_and_continue(
     // The vendor may want a subscription first: the install stays held meanwhile, and the way
     // back leads to the confirmation again.
     let asks = app.install_policy.entitlement.is_some();
+    let mut workspace = session.named_workspace();
     if asks
         && let Some(held) = services.vault.get(id).await?
         && held.status.holds_tokens()
@@ -143,19 +144,20 @@ async fn attach_and_continue(
             marketplace_key: Some(&held.marketplace_key),
         };
         let target = || claim_path(app);
-        if let Entitled::No(answer) =
-            entitled::check(services, session, app, account, about, target, language).await?
-        {
-            services.metrics.install(
-                app.provider.as_str(),
-                app.id.as_str(),
-                Step::Claim,
-                Outcome::Failed("not_entitled"),
-            );
-            return Ok(answer);
+        match entitled::check(services, session, app, account, about, target, language).await? {
+            Entitled::Yes(chosen) => workspace = chosen,
+            Entitled::No(answer) => {
+                services.metrics.install(
+                    app.provider.as_str(),
+                    app.id.as_str(),
+                    Step::Claim,
+                    Outcome::Failed("not_entitled"),
+                );
+                return Ok(answer);
+            }
         }
     }
-    let claimed = services.flow.claim(id, account).await?;
+    let claimed = services.flow.claim(id, account, workspace.as_ref()).await?;
     let (outcome, answer) = match claimed {
         Claim::Attached(connection) => {
             session.clear_pending_install();

@@ -18,7 +18,10 @@ use crate::routes::claim;
 use crate::routes::entitled::{self, Entitled};
 use crate::routes::framing::FramedFor;
 use crate::routes::location::Location;
-use crate::routes::respond::{found, html, inbound_headers, install_failure, to_setup};
+use crate::routes::moving;
+use crate::routes::respond::{
+    found, html, inbound_headers, install_failure, setup_location, to_setup,
+};
 use crate::routes::signed_in::current_account;
 use crate::services::Services;
 use crate::session::GatewaySession;
@@ -146,8 +149,9 @@ impl<'a> Install<'a> {
     ) -> Result<HttpResponse, AppError> {
         let return_url = self.return_url(raw_return_url)?;
         let account = self.account(session).await?.map(|account| account.id);
-        if let Some(account) = &account
-            && let Entitled::No(answer) = entitled::check(
+        let mut workspace = None;
+        if let Some(account) = &account {
+            let check = entitled::check(
                 self.services,
                 session,
                 self.app,
@@ -155,11 +159,14 @@ impl<'a> Install<'a> {
                 entitled::About::default(),
                 || format!("{}?{}", request.path(), request.query_string()),
                 Language::of(request),
-            )
-            .await?
-        {
-            self.count(Step::Authorize, Outcome::Failed("not_entitled"));
-            return Ok(answer);
+            );
+            match check.await? {
+                Entitled::Yes(chosen) => workspace = chosen,
+                Entitled::No(answer) => {
+                    self.count(Step::Authorize, Outcome::Failed("not_entitled"));
+                    return Ok(answer);
+                }
+            }
         }
         let host = return_url.host().to_owned();
         let decision = self
@@ -170,6 +177,7 @@ impl<'a> Install<'a> {
                 return_url,
                 account,
                 &self.prepared.conditional_scope,
+                workspace,
             )
             .await?;
         if let Next::SignIn = decision.next {
@@ -202,6 +210,7 @@ impl<'a> Install<'a> {
                 .finish();
             target = format!("{target}?{query}");
         }
+        let mut workspace = None;
         let signed_in = match self.account(session).await? {
             Some(account) => {
                 let check = entitled::check(
@@ -216,9 +225,12 @@ impl<'a> Install<'a> {
                     || target.clone(),
                     Language::of(self.request),
                 );
-                if let Entitled::No(answer) = check.await? {
-                    self.count(Step::Connect, Outcome::Failed("not_entitled"));
-                    return Ok(answer);
+                match check.await? {
+                    Entitled::Yes(chosen) => workspace = chosen,
+                    Entitled::No(answer) => {
+                        self.count(Step::Connect, Outcome::Failed("not_entitled"));
+                        return Ok(answer);
+                    }
                 }
                 Some((account.id, session.browser_binding()?))
             }
@@ -227,7 +239,7 @@ impl<'a> Install<'a> {
         let decision = self
             .services
             .flow
-            .begin(self.installing(), tenant.clone(), signed_in)
+            .begin(self.installing(), tenant.clone(), signed_in, workspace)
             .await?;
         match decision.next {
             Next::SignIn => {
@@ -246,6 +258,7 @@ impl<'a> Install<'a> {
     /// `step=finalize`: whatever happens, the user goes back to the (valid) return URL.
     async fn finalize(
         &self,
+        session: &GatewaySession,
         code: &AuthorizationCode,
         state: Option<&str>,
         raw_return_url: &str,
@@ -262,7 +275,32 @@ impl<'a> Install<'a> {
                 self.app.partner_sign_in,
             )
             .await?;
-        self.respond(Step::Finalize, decision)
+        self.respond_or_ask_to_move(session, Step::Finalize, decision)
+            .await
+    }
+
+    /// Like [`Self::respond`], but a reinstall that named another workspace than its
+    /// connection's first asks the user whether to move it, then goes where it was going.
+    async fn respond_or_ask_to_move(
+        &self,
+        session: &GatewaySession,
+        step: Step,
+        mut decision: Decision,
+    ) -> Result<HttpResponse, AppError> {
+        let offer = decision.move_offer.take();
+        let then = match &decision.next {
+            Next::Back(return_url) => Some(Location::back(return_url)),
+            Next::Setup(connection) => Some(setup_location(self.app, connection)),
+            _ => None,
+        };
+        let response = self.respond(step, decision)?;
+        match (offer, then) {
+            (Some(offer), Some(then)) => {
+                let language = Language::of(self.request);
+                moving::ask(self.services, session, self.app, offer, &then, language).await
+            }
+            _ => Ok(response),
+        }
     }
 
     /// The OAuth callback of an install the gateway started: the state is required, and it
@@ -290,7 +328,8 @@ impl<'a> Install<'a> {
             .finish_callback(self.installing(), code, binding, signed_in.as_ref())
             .await
             .map_err(install_failure(&self.app.id, self.provider.display_name()))?;
-        self.respond(Step::Callback, decision)
+        self.respond_or_ask_to_move(session, Step::Callback, decision)
+            .await
     }
 
     /// The user cancelled at the marketplace: one event, only for an install that was really
@@ -399,7 +438,7 @@ async fn answer(
             ..
         } => {
             install
-                .finalize(&code, state.as_deref(), &return_url)
+                .finalize(session, &code, state.as_deref(), &return_url)
                 .await?
         }
         InstallRequest::Code {

@@ -10,6 +10,10 @@ use url::Url;
 #[derive(Debug, Clone)]
 pub struct Location(String);
 
+/// A [`Location`] kept in a record of the gateway's own (never read from a request).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeptLocation(String);
+
 impl Location {
     /// A page of the gateway: `/` then a path (and query), never `//` (another host) or a
     /// backslash (which some browsers read as `/`).
@@ -45,6 +49,17 @@ impl Location {
     /// An address from the configuration (the app's setup page, the vendor's login page).
     pub fn configured(url: &Url) -> Self {
         Self(url.as_str().to_owned())
+    }
+
+    /// A `Location` this gateway made itself, kept server-side (in a parked record) while the
+    /// user answered a question on the way (whether to move a connection).
+    pub fn kept(location: &KeptLocation) -> Self {
+        Self(location.0.clone())
+    }
+
+    /// This location, to keep server-side until the user has answered.
+    pub fn keep(&self) -> KeptLocation {
+        KeptLocation(self.0.clone())
     }
 
     pub fn as_str(&self) -> &str {

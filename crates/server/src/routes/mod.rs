@@ -8,6 +8,7 @@ pub mod framing;
 pub mod health;
 pub mod install;
 pub mod location;
+pub mod moving;
 pub mod notify;
 mod respond;
 pub mod signed_in;

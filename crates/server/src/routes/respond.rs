@@ -42,7 +42,12 @@ pub fn form_html(status: StatusCode, body: String) -> HttpResponse {
 
 /// On to the app's setup page with the connection id, or the account page without one.
 pub fn to_setup(app: &AppSettings, connection: &Connection) -> HttpResponse {
-    let location = match &app.setup_url {
+    see_other(&setup_location(app, connection))
+}
+
+/// The app's setup page for `connection` (the account page when it has none).
+pub fn setup_location(app: &AppSettings, connection: &Connection) -> Location {
+    match &app.setup_url {
         Some(setup) => {
             let mut url = setup.clone();
             url.query_pairs_mut()
@@ -50,8 +55,7 @@ pub fn to_setup(app: &AppSettings, connection: &Connection) -> HttpResponse {
             Location::configured(&url)
         }
         None => Location::account_page(),
-    };
-    see_other(&location)
+    }
 }
 
 /// An install that failed at the marketplace is 502 (logged without secrets); other failures

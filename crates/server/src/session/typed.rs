@@ -5,7 +5,7 @@ use std::future::{Ready, ready};
 use actix_session::{Session, SessionExt as _};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use installgate_core::{AccountId, StateToken, Timestamp};
+use installgate_core::{AccountId, StateToken, Timestamp, Workspace};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
@@ -16,6 +16,8 @@ const PENDING_INSTALL: &str = "pending_install";
 const CONNECT_STARTED: &str = "connect_started";
 const BROWSER: &str = "browser";
 const ENTITLED: &str = "entitled";
+const NAMED_WORKSPACE: &str = "named_workspace";
+const WORKSPACE_CHOICE: &str = "workspace_choice";
 
 /// A marketplace install whose tokens are held, waiting for this browser's user to claim it.
 /// Kept in the session, so that only the browser that came back from the marketplace can.
@@ -76,12 +78,44 @@ impl GatewaySession {
         self.0.get::<bool>(ENTITLED).ok().flatten().unwrap_or(false)
     }
 
+    /// Remembers, for this sign-in, the workspace the vendor's assertion named.
+    pub fn set_named_workspace(&self, workspace: &Workspace) -> Result<(), AppError> {
+        self.0
+            .insert(NAMED_WORKSPACE, workspace)
+            .map_err(unexpected)
+    }
+
+    /// The workspace this sign-in's assertion named, if it named one.
+    pub fn named_workspace(&self) -> Option<Workspace> {
+        self.0.get::<Workspace>(NAMED_WORKSPACE).ok().flatten()
+    }
+
+    /// Remembers the workspace (its id) `account` picked on the workspace page, for the install
+    /// that continues next.
+    pub fn set_workspace_choice(&self, account: &AccountId, id: &str) -> Result<(), AppError> {
+        let choice = (account.as_str(), id);
+        self.0.insert(WORKSPACE_CHOICE, choice).map_err(unexpected)
+    }
+
+    /// The workspace id `account` picked, taken (a choice serves one install).
+    pub fn take_workspace_choice(&self, account: &AccountId) -> Option<String> {
+        let (chooser, id) = self
+            .0
+            .get::<(String, String)>(WORKSPACE_CHOICE)
+            .ok()
+            .flatten()?;
+        self.0.remove(WORKSPACE_CHOICE);
+        (chooser == account.as_str()).then_some(id)
+    }
+
     /// Signs `account` in under a new session id and a new CSRF token.
     pub fn sign_in(&self, account: &AccountId, now: Timestamp) -> Result<(), AppError> {
         let sid = StateToken::generate().map_err(unexpected)?;
         self.0.renew();
         self.0.remove(CSRF);
         self.0.remove(ENTITLED);
+        self.0.remove(NAMED_WORKSPACE);
+        self.0.remove(WORKSPACE_CHOICE);
         let signed_in = SignedIn {
             account: account.as_str().to_owned(),
             sid: sid.expose().to_owned(),

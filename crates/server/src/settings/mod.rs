@@ -207,6 +207,9 @@ pub struct ExternalLogin {
     /// A claim of the vendor's assertion that says, as `true`, that the user may install: no
     /// entitlement question is asked then.
     pub entitlement_claim: Option<String>,
+    /// A claim of the vendor's assertion that names the workspace installs land in: a string
+    /// (its id) or `{"id", "name"}`. No workspace page is shown then.
+    pub workspace_claim: Option<String>,
 }
 
 #[derive(Debug, Clone)]

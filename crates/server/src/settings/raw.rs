@@ -173,6 +173,7 @@ pub(super) struct RawExternal {
     pub jwks_cache_seconds: u64,
     pub jwks_min_refetch_seconds: u64,
     pub entitlement_claim: Option<String>,
+    pub workspace_claim: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -804,6 +804,7 @@ fn external(report: &mut Report, raw: super::raw::RawExternal) -> Option<Externa
         entitlement_claim: raw
             .entitlement_claim
             .filter(|claim| !claim.trim().is_empty()),
+        workspace_claim: raw.workspace_claim.filter(|claim| !claim.trim().is_empty()),
     })
 }
 

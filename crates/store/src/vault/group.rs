@@ -202,7 +202,7 @@ impl SqlVault {
             let mut insert = QueryBuilder::new(
                 "INSERT INTO connections (id, app, provider, marketplace_key, account, status, \
                  scopes, metadata, token_key_id, access_token, refresh_token, expires_at, revision, \
-                 created_at, updated_at) ",
+                 created_at, updated_at, workspace_id, workspace_name) ",
             );
             // In key order: two replicas writing overlapping batches on PostgreSQL then take the
             // rows' locks in the same order, and cannot deadlock.
@@ -227,7 +227,9 @@ impl SqlVault {
                     .push_bind(queued.sealed.expires_at)
                     .push_bind(1_i64)
                     .push_bind(queued.now)
-                    .push_bind(queued.now);
+                    .push_bind(queued.now)
+                    .push_bind(install.workspace.as_ref().map(|w| w.id.as_str()))
+                    .push_bind(install.workspace.as_ref().map(|w| w.name.as_str()));
             });
             insert.push(" ON CONFLICT (app, provider, marketplace_key) DO NOTHING RETURNING ");
             insert.push(COLUMNS);

@@ -10,7 +10,8 @@ use super::keyring::{Keyring, OpenError};
 
 /// Every column of `connections`, in this order.
 pub(crate) const COLUMNS: &str = "id, app, provider, marketplace_key, account, status, scopes, \
-    metadata, token_key_id, access_token, refresh_token, expires_at, revision, created_at, updated_at";
+    metadata, token_key_id, access_token, refresh_token, expires_at, revision, created_at, updated_at, \
+    workspace_id, workspace_name";
 
 pub(crate) const ACCESS: &str = "access";
 pub(crate) const REFRESH: &str = "refresh";
@@ -32,6 +33,8 @@ pub(crate) struct StoredRow {
     pub revision: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub workspace_id: Option<String>,
+    pub workspace_name: Option<String>,
 }
 
 fn corrupt(what: &str) -> VaultError {
@@ -92,6 +95,13 @@ impl StoredRow {
             scopes: serde_json::from_str(&self.scopes).map_err(|_| corrupt("scopes"))?,
             metadata: serde_json::from_str::<Metadata>(&self.metadata)
                 .map_err(|_| corrupt("metadata"))?,
+            workspace: match (self.workspace_id, self.workspace_name) {
+                (Some(id), name) => Some(installgate_core::Workspace {
+                    name: name.unwrap_or_else(|| id.clone()),
+                    id,
+                }),
+                (None, _) => None,
+            },
             tokens,
             revision: self.revision,
             created_at: Timestamp::from_millis(self.created_at),

@@ -181,13 +181,19 @@ impl SqlVault {
                             .map_err(|_| VaultError::Corrupt("the stored id is not valid".into()))?;
                         let sealed = seal(&self.keys, id, &install.tokens)?;
                         sqlx::query(
-                            // A connection that still holds tokens keeps its owner; an uninstalled
-                            // or revoked one is claimed afresh.
+                            // A connection that still holds tokens keeps its owner and its
+                            // workspace (a move is the user's explicit choice); an uninstalled or
+                            // revoked one is claimed afresh.
                             "UPDATE connections SET account = CASE WHEN status IN ('pending', 'active') \
                              THEN COALESCE($1, account) ELSE $1 END, status = $2, \
                              scopes = $3, metadata = $4, token_key_id = $5, access_token = $6, \
                              refresh_token = $7, expires_at = $8, revision = revision + 1, \
-                             updated_at = $9, revoke_retry_at = NULL WHERE id = $10",
+                             updated_at = $9, revoke_retry_at = NULL, \
+                             workspace_id = CASE WHEN status IN ('pending', 'active') \
+                             AND workspace_id IS NOT NULL THEN workspace_id ELSE $11 END, \
+                             workspace_name = CASE WHEN status IN ('pending', 'active') \
+                             AND workspace_id IS NOT NULL THEN workspace_name ELSE $12 END \
+                             WHERE id = $10",
                         )
                         .bind(account)
                         .bind(install.status.as_str())
@@ -199,6 +205,8 @@ impl SqlVault {
                         .bind(sealed.expires_at)
                         .bind(now)
                         .bind(id.to_string())
+                        .bind(install.workspace.as_ref().map(|w| w.id.as_str()))
+                        .bind(install.workspace.as_ref().map(|w| w.name.as_str()))
                         .execute(&mut *tx)
                         .await
                         .map_err(sql_error)?;
@@ -210,8 +218,10 @@ impl SqlVault {
                         let inserted = sqlx::query(
                             "INSERT INTO connections (id, app, provider, marketplace_key, account, \
                              status, scopes, metadata, token_key_id, access_token, refresh_token, \
-                             expires_at, revision, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) \
+                             expires_at, revision, created_at, updated_at, workspace_id, \
+                             workspace_name) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, \
+                             $14, $15) \
                              ON CONFLICT (app, provider, marketplace_key) DO NOTHING",
                         )
                         .bind(id.to_string())
@@ -227,6 +237,8 @@ impl SqlVault {
                         .bind(&sealed.refresh)
                         .bind(sealed.expires_at)
                         .bind(now)
+                        .bind(install.workspace.as_ref().map(|w| w.id.as_str()))
+                        .bind(install.workspace.as_ref().map(|w| w.name.as_str()))
                         .execute(&mut *tx)
                         .await
                         .map_err(sql_error)?;
@@ -316,18 +328,23 @@ impl ConnectionVault for SqlVault {
         &self,
         id: ConnectionId,
         account: &AccountId,
+        workspace: Option<&installgate_core::Workspace>,
         event: Option<EventKind>,
     ) -> Result<Connection, VaultError> {
         let now = self.clock.now().as_millis();
         in_transaction!(&self.database, tx => {
             let updated = sqlx::query(
-                "UPDATE connections SET account = $1, status = 'active', updated_at = $2 \
+                "UPDATE connections SET account = $1, status = 'active', updated_at = $2, \
+                 workspace_id = COALESCE($4, workspace_id), \
+                 workspace_name = CASE WHEN $4 IS NULL THEN workspace_name ELSE $5 END \
                  WHERE id = $3 AND status IN ('pending', 'active') \
                  AND (account IS NULL OR account = $1)",
             )
             .bind(account.as_str())
             .bind(now)
             .bind(id.to_string())
+            .bind(workspace.map(|w| w.id.as_str()))
+            .bind(workspace.map(|w| w.name.as_str()))
             .execute(&mut *tx)
             .await
             .map_err(sql_error)?;
@@ -350,6 +367,33 @@ impl ConnectionVault for SqlVault {
                 });
             }
             Ok(reload_and_emit!(self, tx, id, event))
+        })
+    }
+
+    async fn move_to(
+        &self,
+        id: ConnectionId,
+        account: &AccountId,
+        workspace: &installgate_core::Workspace,
+    ) -> Result<Option<Connection>, VaultError> {
+        let now = self.clock.now().as_millis();
+        in_transaction!(&self.database, tx => {
+            let updated = sqlx::query(
+                "UPDATE connections SET workspace_id = $1, workspace_name = $2, updated_at = $3 \
+                 WHERE id = $4 AND account = $5 AND status = 'active'",
+            )
+            .bind(&workspace.id)
+            .bind(&workspace.name)
+            .bind(now)
+            .bind(id.to_string())
+            .bind(account.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(sql_error)?;
+            if updated.rows_affected() == 0 {
+                return Ok(None);
+            }
+            Ok(Some(reload_and_emit!(self, tx, id, Some(EventKind::ConnectionMoved))))
         })
     }
 
@@ -627,6 +671,9 @@ impl ConnectionVault for SqlVault {
         }
         if let Some(status) = filter.status {
             bind("status", status.as_str().to_owned());
+        }
+        if let Some(workspace) = &filter.workspace {
+            bind("workspace_id", workspace.clone());
         }
         if filter.never_expiring {
             conditions.push("access_token IS NOT NULL AND expires_at IS NULL".to_owned());
