@@ -1,13 +1,19 @@
 //! Installs clicked through in a real Chromium against `installgate sandbox`: HubSpot's seamless
 //! install with partner sign-in (sign-in in a popup, or inside a frame of the simulated HubSpot
 //! on another site, with third-party cookies blocked), without partner sign-in, Pipedrive's
-//! three scenarios in new tabs, a cancel, Shopify's install from a shop's admin, and a page on an origin that is not allowed failing to
-//! frame the install route. Screenshots of the main steps go to `target/screenshots/`.
+//! three scenarios in new tabs, a cancel, Shopify's install from a shop's admin, a page on an
+//! origin that is not allowed failing to frame the install route, and installs of users without
+//! a plan who subscribe at the vendor and come back (on HubSpot, with a workspace choice and a
+//! move; on Pipedrive). Screenshots of the main steps go to `target/screenshots/`.
 //!
 //! Every gateway page the tests visit is checked with axe-core for WCAG 2.1 A and AA violations
 //! (`Chrome::assert_accessible`): the sign-in page (in a popup, inside a frame of another site,
 //! after a marketplace's consent, from a shop's admin), the sign-up page, the confirmation of a
-//! held install and the cancelled page. The pages the simulated marketplaces serve are not
+//! held install and the cancelled page; the sign-in page in German and Japanese, the workspace
+//! page, the move question inside HubSpot's frame; and, in
+//! `the_pages_off_the_main_paths_pass_the_accessibility_check_too`, the get-an-account page,
+//! the account page, the try-again page, an error page in English and German, the signed-out
+//! page, and the sign-in page 320 px wide. The pages the simulated marketplaces serve are not
 //! checked: they stand in for pages the gateway does not make.
 
 use std::time::{Duration, Instant};
@@ -430,6 +436,7 @@ fn as_pairs(settings: &[(String, String)]) -> Vec<(&str, &str)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hubspot_install_without_a_plan_subscribes_at_the_vendor_and_ends_back_in_hubspot() {
     let vendor = VendorStub::start("hubspot_signin").await;
+    vendor.workspaces(&[("w-sales", "Sales team"), ("w-support", "Support team")]);
     let settings = [asks("HUBSPOT_SIGNIN", &vendor)];
     let sandbox = start_sandbox_with(&as_pairs(&settings)).await;
     let chrome = Chrome::start("hubspot-subscribe").await;
@@ -457,21 +464,53 @@ async fn hubspot_install_without_a_plan_subscribes_at_the_vendor_and_ends_back_i
     chrome.wait_for("#subscribe").await;
     chrome.shot("1-plans").await;
     chrome.click("#subscribe").await;
-    // Back through `resume`: the gateway asks again, and sends the window back to HubSpot.
+    // Back through `resume`: the gateway asks again; the account has two workspaces, so the
+    // user picks one, and the window goes back to HubSpot.
+    chrome.wait_for("input[name=workspace]").await;
+    chrome
+        .assert_accessible("HubSpot: choose a workspace")
+        .await;
+    chrome.shot("2-workspace").await;
+    chrome.click("#workspace-1").await;
+    chrome.click("button[type=submit]").await;
     chrome.wait_for("#connect").await;
     chrome.click("input[name=agree]").await;
     chrome.click("#connect").await;
     assert_installed(&chrome).await;
-    chrome.shot("2-installed").await;
+    chrome.shot("3-installed").await;
     assert_eq!(
         connections(&chrome, &sandbox).await,
         ["hubspot_signin active"]
     );
     wait_for_events(&chrome, &sandbox, "installation.completed", 1).await;
+
+    // Installed again into the other workspace: HubSpot's frame asks whether to move it, and
+    // the answer ends at HubSpot's return URL.
+    let windows = chrome.client.windows().await.unwrap().len();
+    chrome.client.goto(&sandbox.portal_url()).await.unwrap();
+    chrome.click("a.install[data-app=hubspot_signin]").await;
+    chrome.click("#sign-in").await;
+    chrome.switch_to_new_window(windows).await;
+    chrome.wait_for("input[name=workspace]").await;
+    chrome.click("#workspace-0").await;
+    chrome.click("button[type=submit]").await;
+    chrome.wait_for("#connect").await;
+    chrome.click("input[name=agree]").await;
+    chrome.click("#connect").await;
+    chrome.enter("#install-frame").await;
+    chrome.wait_for("button[value=move]").await;
+    chrome
+        .assert_accessible("HubSpot: move the connection")
+        .await;
+    chrome.click("button[value=move]").await;
+    assert_eq!(chrome.text_of("#result").await, "Installed");
+    chrome.client.enter_parent_frame().await.unwrap();
+    chrome.shot("4-moved").await;
+    wait_for_events(&chrome, &sandbox, "connection.moved", 1).await;
     assert_eq!(
         vendor.questions().len(),
-        2,
-        "asked before and after the plan"
+        5,
+        "refused, allowed with two workspaces, the choice, and again for the reinstall"
     );
     chrome.end().await;
     sandbox.stop().await;
@@ -537,6 +576,33 @@ async fn the_pages_off_the_main_paths_pass_the_accessibility_check_too() {
         .wait_for("a[href='https://vendor.example/get-started']")
         .await;
     chrome.assert_accessible("get an account").await;
+    // 320 px wide, as on a phone: nothing is cut off or needs scrolling sideways.
+    chrome.client.set_window_size(320, 720).await.unwrap();
+    chrome
+        .client
+        .goto(&format!(
+            "{gateway}/account/sign-in?app=pipedrive_leads&provider=pipedrive"
+        ))
+        .await
+        .unwrap();
+    chrome.wait_for("input#email").await;
+    let widths = chrome
+        .client
+        .execute(
+            "return [window.innerWidth, document.documentElement.scrollWidth];",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let (viewport, content) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+    assert!(viewport <= 400, "the window is narrow: {viewport}");
+    assert!(
+        content <= viewport,
+        "{content} px of content in {viewport} px"
+    );
+    chrome.assert_accessible("sign-in at 320 px").await;
+    chrome.shot("narrow-sign-in").await;
+    chrome.client.set_window_size(1280, 900).await.unwrap();
     chrome
         .client
         .goto(&format!("{gateway}/account/sign-up"))

@@ -832,3 +832,38 @@ async fn a_held_install_waits_for_the_plan_and_is_claimed_when_the_user_comes_ba
     assert_eq!(events(&setup.app, "installation.completed").await, 1);
     assert_eq!(browser.get(&resume).await.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_refused_user_who_never_comes_back_leaves_a_revoked_grant_and_one_abandoned_install() {
+    let vendor = installgate_tests::VendorStub::start("CRM").await;
+    let setup = setup_with(&vendor.settings(&[
+        ("INSTALLGATE__INSTALL__PENDING_TTL_SECONDS", "1"),
+        ("INSTALLGATE__INSTALL__SWEEP_INTERVAL_SECONDS", "1"),
+    ]))
+    .await;
+    let browser = Browser::new(&setup.app);
+    let code = setup.sim.issue_code(CLIENT_ID, 1, 10).unwrap();
+    let arrived = browser.get(&callback(&code)).await;
+    let refused = sign_up_from(&browser, &location(&arrived), "una@example.com").await;
+    let plans = location(&refused);
+    assert!(plans.starts_with(&vendor.plans_url), "{plans}");
+    // The user never comes back from the plan page.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while connection(&setup.app, "1:10").await.unwrap().status != ConnectionStatus::Revoked {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the held install never expired"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(setup.sim.revoke_calls(), 1);
+    assert_eq!(events(&setup.app, "installation.abandoned").await, 1);
+    assert_eq!(events(&setup.app, "installation.completed").await, 0);
+    // Coming back after all, too late: the link leads to an install that is gone.
+    vendor.allow(true);
+    let resume = installgate_tests::query_param(&plans, "resume");
+    let back = browser.get(&resume).await;
+    let page = browser.get(&location(&back)).await;
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(events(&setup.app, "installation.completed").await, 0);
+}
