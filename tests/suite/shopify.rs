@@ -5,7 +5,9 @@
 
 use installgate_core::ConnectionStatus;
 use installgate_sandbox::{ShopifySimulator, SimulatedApp, Webhook, WebhookSignature};
-use installgate_tests::{Browser, Receiver, TestApp, eventually, free_port, location, spawn_app};
+use installgate_tests::{
+    Browser, Receiver, TestApp, eventually, free_port, hidden_input, location, spawn_app,
+};
 use reqwest::StatusCode;
 
 const CLIENT_ID: &str = "shopify-client-id";
@@ -883,4 +885,78 @@ async fn a_leaked_state_cannot_bring_an_attackers_shop_into_the_victims_account(
     assert_eq!(setup.sim.token_calls(), 0, "no token request");
     assert!(setup.connection(GLOBEX).await.is_none());
     assert_eq!(setup.app.event_count("installation.completed").await, 0);
+}
+
+/// A gateway-started install carries the chosen workspace through Shopify's consent in its
+/// state; a second install of the same shop into another workspace asks before moving it, and
+/// goes on to the setup page either way.
+#[tokio::test]
+async fn the_chosen_workspace_travels_in_the_state_and_a_reinstall_asks_before_moving() {
+    let vendor = installgate_tests::VendorStub::start("STORE").await;
+    vendor.allow(true);
+    vendor.workspaces(&[("w-a", "Team A"), ("w-b", "Team B")]);
+    let setup = setup(&vendor.settings(&[])).await;
+    let browser = Browser::new(&setup.app);
+    let install = |workspace: &'static str| {
+        let browser = &browser;
+        let setup = &setup;
+        async move {
+            let response = browser.get(&setup.install_request(ACME)).await;
+            let page = match response.status() {
+                StatusCode::OK => response.text().await.unwrap(),
+                _ => {
+                    let resumed = browser
+                        .sign_up_from(&location(&response), PURPOSE, "wes@acme.example", PASSWORD)
+                        .await;
+                    browser.get(&location(&resumed)).await.text().await.unwrap()
+                }
+            };
+            let csrf = hidden_input(&page, "csrf_token").unwrap();
+            let choice = hidden_input(&page, "choice").unwrap();
+            let picked = browser
+                .post(
+                    "/account/workspace",
+                    &[
+                        ("csrf_token", csrf.as_str()),
+                        ("choice", choice.as_str()),
+                        ("workspace", workspace),
+                    ],
+                )
+                .await;
+            let to_consent = browser.get(&location(&picked)).await;
+            assert_eq!(to_consent.status(), StatusCode::FOUND);
+            let callback = setup.consent(&location(&to_consent)).await;
+            browser.get(&callback).await
+        }
+    };
+    let done = install("w-b").await;
+    assert!(location(&done).starts_with(SETUP_URL));
+    let connection = setup.connection(ACME).await.unwrap();
+    assert_eq!(connection.workspace.unwrap().id, "w-b");
+
+    let asked = install("w-a").await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    let page = asked.text().await.unwrap();
+    assert!(page.contains("Team B") && page.contains("Team A"), "{page}");
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let question = hidden_input(&page, "question").unwrap();
+    let moved = browser
+        .post(
+            "/account/move",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("question", question.as_str()),
+                ("decision", "move"),
+            ],
+        )
+        .await;
+    assert!(
+        location(&moved).starts_with(SETUP_URL),
+        "on to the setup page"
+    );
+    assert_eq!(
+        setup.connection(ACME).await.unwrap().workspace.unwrap().id,
+        "w-a"
+    );
+    assert_eq!(setup.app.event_count("connection.moved").await, 1);
 }
