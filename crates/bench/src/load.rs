@@ -14,22 +14,12 @@ use tokio::sync::Mutex;
 /// What one request does; `n` numbers the requests of a phase, from 0.
 pub trait Request: Send + Sync + 'static {
     fn send(&self, n: u64) -> impl Future<Output = bool> + Send;
-
-    /// How many requests there are in all when each is single use (a finalize's state and
-    /// code); `None` when a request can be sent any number of times.
-    fn limit(&self) -> Option<u64> {
-        None
-    }
 }
 
 /// A shared request, for measuring the same one in several runs.
 impl<R: Request> Request for Arc<R> {
     fn send(&self, n: u64) -> impl Future<Output = bool> + Send {
         R::send(self, n)
-    }
-
-    fn limit(&self) -> Option<u64> {
-        R::limit(self)
     }
 }
 

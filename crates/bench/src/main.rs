@@ -9,12 +9,16 @@
 //! `--smoke` runs every scenario for about a second, so that the benchmark cannot rot; its
 //! numbers mean little.
 
+mod cpu;
 mod load;
+mod node;
 mod reference;
 mod report;
+mod rounds;
 mod scale;
 mod scenarios;
 mod setup;
+mod wrk;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +28,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use load::{OpenLoop, Request, Saturation, open_loop, saturate};
-use report::{Memory, Results, Scenario};
+use report::{ClientScenario, Memory, Results};
 use setup::{Options, Rig};
 
 #[derive(Debug, Parser)]
@@ -125,7 +129,8 @@ impl Plan {
                 clients: 16,
                 rate: 200,
                 slow_rate: 50,
-                finalize_pool: 1_500,
+                // wrk's rounds last a second at least: enough for two of them.
+                finalize_pool: 15_000,
                 installs: 2_000,
                 installs_after: 500,
             }
@@ -182,68 +187,42 @@ pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or_default()
 }
 
-/// Warm-up, `rounds` saturation rounds (the median counts), then the fixed arrival rate. With
-/// a `reference`, the rounds of the scenario alternate with rounds of the reference, one
-/// before the first and one after each; a round's ratio is to the mean of the reference
-/// rounds on either side of it, and the scenario's ratio is the median of its rounds'. A
-/// machine whose speed drifts or jumps for a few seconds then weighs on both sides of a ratio,
-/// and a round it spoils is outvoted.
-pub(crate) async fn measure<R: Request>(
+/// Warm-up and `rounds` saturation rounds with the built-in client (the median counts), then
+/// the fixed arrival rate: the scale command's token requests, whose figure is the latency.
+pub(crate) async fn measure_with_client<R: Request>(
     name: &str,
     request: R,
     plan: &Plan,
     rate: u64,
-    reference: Option<&Arc<scenarios::Redirect>>,
-) -> Scenario {
+) -> ClientScenario {
     let request = Arc::new(request);
-    // Single-use requests: the saturation rounds leave enough for the fixed-rate phase.
-    let stop = request
-        .limit()
-        .map(|limit| limit.saturating_sub(rate * plan.open.as_secs()));
-    let mut next = 0;
-    let (_, used) = saturate(request.clone(), plan.clients, plan.warmup, next, stop).await;
-    next += used;
-    let reference_round = || async {
-        match reference {
-            Some(reference) => {
-                let (round, _) =
-                    saturate(reference.clone(), plan.clients, plan.round, 0, None).await;
-                Some(round.requests_per_second)
-            }
-            None => None,
-        }
-    };
+    let (_, mut next) = saturate(request.clone(), plan.clients, plan.warmup, 0, None).await;
     let mut rounds: Vec<Saturation> = Vec::new();
-    let mut ratios = Vec::new();
-    let mut before = reference_round().await;
     for _ in 0..plan.rounds {
-        let (round, used) = saturate(request.clone(), plan.clients, plan.round, next, stop).await;
+        let (round, used) = saturate(request.clone(), plan.clients, plan.round, next, None).await;
         next += used;
-        let after = reference_round().await;
-        if let (Some(before), Some(after)) = (before, after) {
-            ratios.push(round.requests_per_second / ((before + after) / 2.0));
-        }
-        before = after;
         rounds.push(round);
     }
-    let requests_per_second = median(
-        rounds
-            .iter()
-            .map(|round| round.requests_per_second)
-            .collect(),
-    );
     let (fixed, _): (OpenLoop, u64) = open_loop(request, rate, plan.open, next, 10_000).await;
-    let errors = rounds.iter().map(|round| round.errors).sum::<u64>() + fixed.errors;
-    let scenario = Scenario {
+    let scenario = ClientScenario {
         name: name.to_owned(),
-        requests_per_second,
-        ratio_to_reference: (!ratios.is_empty()).then(|| median(ratios.clone())),
-        round_ratios: ratios,
+        requests_per_second: median(
+            rounds
+                .iter()
+                .map(|round| round.requests_per_second)
+                .collect(),
+        ),
+        errors: rounds.iter().map(|round| round.errors).sum::<u64>() + fixed.errors,
         fixed_rate: fixed,
-        errors,
     };
-    eprintln!("{}", report::row(&scenario));
+    eprintln!("{}", report::client_row(&scenario));
     scenario
+}
+
+/// The latency of `request` at a fixed arrival rate, numbered from `first`.
+async fn latency<R: Request>(request: R, rate: u64, plan: &Plan, first: u64) -> OpenLoop {
+    let (fixed, _) = open_loop(Arc::new(request), rate, plan.open, first, 10_000).await;
+    fixed
 }
 
 async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()> {
@@ -253,97 +232,221 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
     // For a profiler to attach to: `perf record -p PID`.
     eprintln!("gateway pid {}", rig.gateway.child.id());
     let cookie = rig.signed_in_cookie().await?;
-    eprintln!("{}", report::header());
-
-    let bare = Arc::new(scenarios::Redirect {
-        client: rig.client.clone(),
-        url: rig.reference_url.clone(),
-        cookie: None,
-    });
-    let reference = measure(
-        "reference (bare 302)",
-        scenarios::Redirect {
-            client: rig.client.clone(),
-            url: rig.reference_url.clone(),
-            cookie: None,
+    let wrk = Arc::new(wrk::Wrk::new(&json.with_file_name("wrk"))?);
+    let node = node::start(&rig.client, &options.redis_url, &rig.key_prefix).await?;
+    let bench = rounds::Bench {
+        wrk,
+        plan,
+        reference: wrk::Target {
+            base: rig.reference_url.trim_end_matches('/').to_owned(),
+            method: "GET",
+            headers: Vec::new(),
+            body: None,
+            paths: wrk::Paths::One("/".into()),
         },
-        &plan,
-        plan.rate,
-        None,
-    )
-    .await;
-    let base = Some(&bare);
-    let reference = Scenario {
-        ratio_to_reference: Some(1.0),
-        ..reference
+        reference_cpu: cpu::Meter::new(vec![rig.reference_pid]),
+        redis_cpu: cpu::Meter::new(rig.redis_pid().await.into_iter().collect()),
+        database_cpu: cpu::Meter::new(if options.postgres_url.is_some() {
+            cpu::named("postgres")
+        } else {
+            Vec::new()
+        }),
     };
-    let authorize_url = format!(
-        "{}/install/hubspot/crm?step=authorize&returnUrl={}",
-        rig.gateway_url,
+    let gateway_cpu = cpu::Meter::new(vec![rig.gateway.child.id()]);
+    eprintln!("{}", report::cost_header());
+
+    let reference = report::Scenario {
+        cost: bench.measure_reference().await?,
+        fixed_rate: Some(
+            latency(
+                scenarios::Redirect {
+                    client: rig.client.clone(),
+                    url: rig.reference_url.clone(),
+                    cookie: None,
+                },
+                plan.rate,
+                &plan,
+                0,
+            )
+            .await,
+        ),
+    };
+    let authorize_path = format!(
+        "/install/hubspot/crm?step=authorize&returnUrl={}",
         setup::encode(setup::RETURN_URL)
     );
-    let authorize = measure(
-        "authorize (signed in)",
-        scenarios::Redirect {
-            client: rig.client.clone(),
-            url: authorize_url,
-            cookie: Some(cookie.clone()),
-        },
-        &plan,
-        plan.rate,
-        base,
-    )
-    .await;
-    let urls = Arc::new(rig.finalize_urls(&cookie, plan.finalize_pool, 1).await?);
+    let mut target = wrk::Target {
+        base: rig.gateway_url.clone(),
+        method: "GET",
+        headers: vec![("Cookie".into(), cookie.clone())],
+        body: None,
+        paths: wrk::Paths::One(authorize_path.clone()),
+    };
+    let authorize = report::Scenario {
+        cost: bench
+            .measure("authorize (signed in)", &mut target, &gateway_cpu, None)
+            .await?,
+        fixed_rate: Some(
+            latency(
+                scenarios::Redirect {
+                    client: rig.client.clone(),
+                    url: format!("{}{authorize_path}", rig.gateway_url),
+                    cookie: Some(cookie.clone()),
+                },
+                plan.rate,
+                &plan,
+                0,
+            )
+            .await,
+        ),
+    };
+    let mut node_target = wrk::Target {
+        base: node.base.clone(),
+        method: "GET",
+        headers: vec![("Cookie".into(), node.cookie.clone())],
+        body: None,
+        paths: wrk::Paths::One(authorize_path.clone()),
+    };
+    let node_cpu = cpu::Meter::new(vec![node.pid]);
+    let by_hand = report::Scenario {
+        cost: bench
+            .measure(
+                "authorize (Node/express)",
+                &mut node_target,
+                &node_cpu,
+                None,
+            )
+            .await?,
+        fixed_rate: None,
+    };
+    drop(node);
+
+    // Finalize: single-use states and codes. wrk sends the first part of the pool; the
+    // fixed-rate phase the rest.
+    let fixed_count = (plan.slow_rate * plan.open.as_secs()) as usize + 100;
+    let urls = rig.finalize_urls(&cookie, plan.finalize_pool, 1).await?;
+    let (saturating, fixed_urls) = urls.split_at(urls.len().saturating_sub(fixed_count));
+    let prefix = rig.gateway_url.len();
+    let mut finalize_target = wrk::Target {
+        base: rig.gateway_url.clone(),
+        method: "GET",
+        headers: Vec::new(),
+        body: None,
+        paths: wrk::Paths::Once(
+            saturating
+                .iter()
+                .map(|url| url[prefix..].to_owned())
+                .collect(),
+        ),
+    };
     let exchanges_before = rig.sim.token_calls();
-    let finalize = measure(
-        "finalize (exchange, store)",
-        scenarios::Finalize {
-            client: rig.client.clone(),
-            urls: urls.clone(),
-        },
-        &plan,
-        plan.slow_rate,
-        base,
-    )
-    .await;
+    let exchanges = || rig.sim.token_calls() as u64;
+    let finalize_cost = bench
+        .measure(
+            "finalize (exchange, store)",
+            &mut finalize_target,
+            &gateway_cpu,
+            Some(&exchanges),
+        )
+        .await?;
+    let finalize = report::Scenario {
+        cost: finalize_cost,
+        fixed_rate: Some(
+            latency(
+                scenarios::Finalize {
+                    client: rig.client.clone(),
+                    urls: Arc::new(fixed_urls.to_vec()),
+                },
+                plan.slow_rate,
+                &plan,
+                0,
+            )
+            .await,
+        ),
+    };
     let installs = rig.sim.token_calls() - exchanges_before;
     let after_installs = rig.gateway.resident_mib();
     let ids = rig.connection_ids(64).await?;
     if ids.is_empty() {
         anyhow::bail!("no connection was made: the finalize scenario failed");
     }
-    let token_urls: Vec<String> = ids
+    let token_paths: Vec<String> = ids
         .iter()
-        .map(|id| format!("{}/api/v1/connections/{id}/access-token", rig.gateway_url))
+        .map(|id| format!("/api/v1/connections/{id}/access-token"))
         .collect();
-    let token = measure(
-        "access token (valid)",
-        scenarios::AccessToken {
-            client: rig.client.clone(),
-            urls: token_urls.clone(),
-            api_key: rig.api_key.clone(),
-            force_refresh: false,
-        },
-        &plan,
-        plan.rate,
-        base,
-    )
-    .await;
+    let token_urls: Vec<String> = token_paths
+        .iter()
+        .map(|path| format!("{}{path}", rig.gateway_url))
+        .collect();
+    let bearer = vec![(
+        "Authorization".to_owned(),
+        format!("Bearer {}", rig.api_key),
+    )];
+    let mut token_target = wrk::Target {
+        base: rig.gateway_url.clone(),
+        method: "POST",
+        headers: bearer.clone(),
+        body: None,
+        paths: wrk::Paths::Cycle(token_paths.clone()),
+    };
+    let token = report::Scenario {
+        cost: bench
+            .measure(
+                "access token (valid)",
+                &mut token_target,
+                &gateway_cpu,
+                None,
+            )
+            .await?,
+        fixed_rate: Some(
+            latency(
+                scenarios::AccessToken {
+                    client: rig.client.clone(),
+                    urls: token_urls.clone(),
+                    api_key: rig.api_key.clone(),
+                    force_refresh: false,
+                },
+                plan.rate,
+                &plan,
+                0,
+            )
+            .await,
+        ),
+    };
     let under_load = rig.gateway.resident_mib();
-    let refresh = measure(
-        "access token (force_refresh)",
-        scenarios::AccessToken {
-            client: rig.client.clone(),
-            urls: token_urls,
-            api_key: rig.api_key.clone(),
-            force_refresh: true,
-        },
-        &plan,
-        plan.slow_rate,
-        base,
-    )
-    .await;
+    let mut refresh_headers = bearer;
+    refresh_headers.push(("Content-Type".into(), "application/json".into()));
+    let mut refresh_target = wrk::Target {
+        base: rig.gateway_url.clone(),
+        method: "POST",
+        headers: refresh_headers,
+        body: Some(r#"{"force_refresh": true}"#.into()),
+        paths: wrk::Paths::Cycle(token_paths),
+    };
+    let refresh = report::Scenario {
+        cost: bench
+            .measure(
+                "access token (force_refresh)",
+                &mut refresh_target,
+                &gateway_cpu,
+                None,
+            )
+            .await?,
+        fixed_rate: Some(
+            latency(
+                scenarios::AccessToken {
+                    client: rig.client.clone(),
+                    urls: token_urls,
+                    api_key: rig.api_key.clone(),
+                    force_refresh: true,
+                },
+                plan.slow_rate,
+                &plan,
+                0,
+            )
+            .await,
+        ),
+    };
     let total = plan.installs.max(installs + plan.installs_after);
     let curve = install_until(&rig, &cookie, total, exchanges_before).await?;
     let results = Results {
@@ -356,7 +459,7 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
         }
         .to_owned(),
         cores: std::thread::available_parallelism().map_or(0, usize::from),
-        scenarios: vec![reference, authorize, finalize, token, refresh],
+        scenarios: vec![reference, authorize, by_hand, finalize, token, refresh],
         memory: Memory {
             idle_mib: idle,
             after_installs_mib: after_installs,
@@ -391,7 +494,7 @@ async fn run_scale(
     let outcome = scale::run(admin_url, options, counts, &plan).await?;
     println!("\n{}", report::header());
     for step in &outcome.steps {
-        println!("{}", report::row(&step.scenario));
+        println!("{}", report::client_row(&step.scenario));
     }
     for step in &outcome.steps {
         println!(

@@ -4,16 +4,111 @@ use std::fmt::Write as _;
 
 use crate::load::OpenLoop;
 
+/// A scenario measured with the built-in client alone (the scale command's token requests).
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Scenario {
+pub struct ClientScenario {
     pub name: String,
     /// At saturation, the median of the rounds.
     pub requests_per_second: f64,
-    pub ratio_to_reference: Option<f64>,
-    /// Each saturation round's ratio to the reference rounds beside it.
-    pub round_ratios: Vec<f64>,
     pub fixed_rate: OpenLoop,
     pub errors: u64,
+}
+
+pub fn client_row(scenario: &ClientScenario) -> String {
+    let fixed = &scenario.fixed_rate;
+    format!(
+        "{:<30} {:>10.0} {:>7} {:>7} {:>8.2} {:>8.2} {:>9.2} {:>7}",
+        scenario.name,
+        scenario.requests_per_second,
+        "—",
+        fixed.rate,
+        fixed.p50_ms,
+        fixed.p99_ms,
+        fixed.p999_ms,
+        scenario.errors + fixed.dropped,
+    )
+}
+
+/// A scenario: what a request costs and how many a second wrk got (its saturation rounds),
+/// and the latency at a fixed arrival rate.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Scenario {
+    pub cost: Cost,
+    /// `None` for the Node reference, whose latency is not a target.
+    pub fixed_rate: Option<OpenLoop>,
+}
+
+/// The CPU a request costs, and the throughput, over a scenario's rounds (medians).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Cost {
+    pub name: String,
+    /// Requests a second at saturation under wrk.
+    pub requests_per_second: f64,
+    /// To the reference rounds beside each round.
+    pub throughput_ratio: Option<f64>,
+    pub throughput_round_ratios: Vec<f64>,
+    /// CPU microseconds a request, in the server process measured.
+    pub server_us: Option<f64>,
+    /// In Redis, during the scenario's rounds.
+    pub redis_us: Option<f64>,
+    /// In PostgreSQL's processes (SQLite runs inside the gateway).
+    pub database_us: Option<f64>,
+    /// The bare reference's, in the rounds around this scenario's.
+    pub reference_us: Option<f64>,
+    /// `reference_us / server_us`: the primary figure.
+    pub cpu_ratio: Option<f64>,
+    /// `reference_us / (server_us + redis_us + database_us)`.
+    pub cpu_ratio_with_backends: Option<f64>,
+    pub errors: u64,
+    pub rounds: Vec<CostRound>,
+}
+
+/// One saturation round.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct CostRound {
+    pub requests_per_second: f64,
+    pub server_us: Option<f64>,
+    pub redis_us: Option<f64>,
+    pub database_us: Option<f64>,
+    pub errors: u64,
+}
+
+fn micros(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |us| format!("{us:.1}"))
+}
+
+fn ratio(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |ratio| format!("{ratio:.2}"))
+}
+
+pub fn cost_header() -> String {
+    format!(
+        "{:<30} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>10} {:>7}",
+        "scenario",
+        "server µs",
+        "Redis µs",
+        "DB µs",
+        "ref µs",
+        "CPU ratio",
+        "+backends",
+        "req/s",
+        "errors"
+    )
+}
+
+pub fn cost_row(cost: &Cost) -> String {
+    format!(
+        "{:<30} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>10.0} {:>7}",
+        cost.name,
+        micros(cost.server_us),
+        micros(cost.redis_us),
+        micros(cost.database_us),
+        micros(cost.reference_us),
+        ratio(cost.cpu_ratio),
+        ratio(cost.cpu_ratio_with_backends),
+        cost.requests_per_second,
+        cost.errors,
+    )
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -50,21 +145,31 @@ pub fn header() -> String {
 }
 
 pub fn row(scenario: &Scenario) -> String {
-    let ratio = scenario
-        .ratio_to_reference
-        .map_or_else(|| "—".to_owned(), |ratio| format!("{ratio:.2}"));
-    let fixed = &scenario.fixed_rate;
-    format!(
-        "{:<30} {:>10.0} {:>7} {:>7} {:>8.2} {:>8.2} {:>9.2} {:>7}",
-        scenario.name,
-        scenario.requests_per_second,
-        ratio,
-        fixed.rate,
-        fixed.p50_ms,
-        fixed.p99_ms,
-        fixed.p999_ms,
-        scenario.errors + fixed.dropped,
-    )
+    let cost = &scenario.cost;
+    match &scenario.fixed_rate {
+        Some(fixed) => format!(
+            "{:<30} {:>10.0} {:>7} {:>7} {:>8.2} {:>8.2} {:>9.2} {:>7}",
+            cost.name,
+            cost.requests_per_second,
+            ratio(cost.throughput_ratio),
+            fixed.rate,
+            fixed.p50_ms,
+            fixed.p99_ms,
+            fixed.p999_ms,
+            cost.errors + fixed.errors + fixed.dropped,
+        ),
+        None => format!(
+            "{:<30} {:>10.0} {:>7} {:>7} {:>8} {:>8} {:>9} {:>7}",
+            cost.name,
+            cost.requests_per_second,
+            ratio(cost.throughput_ratio),
+            "—",
+            "—",
+            "—",
+            "—",
+            cost.errors,
+        ),
+    }
 }
 
 /// Figures of the rounds, two decimals each: `0.45, 0.47, 0.51`.
@@ -79,30 +184,46 @@ fn mib(value: Option<f64>) -> String {
 
 pub fn table(results: &Results) -> String {
     let mut text = format!(
-        "\nInstallgate benchmark{} ({} cores, {} workers, Redis and {})\n\n{}\n",
+        "\nInstallgate benchmark{} ({} cores, {} workers, Redis and {}, load by wrk)\n\n\
+         CPU a request (medians of the rounds; ratio = the reference's µs / the server's)\n{}\n",
         if results.smoke { " (smoke run)" } else { "" },
         results.cores,
         results.workers,
         results.database,
+        cost_header()
+    );
+    for scenario in &results.scenarios {
+        let _ = writeln!(text, "{}", cost_row(&scenario.cost));
+    }
+    let _ = writeln!(
+        text,
+        "\nThroughput (wrk) and latency at a fixed rate (the built-in open-loop client)\n{}",
         header()
     );
     for scenario in &results.scenarios {
         let _ = writeln!(text, "{}", row(scenario));
     }
-    let round_ratios: Vec<String> = results
+    let per_round: Vec<String> = results
         .scenarios
         .iter()
-        .filter(|scenario| !scenario.round_ratios.is_empty())
+        .filter(|scenario| scenario.cost.rounds.len() > 1)
         .map(|scenario| {
+            let cpu: Vec<f64> = scenario
+                .cost
+                .rounds
+                .iter()
+                .filter_map(|round| round.server_us)
+                .collect();
             format!(
-                "{}: ratios of the rounds {}",
-                scenario.name,
-                figures(&scenario.round_ratios)
+                "{}: server µs of the rounds {}; throughput ratios {}",
+                scenario.cost.name,
+                figures(&cpu),
+                figures(&scenario.cost.throughput_round_ratios)
             )
         })
         .collect();
-    if !round_ratios.is_empty() {
-        let _ = writeln!(text, "\n{}", round_ratios.join("\n"));
+    if !per_round.is_empty() {
+        let _ = writeln!(text, "\n{}", per_round.join("\n"));
     }
     let memory = &results.memory;
     let _ = write!(

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use sqlx::Connection as _;
 
 use crate::load::open_loop;
-use crate::report::Scenario;
+use crate::report::ClientScenario;
 use crate::setup::{Options, Rig};
 use crate::{Plan, scenarios};
 
@@ -60,7 +60,7 @@ async fn seed(url: &str, rows: i64) -> anyhow::Result<()> {
 pub struct Step {
     pub connections: u64,
     /// Throughput at saturation and the latency of one fixed-rate run.
-    pub scenario: Scenario,
+    pub scenario: ClientScenario,
     /// p99 of each paired fixed-rate round, in milliseconds.
     pub p99_rounds_ms: Vec<f64>,
 }
@@ -129,12 +129,11 @@ pub async fn run(
         .collect();
     let mut steps = Vec::new();
     for ((count, _), request) in prepared.iter().zip(&requests) {
-        let scenario = crate::measure(
+        let scenario = crate::measure_with_client(
             &format!("access token, {count} connections"),
             request.clone(),
             plan,
             plan.rate,
-            None,
         )
         .await;
         steps.push(Step {

@@ -36,10 +36,6 @@ impl Request for Finalize {
         };
         matches!(self.client.get(url).send().await, Ok(response) if response.status().as_u16() == 302)
     }
-
-    fn limit(&self) -> Option<u64> {
-        Some(self.urls.len() as u64)
-    }
 }
 
 /// `POST /api/v1/connections/{id}/access-token` over the connections in turn; `200`.

@@ -93,12 +93,13 @@ pub struct Rig {
     pub gateway_url: String,
     /// Kept so that the reference process ends with the rig.
     _reference: Process,
+    pub reference_pid: u32,
     pub reference_url: String,
     pub api_key: String,
     pub client: reqwest::Client,
     redis_url: String,
     /// The prefix of the gateway's keys in Redis.
-    key_prefix: String,
+    pub key_prefix: String,
     _dir: tempfile::TempDir,
 }
 
@@ -183,6 +184,7 @@ impl Rig {
             sim,
             gateway,
             gateway_url,
+            reference_pid: reference.child.id(),
             _reference: reference,
             reference_url,
             api_key,
@@ -222,6 +224,26 @@ impl Rig {
             }
             cursor = next;
         }
+    }
+
+    /// The process id of Redis, when it runs on this machine (its `INFO` says which, and
+    /// `/proc` has it as `redis-server`): its CPU time is read around each round.
+    pub async fn redis_pid(&self) -> Option<u32> {
+        let client = redis::Client::open(self.redis_url.as_str()).ok()?;
+        let mut connection = client.get_multiplexed_async_connection().await.ok()?;
+        let info: String = redis::cmd("INFO")
+            .arg("server")
+            .query_async(&mut connection)
+            .await
+            .ok()?;
+        let pid: u32 = info
+            .lines()
+            .find_map(|line| line.strip_prefix("process_id:"))?
+            .trim()
+            .parse()
+            .ok()?;
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        comm.trim().starts_with("redis-server").then_some(pid)
     }
 
     /// Signs up a vendor account and returns its session cookie (`name=value`).
