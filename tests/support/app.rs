@@ -34,7 +34,8 @@ pub fn test_sources(vars: &[(&str, &str)]) -> Sources {
 pub async fn spawn_app(vars: &[(&str, &str)]) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         let log = settings::load(&Sources::defaults_only()).unwrap().log;
-        installgate_server::telemetry::init(&log);
+        // The writer thread lives as long as the test process.
+        std::mem::forget(installgate_server::telemetry::init(&log));
     }
     let data_dir = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}/installgate.db", data_dir.path().display());

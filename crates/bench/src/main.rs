@@ -12,6 +12,7 @@
 mod cpu;
 mod load;
 mod node;
+mod quick;
 mod reference;
 mod report;
 mod rounds;
@@ -79,6 +80,20 @@ enum Command {
         workers: usize,
         #[arg(long, default_value = "target/bench/scale.json")]
         json: PathBuf,
+    },
+    /// Authorize and the valid token request only, with their CPU a request against the
+    /// reference: a minute or so, for trying a change.
+    Quick {
+        #[arg(long, default_value = "redis://127.0.0.1:6379")]
+        redis: String,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Saturation rounds of each.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// As for `run`.
+        #[arg(long = "gateway-env", value_parser = parse_env)]
+        gateway_env: Vec<(String, String)>,
     },
     /// The reference server alone (the run starts it).
     #[command(hide = true)]
@@ -536,6 +551,20 @@ async fn until_stopped(work: impl Future<Output = anyhow::Result<()>>) -> anyhow
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Quick {
+            redis,
+            workers,
+            rounds,
+            gateway_env,
+        } => {
+            let options = Options {
+                redis_url: redis,
+                postgres_url: None,
+                workers,
+                extra_env: gateway_env,
+            };
+            until_stopped(async { quick::run(&options, rounds).await.map(|_| ()) }).await
+        }
         Command::Reference { port, workers } => {
             reference::serve(port, workers).await.map_err(Into::into)
         }

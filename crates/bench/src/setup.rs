@@ -135,7 +135,6 @@ impl Rig {
             ),
             ("INSTALLGATE__SERVER__PUBLIC_URL", gateway_url.clone()),
             ("INSTALLGATE__SERVER__WORKERS", options.workers.to_string()),
-            ("INSTALLGATE__LOG__FILTER", "warn".into()),
             ("INSTALLGATE__STATE__BACKEND", "redis".into()),
             ("INSTALLGATE__STATE__REDIS_URL", options.redis_url.clone()),
             ("INSTALLGATE__STATE__KEY_PREFIX", key_prefix.clone()),

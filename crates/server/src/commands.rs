@@ -46,7 +46,7 @@ pub async fn migrate(sources: &Sources) -> ExitCode {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    crate::telemetry::init(&settings.log);
+    let _log = crate::telemetry::init(&settings.log);
     let result = async {
         let database = Database::connect(&settings.database).await?;
         database.migrate().await?;
@@ -71,7 +71,7 @@ pub async fn serve(sources: &Sources) -> ExitCode {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    crate::telemetry::init(&settings.log);
+    let _log = crate::telemetry::init(&settings.log);
     let application = match Application::build(settings).await {
         Ok(application) => application,
         Err(error) => {

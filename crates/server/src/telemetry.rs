@@ -1,6 +1,11 @@
 //! Logging through `tracing-subscriber`, human or JSON, and the per-request span that puts a
 //! request id on every line. The span records the route pattern, never the raw path or query,
 //! which can carry codes and states.
+//!
+//! Lines are formatted on the thread that logs them and written by a thread of their own
+//! (`tracing-appender`'s non-blocking writer), so a slow log pipe never stalls a worker; that
+//! thread buffers what has queued up and writes it with one system call (no line is dropped:
+//! a full queue makes the worker wait).
 
 use std::io::IsTerminal as _;
 use std::time::Instant;
@@ -16,26 +21,59 @@ use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::settings::{LogFormat, LogSettings};
 
+/// Keeps the log's writer thread; dropping it writes out what is queued.
+#[must_use = "the log's writer thread stops when this is dropped"]
+pub struct LogGuard {
+    _worker: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+impl std::fmt::Debug for LogGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogGuard").finish_non_exhaustive()
+    }
+}
+
+/// Standard output, buffered: the writer thread flushes it whenever its queue is empty.
+fn buffered_stdout() -> Box<dyn std::io::Write + Send> {
+    use std::os::fd::AsFd as _;
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::fs::File::from(fd),
+        )),
+        Err(_) => Box::new(std::io::stdout()),
+    }
+}
+
 /// Installs the global subscriber. `RUST_LOG`, when set, replaces the configured filter.
 /// Does nothing if a subscriber is already installed (as in tests that start several apps).
-pub fn init(settings: &LogSettings) {
+pub fn init(settings: &LogSettings) -> LogGuard {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.filter))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::stdout().is_terminal();
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("installgate-log")
+        .finish(buffered_stdout());
     let registry = tracing_subscriber::registry().with(filter);
-    let _already_installed = match settings.format {
+    let installed = match settings.format {
         LogFormat::Json => registry
             .with(
                 fmt::layer()
                     .json()
                     .with_current_span(true)
-                    .with_span_list(false),
+                    .with_span_list(false)
+                    .with_writer(writer),
             )
             .try_init(),
         LogFormat::Human => registry
-            .with(fmt::layer().with_ansi(std::io::stdout().is_terminal()))
+            .with(fmt::layer().with_ansi(ansi).with_writer(writer))
             .try_init(),
     };
+    LogGuard {
+        _worker: installed.is_ok().then_some(guard),
+    }
 }
 
 #[cfg(feature = "sandbox")]
@@ -95,15 +133,15 @@ impl RootSpanBuilder for RequestSpan {
         let _entered = span.enter();
         match outcome {
             Ok(response) => {
-                let elapsed_ms = response
+                let elapsed_us = response
                     .request()
                     .extensions()
                     .get::<Started>()
-                    .map(|started| started.0.elapsed().as_secs_f64() * 1000.0)
+                    .map(|started| started.0.elapsed().as_micros())
                     .unwrap_or_default();
                 tracing::info!(
                     status = response.status().as_u16(),
-                    elapsed_ms = format!("{elapsed_ms:.2}"),
+                    elapsed_us = u64::try_from(elapsed_us).unwrap_or(u64::MAX),
                     "request completed"
                 );
             }

@@ -144,7 +144,7 @@ async fn attach_and_continue(
             marketplace_key: Some(&held.marketplace_key),
         };
         let target = || claim_path(app);
-        match entitled::check(services, session, app, account, about, target, language).await? {
+        match entitled::check(services, session, app, account, about, target, || language).await? {
             Entitled::Yes(chosen) => workspace = chosen,
             Entitled::No(answer) => {
                 services.metrics.install(

@@ -38,7 +38,8 @@ pub struct About<'a> {
 
 /// Asks the vendor whether `account` may install `app` (`about` what), when the app has a
 /// check. `target` makes the gateway request that continues the install once the user comes
-/// back (asked for only then).
+/// back (asked for only then); `language` the language of a page (asked for only when one is
+/// shown).
 pub async fn check(
     services: &Services,
     session: &GatewaySession,
@@ -46,7 +47,7 @@ pub async fn check(
     account: &AccountId,
     about: About<'_>,
     target: impl FnOnce() -> String,
-    language: Language,
+    language: impl FnOnce() -> Language,
 ) -> Result<Entitled, AppError> {
     // The vendor's own assertion may have named the workspace at sign-in.
     let named = session.named_workspace();
@@ -85,7 +86,7 @@ pub async fn check(
             }
             let token = park_here(services, session, &target()).await?;
             let page = pages::choose_workspace(
-                &services.texts(language, Some(app.id.as_str())),
+                &services.texts(language(), Some(app.id.as_str())),
                 &pages::WorkspaceChoice {
                     app: app
                         .branding
@@ -122,7 +123,7 @@ pub async fn check(
         Verdict::Unavailable => Ok(Entitled::No(html(
             StatusCode::SERVICE_UNAVAILABLE,
             pages::try_again_shortly(
-                &services.texts(language, Some(app.id.as_str())),
+                &services.texts(language(), Some(app.id.as_str())),
                 &app.branding,
             ),
         ))),

@@ -158,7 +158,7 @@ impl<'a> Install<'a> {
                 account,
                 entitled::About::default(),
                 || format!("{}?{}", request.path(), request.query_string()),
-                Language::of(request),
+                || Language::of(request),
             );
             match check.await? {
                 Entitled::Yes(chosen) => workspace = chosen,
@@ -223,7 +223,7 @@ impl<'a> Install<'a> {
                         marketplace_key: None,
                     },
                     || target.clone(),
-                    Language::of(self.request),
+                    || Language::of(self.request),
                 );
                 match check.await? {
                     Entitled::Yes(chosen) => workspace = chosen,
