@@ -261,6 +261,7 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
         },
         reference_cpu: cpu::Meter::new(vec![rig.reference_pid]),
         redis_cpu: cpu::Meter::new(rig.redis_pid().await.into_iter().collect()),
+        redis: redis::Client::open(options.redis_url.as_str()).ok(),
         database_cpu: cpu::Meter::new(if options.postgres_url.is_some() {
             cpu::named("postgres")
         } else {

@@ -33,6 +33,7 @@ pub async fn run(options: &Options, rounds: usize) -> anyhow::Result<Vec<Cost>> 
         },
         reference_cpu: cpu::Meter::new(vec![rig.reference_pid]),
         redis_cpu: cpu::Meter::new(rig.redis_pid().await.into_iter().collect()),
+        redis: redis::Client::open(options.redis_url.as_str()).ok(),
         database_cpu: cpu::Meter::default(),
     };
     let gateway = cpu::Meter::new(vec![rig.gateway.child.id()]);

@@ -60,6 +60,8 @@ pub struct Cost {
     /// `reference_us / (server_us + redis_us + database_us)`.
     pub cpu_ratio_with_backends: Option<f64>,
     pub errors: u64,
+    /// Redis commands a request (every client's, so the run must have Redis to itself).
+    pub redis_commands: Option<f64>,
     pub rounds: Vec<CostRound>,
 }
 
@@ -71,6 +73,7 @@ pub struct CostRound {
     pub redis_us: Option<f64>,
     pub database_us: Option<f64>,
     pub errors: u64,
+    pub redis_commands: Option<f64>,
 }
 
 fn micros(value: Option<f64>) -> String {
@@ -83,7 +86,7 @@ fn ratio(value: Option<f64>) -> String {
 
 pub fn cost_header() -> String {
     format!(
-        "{:<30} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>10} {:>7}",
+        "{:<30} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>10} {:>7} {:>8}",
         "scenario",
         "server µs",
         "Redis µs",
@@ -92,13 +95,14 @@ pub fn cost_header() -> String {
         "CPU ratio",
         "+backends",
         "req/s",
-        "errors"
+        "errors",
+        "Redis/req"
     )
 }
 
 pub fn cost_row(cost: &Cost) -> String {
     format!(
-        "{:<30} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>10.0} {:>7}",
+        "{:<30} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>10.0} {:>7} {:>8}",
         cost.name,
         micros(cost.server_us),
         micros(cost.redis_us),
@@ -108,6 +112,7 @@ pub fn cost_row(cost: &Cost) -> String {
         ratio(cost.cpu_ratio_with_backends),
         cost.requests_per_second,
         cost.errors,
+        ratio(cost.redis_commands),
     )
 }
 

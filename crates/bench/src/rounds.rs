@@ -19,6 +19,30 @@ pub struct Bench {
     pub redis_cpu: Meter,
     /// PostgreSQL's processes (empty on SQLite, which runs inside the gateway).
     pub database_cpu: Meter,
+    /// Redis, for the count of commands it processed.
+    pub redis: Option<redis::Client>,
+}
+
+impl Bench {
+    /// Commands Redis has processed so far (`INFO stats`), when it can tell.
+    async fn redis_commands(&self) -> Option<u64> {
+        let mut connection = self
+            .redis
+            .as_ref()?
+            .get_multiplexed_async_connection()
+            .await
+            .ok()?;
+        let info: String = redis::cmd("INFO")
+            .arg("stats")
+            .query_async(&mut connection)
+            .await
+            .ok()?;
+        info.lines()
+            .find_map(|line| line.strip_prefix("total_commands_processed:"))?
+            .trim()
+            .parse()
+            .ok()
+    }
 }
 
 /// How many requests a round of a scenario served, when wrk's count is not it (a finalize
@@ -42,6 +66,11 @@ impl Bench {
         } else {
             (&none, &none)
         };
+        let commands_before = if backends {
+            self.redis_commands().await
+        } else {
+            None
+        };
         let before = (server.read(), redis_cpu.read(), database_cpu.read());
         let counted_before = served.map(|served| served());
         let wrk = self.wrk.clone();
@@ -54,6 +83,11 @@ impl Bench {
         .await??;
         *target = moved;
         let after = (server.read(), redis_cpu.read(), database_cpu.read());
+        let commands_after = if backends {
+            self.redis_commands().await
+        } else {
+            None
+        };
         let requests = match (served, counted_before) {
             (Some(served), Some(before)) => served() - before,
             _ => round.requests,
@@ -69,6 +103,13 @@ impl Bench {
                 .then(|| per(after.2.saturating_sub(before.2)))
                 .flatten(),
             errors: round.errors,
+            // The two `INFO` calls themselves are not counted.
+            redis_commands: commands_before
+                .zip(commands_after)
+                .and_then(|(before, after)| {
+                    (requests > 0)
+                        .then(|| after.saturating_sub(before + 1) as f64 / requests as f64)
+                }),
         })
     }
 
@@ -143,6 +184,7 @@ impl Cost {
         let redis_us = some(rounds.iter().map(|round| round.redis_us).collect());
         let database_us = some(rounds.iter().map(|round| round.database_us).collect());
         let reference_us = some(references.iter().map(|round| round.server_us).collect());
+        let redis_commands = some(rounds.iter().map(|round| round.redis_commands).collect());
         let with_backends =
             server_us.map(|server| server + redis_us.unwrap_or(0.0) + database_us.unwrap_or(0.0));
         Self {
@@ -167,6 +209,7 @@ impl Cost {
                 .zip(with_backends)
                 .map(|(reference, all)| reference / all),
             errors: rounds.iter().map(|round| round.errors).sum(),
+            redis_commands,
             rounds,
         }
     }
