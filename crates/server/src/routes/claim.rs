@@ -146,6 +146,7 @@ async fn attach_and_continue(
         let target = || claim_path(app);
         match entitled::check(services, session, app, account, about, target, || language).await? {
             Entitled::Yes(chosen) => workspace = chosen,
+            Entitled::Ask(page) => return Ok(page),
             Entitled::No(answer) => {
                 services.metrics.install(
                     app.provider.as_str(),

@@ -26,6 +26,8 @@ pub enum Entitled {
     Yes(Option<Workspace>),
     /// Answer this instead (the plan page, or the try-again page).
     No(HttpResponse),
+    /// Allowed, once the user has picked a workspace on this page (not a refusal).
+    Ask(HttpResponse),
 }
 
 /// What the install is about, as far as it is known when the vendor is asked.
@@ -100,7 +102,7 @@ pub async fn check(
                 &session.csrf_token()?,
                 &app.branding,
             );
-            Ok(Entitled::No(form_html(StatusCode::OK, page)))
+            Ok(Entitled::Ask(form_html(StatusCode::OK, page)))
         }
         Verdict::Refuse { mut redirect_url } => {
             let token = park_here(services, session, &target()).await?;

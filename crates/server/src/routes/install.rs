@@ -162,6 +162,7 @@ impl<'a> Install<'a> {
             );
             match check.await? {
                 Entitled::Yes(chosen) => workspace = chosen,
+                Entitled::Ask(page) => return Ok(page),
                 Entitled::No(answer) => {
                     self.count(Step::Authorize, Outcome::Failed("not_entitled"));
                     return Ok(answer);
@@ -227,6 +228,7 @@ impl<'a> Install<'a> {
                 );
                 match check.await? {
                     Entitled::Yes(chosen) => workspace = chosen,
+                    Entitled::Ask(page) => return Ok(page),
                     Entitled::No(answer) => {
                         self.count(Step::Connect, Outcome::Failed("not_entitled"));
                         return Ok(answer);
