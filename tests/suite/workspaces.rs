@@ -69,7 +69,6 @@ async fn answer(browser: &Browser, page: &str, decision: &str) -> reqwest::Respo
 /// A signed-in HubSpot install of portal 4343 into `workspace`, up to the finalize's answer
 /// (as HubSpot's frame loads it, in `frame`).
 async fn install_into(
-    app: &TestApp,
     sim: &installgate_sandbox::HubSpotSimulator,
     browser: &Browser,
     frame: &Browser,
@@ -88,7 +87,6 @@ async fn install_into(
     assert_eq!(to_hubspot.status(), StatusCode::FOUND);
     let state = state_of(&location(&to_hubspot));
     let code = sim.issue_code(&format!("{CLIENT_ID}-crm"), 4343).unwrap();
-    let _ = app;
     frame
         .get(&finalize_path("crm", &code, Some(&state), RETURN_URL))
         .await
@@ -122,7 +120,7 @@ async fn a_user_in_two_workspaces_picks_one_and_a_reinstall_elsewhere_moves_only
 
     // Two workspaces: the user picks "Support team"; the install goes on to HubSpot.
     let frame = Browser::new(app);
-    let finalized = install_into(app, &setup.sim, &browser, &frame, "w-support").await;
+    let finalized = install_into(&setup.sim, &browser, &frame, "w-support").await;
     assert_eq!(location(&finalized), RETURN_URL);
     let connection = app.connection("crm", "hubspot", "4343").await.unwrap();
     let workspace = connection.workspace.unwrap();
@@ -143,7 +141,7 @@ async fn a_user_in_two_workspaces_picks_one_and_a_reinstall_elsewhere_moves_only
     assert!(other["data"].as_array().unwrap().is_empty());
 
     // A reinstall into "Sales team": the connection stays put and the user is asked.
-    let asked = install_into(app, &setup.sim, &browser, &frame, "w-sales").await;
+    let asked = install_into(&setup.sim, &browser, &frame, "w-sales").await;
     assert_eq!(asked.status(), StatusCode::OK, "the move question");
     let question = asked.text().await.unwrap();
     assert!(
@@ -172,7 +170,7 @@ async fn a_user_in_two_workspaces_picks_one_and_a_reinstall_elsewhere_moves_only
     assert_eq!(app.event_count("connection.moved").await, 0);
 
     // Asked again: keeping it leaves it where it is, and goes back to HubSpot.
-    let asked = install_into(app, &setup.sim, &browser, &frame, "w-sales").await;
+    let asked = install_into(&setup.sim, &browser, &frame, "w-sales").await;
     let kept = answer(&frame, &asked.text().await.unwrap(), "keep").await;
     assert_eq!(kept.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&kept), RETURN_URL);
@@ -180,7 +178,7 @@ async fn a_user_in_two_workspaces_picks_one_and_a_reinstall_elsewhere_moves_only
     assert_eq!(still.workspace.unwrap().id, "w-support");
 
     // Asked once more: moving it moves it, with one `connection.moved`.
-    let asked = install_into(app, &setup.sim, &browser, &frame, "w-sales").await;
+    let asked = install_into(&setup.sim, &browser, &frame, "w-sales").await;
     let moved = answer(&frame, &asked.text().await.unwrap(), "move").await;
     assert_eq!(location(&moved), RETURN_URL);
     let connection = app.connection("crm", "hubspot", "4343").await.unwrap();
