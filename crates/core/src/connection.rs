@@ -189,6 +189,20 @@ pub struct Workspace {
     pub name: String,
 }
 
+impl Workspace {
+    /// The longest id and name, in characters.
+    pub const MAX_CHARS: usize = 200;
+
+    /// Whether it can be stored and shown: an id and a name of 1 to [`Self::MAX_CHARS`]
+    /// characters, without control characters.
+    pub fn is_usable(&self) -> bool {
+        [&self.id, &self.name].iter().all(|text| {
+            (1..=Self::MAX_CHARS).contains(&text.chars().count())
+                && !text.chars().any(char::is_control)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,9 +19,6 @@ const MAX_ANSWER_BYTES: usize = 64 * 1024;
 /// Most workspaces an answer may list.
 const MAX_WORKSPACES: usize = 100;
 
-/// Longest workspace id and name, in characters.
-const MAX_WORKSPACE_CHARS: usize = 200;
-
 /// What the vendor said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -49,15 +46,6 @@ struct Answer {
     redirect_url: Option<String>,
     #[serde(default)]
     workspaces: Vec<Workspace>,
-}
-
-/// Whether a listed workspace can be shown and stored: an id and a name of 1 to 200 characters
-/// without control characters.
-fn is_usable(workspace: &Workspace) -> bool {
-    [&workspace.id, &workspace.name].iter().all(|text| {
-        let chars = text.chars().count();
-        (1..=MAX_WORKSPACE_CHARS).contains(&chars) && !text.chars().any(char::is_control)
-    })
 }
 
 /// Where the vendor may send a refused user: `https`, or `http` to a loopback host (a local
@@ -144,7 +132,7 @@ impl Entitlements {
             serde_json::from_slice(&bytes).map_err(|_| "the answer is not the expected JSON")?;
         if answer.allow {
             let workspaces = answer.workspaces;
-            if workspaces.len() > MAX_WORKSPACES || !workspaces.iter().all(is_usable) {
+            if workspaces.len() > MAX_WORKSPACES || !workspaces.iter().all(Workspace::is_usable) {
                 return Err("the workspaces are too many, or one has no usable id and name");
             }
             let mut ids: Vec<&str> = workspaces.iter().map(|w| w.id.as_str()).collect();

@@ -97,50 +97,10 @@ impl AppError {
         }
     }
 
-    fn title(&self) -> &'static str {
-        match self {
-            Self::BadRequest(_) | Self::PayloadTooLarge | Self::UriTooLong => {
-                "This request cannot be handled"
-            }
-            Self::NotFound => "Page not found",
-            Self::Unauthorized => "Not signed in",
-            Self::Forbidden(_) => "Not allowed",
-            Self::TooManyRequests(_) => "Too many attempts",
-            Self::MethodNotAllowed => "Not allowed",
-            Self::ConnectionInactive(_) | Self::Conflict(_) => "Not possible now",
-            Self::ProviderFailed => "The marketplace did not answer as expected",
-            Self::Unavailable(_) => "Temporarily unavailable",
-            Self::BadGateway(_) => "The install did not finish",
-            Self::Unexpected(_) => "Something went wrong",
-        }
-    }
-
-    fn hint(&self) -> &'static str {
-        match self {
-            Self::Unavailable(_) => "Nothing was changed. Please try again in a minute.",
-            Self::TooManyRequests(_) => "Please wait a while, then try again.",
-            Self::Forbidden(_) => "Reload the page you came from and try again.",
-            Self::Unexpected(_) => {
-                "Nothing was changed. Please try again; if it keeps happening, contact the app's support."
-            }
-            Self::NotFound | Self::MethodNotAllowed => {
-                "Check the address, or start again from the marketplace."
-            }
-            _ => "Start again from the marketplace or the app's settings page.",
-        }
-    }
-
-    /// The page's title, explanation and hint in `t`'s language. Explanations that name a
-    /// particular problem (which parameter is wrong, which form expired) are written in English
-    /// only; the title and the hint say what happened and what to do in the page's language.
+    /// The page's title, explanation and hint in `t`'s language (the messages `error-…`,
+    /// `detail-…` and `hint-…`). Explanations that name a particular problem (which parameter
+    /// is wrong, which form expired) are the error's own English words, as they are in English.
     fn page_texts(&self, t: &Texts) -> (String, String, String) {
-        if t.language().is_english() {
-            return (
-                self.title().to_owned(),
-                format!("{self}."),
-                self.hint().to_owned(),
-            );
-        }
         let title = match self {
             Self::BadRequest(_) | Self::PayloadTooLarge | Self::UriTooLong => "error-bad-request",
             Self::NotFound => "error-not-found",
@@ -154,6 +114,7 @@ impl AppError {
             Self::Unexpected(_) => "error-unexpected",
         };
         let detail = match self {
+            _ if t.language().is_english() => None,
             Self::NotFound => Some("detail-not-found"),
             Self::TooManyRequests(_) => Some("detail-too-many"),
             Self::MethodNotAllowed => Some("detail-method"),

@@ -26,7 +26,6 @@ pub struct Parked {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParkedMove {
     pub app: String,
-    pub provider: String,
     pub connection: String,
     pub account: String,
     pub to: installgate_core::Workspace,
@@ -43,13 +42,22 @@ pub async fn park_move(
     browser: &StateToken,
     moving: ParkedMove,
 ) -> Result<StateToken, AppError> {
-    let token = StateToken::generate().map_err(|error| AppError::Unexpected(error.into()))?;
-    let record = serde_json::to_vec(&Parked {
+    let parked = Parked {
         target: MOVE_TARGET.to_owned(),
         browser: Some(installgate_core::browser_digest(browser)),
         moving: Some(moving),
-    })
-    .map_err(|error| AppError::Unexpected(error.into()))?;
+    };
+    put(store, &parked, ttl).await
+}
+
+/// Stores `parked` under a new single-use token.
+async fn put(
+    store: &dyn StateStore,
+    parked: &Parked,
+    ttl: Duration,
+) -> Result<StateToken, AppError> {
+    let token = StateToken::generate().map_err(|error| AppError::Unexpected(error.into()))?;
+    let record = serde_json::to_vec(parked).map_err(|error| AppError::Unexpected(error.into()))?;
     store
         .put(StateKind::ParkedRequest, &token, &record, ttl)
         .await?;
@@ -87,17 +95,12 @@ pub async fn park_for(
             "this page cannot be continued after signing in".into(),
         ));
     }
-    let token = StateToken::generate().map_err(|error| AppError::Unexpected(error.into()))?;
-    let record = serde_json::to_vec(&Parked {
+    let parked = Parked {
         target: target.to_owned(),
         browser: browser.map(installgate_core::browser_digest),
         moving: None,
-    })
-    .map_err(|error| AppError::Unexpected(error.into()))?;
-    store
-        .put(StateKind::ParkedRequest, &token, &record, ttl)
-        .await?;
-    Ok(token)
+    };
+    put(store, &parked, ttl).await
 }
 
 /// The parked request under `token`, taken (it cannot be resumed twice). `None` when the token

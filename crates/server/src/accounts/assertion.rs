@@ -86,8 +86,8 @@ pub struct AssertionVerifier {
     workspace_claim: Option<String>,
 }
 
-/// A workspace as a claim names it: its id (1 to 200 characters, the name then too), or
-/// `{"id", "name"}`.
+/// A workspace as a claim names it: its id (the name then too), or `{"id", "name"}`; `None`
+/// unless [`Workspace::is_usable`](installgate_core::Workspace::is_usable).
 fn workspace_of(claim: &serde_json::Value) -> Option<installgate_core::Workspace> {
     let (id, name) = match claim {
         serde_json::Value::String(id) => (id.clone(), id.clone()),
@@ -101,10 +101,7 @@ fn workspace_of(claim: &serde_json::Value) -> Option<installgate_core::Workspace
         }
         _ => return None,
     };
-    let usable = |text: &str| {
-        (1..=200).contains(&text.chars().count()) && !text.chars().any(char::is_control)
-    };
-    (usable(&id) && usable(&name)).then_some(installgate_core::Workspace { id, name })
+    Some(installgate_core::Workspace { id, name }).filter(installgate_core::Workspace::is_usable)
 }
 
 impl std::fmt::Debug for AssertionVerifier {

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use installgate_core::{
     AccountId, AppId, Connection, ConnectionFilter, ConnectionId, ConnectionStatus, MarketplaceKey,
-    Metadata, ProviderId,
+    Metadata, ProviderId, Workspace,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -160,7 +160,7 @@ impl ListQuery {
                 .transpose()?,
             never_expiring: self.never_expiring.unwrap_or(false),
             workspace: match self.workspace.as_deref() {
-                Some(id) if id.is_empty() || id.chars().count() > 200 => {
+                Some(id) if id.is_empty() || id.chars().count() > Workspace::MAX_CHARS => {
                     return Err(bad("workspace"));
                 }
                 other => other.map(str::to_owned),

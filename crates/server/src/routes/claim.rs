@@ -132,32 +132,37 @@ async fn attach_and_continue(
     let id = pending_for(session, app)?;
     // The vendor may want a subscription first: the install stays held meanwhile, and the way
     // back leads to the confirmation again.
-    let asks = app.install_policy.entitlement.is_some();
-    let mut workspace = session.named_workspace();
-    if asks
-        && let Some(held) = services.vault.get(id).await?
-        && held.status.holds_tokens()
-    {
-        let tenant = held.tenant();
-        let about = entitled::About {
-            tenant: tenant.as_ref(),
-            marketplace_key: Some(&held.marketplace_key),
-        };
-        let target = || claim_path(app);
-        match entitled::check(services, session, app, account, about, target, || language).await? {
-            Entitled::Yes(chosen) => workspace = chosen,
-            Entitled::Ask(page) => return Ok(page),
-            Entitled::No(answer) => {
-                services.metrics.install(
-                    app.provider.as_str(),
-                    app.id.as_str(),
-                    Step::Claim,
-                    Outcome::Failed("not_entitled"),
-                );
-                return Ok(answer);
+    let workspace = match entitled::unasked(session, app) {
+        Ok(workspace) => workspace,
+        // Asked with the marketplace account, when the install is still held (a claim of one
+        // that is gone finds it gone).
+        Err(_) => match services.vault.get(id).await? {
+            Some(held) if held.status.holds_tokens() => {
+                let tenant = held.tenant();
+                let about = entitled::About {
+                    tenant: tenant.as_ref(),
+                    marketplace_key: Some(&held.marketplace_key),
+                };
+                let target = || claim_path(app);
+                let check =
+                    entitled::check(services, session, app, account, about, target, || language);
+                match check.await? {
+                    Entitled::Yes(chosen) => chosen,
+                    Entitled::Ask(page) => return Ok(page),
+                    Entitled::No(answer) => {
+                        services.metrics.install(
+                            app.provider.as_str(),
+                            app.id.as_str(),
+                            Step::Claim,
+                            Outcome::Failed("not_entitled"),
+                        );
+                        return Ok(answer);
+                    }
+                }
             }
-        }
-    }
+            _ => None,
+        },
+    };
     let claimed = services.flow.claim(id, account, workspace.as_ref()).await?;
     let (outcome, answer) = match claimed {
         Claim::Attached(connection) => {

@@ -51,15 +51,11 @@ pub async fn check(
     target: impl FnOnce() -> String,
     language: impl FnOnce() -> Language,
 ) -> Result<Entitled, AppError> {
-    // The vendor's own assertion may have named the workspace at sign-in.
-    let named = session.named_workspace();
-    let Some(policy) = &app.install_policy.entitlement else {
-        return Ok(Entitled::Yes(named));
+    let policy = match unasked(session, app) {
+        Ok(workspace) => return Ok(Entitled::Yes(workspace)),
+        Err(policy) => policy,
     };
-    // The vendor's own assertion said so at sign-in: no question to ask.
-    if session.entitled() {
-        return Ok(Entitled::Yes(named));
-    }
+    let named = session.named_workspace();
     let question = Question {
         app: &app.id,
         provider: &app.provider,
@@ -129,6 +125,19 @@ pub async fn check(
                 &app.branding,
             ),
         ))),
+    }
+}
+
+/// Where the install lands when the vendor is not asked (the app has no check, or the vendor's
+/// assertion said the user is entitled): the workspace the assertion named, if any. The
+/// app's check when the vendor must be asked.
+pub fn unasked<'a>(
+    session: &GatewaySession,
+    app: &'a AppSettings,
+) -> Result<Option<Workspace>, &'a crate::settings::Entitlement> {
+    match &app.install_policy.entitlement {
+        Some(policy) if !session.entitled() => Err(policy),
+        _ => Ok(session.named_workspace()),
     }
 }
 

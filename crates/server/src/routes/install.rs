@@ -289,20 +289,18 @@ impl<'a> Install<'a> {
         step: Step,
         mut decision: Decision,
     ) -> Result<HttpResponse, AppError> {
-        let offer = decision.move_offer.take();
-        let then = match &decision.next {
-            Next::Back(return_url) => Some(Location::back(return_url)),
-            Next::Setup(connection) => Some(setup_location(self.app, connection)),
-            _ => None,
+        let Some(offer) = decision.move_offer.take() else {
+            return self.respond(step, decision);
         };
-        let response = self.respond(step, decision)?;
-        match (offer, then) {
-            (Some(offer), Some(then)) => {
-                let language = Language::of(self.request);
-                moving::ask(self.services, session, self.app, offer, &then, language).await
-            }
-            _ => Ok(response),
-        }
+        let then = match &decision.next {
+            Next::Back(return_url) => Location::back(return_url),
+            Next::Setup(connection) => setup_location(self.app, connection),
+            _ => return self.respond(step, decision),
+        };
+        // Counted as the step it is; the question is asked instead of its redirect.
+        self.respond(step, decision)?;
+        let language = Language::of(self.request);
+        moving::ask(self.services, session, self.app, offer, &then, language).await
     }
 
     /// The OAuth callback of an install the gateway started: the state is required, and it

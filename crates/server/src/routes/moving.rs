@@ -28,7 +28,7 @@ pub async fn ask(
     let browser = session.browser_binding()?;
     let question = pages::MoveQuestion {
         marketplace: pages::marketplace_name(app.provider.as_str()),
-        from: offer.from.name.clone(),
+        from: offer.from.name,
         to: offer.to.name.clone(),
         token: String::new(),
     };
@@ -38,7 +38,6 @@ pub async fn ask(
         &browser,
         ParkedMove {
             app: app.id.to_string(),
-            provider: app.provider.to_string(),
             connection: offer.connection.to_string(),
             account: offer.account.as_str().to_owned(),
             to: offer.to,
