@@ -249,25 +249,7 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
     let cookie = rig.signed_in_cookie().await?;
     let wrk = Arc::new(wrk::Wrk::new(&json.with_file_name("wrk"))?);
     let node = node::start(&rig.client, &options.redis_url, &rig.key_prefix).await?;
-    let bench = rounds::Bench {
-        wrk,
-        plan,
-        reference: wrk::Target {
-            base: rig.reference_url.trim_end_matches('/').to_owned(),
-            method: "GET",
-            headers: Vec::new(),
-            body: None,
-            paths: wrk::Paths::One("/".into()),
-        },
-        reference_cpu: cpu::Meter::new(vec![rig.reference_pid]),
-        redis_cpu: cpu::Meter::new(rig.redis_pid().await.into_iter().collect()),
-        redis: redis::Client::open(options.redis_url.as_str()).ok(),
-        database_cpu: cpu::Meter::new(if options.postgres_url.is_some() {
-            cpu::named("postgres")
-        } else {
-            Vec::new()
-        }),
-    };
+    let bench = rounds::Bench::new(&rig, &options, plan, wrk).await;
     let gateway_cpu = cpu::Meter::new(vec![rig.gateway.child.id()]);
     eprintln!("{}", report::cost_header());
 

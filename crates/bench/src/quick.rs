@@ -19,23 +19,10 @@ pub async fn run(options: &Options, rounds: usize) -> anyhow::Result<Vec<Cost>> 
         rig.client.get(url).send().await?;
     }
     let ids = rig.connection_ids(64).await?;
-    let bench = Bench {
-        wrk: Arc::new(wrk::Wrk::new(
-            &std::env::temp_dir().join("installgate-bench-wrk"),
-        )?),
-        plan,
-        reference: wrk::Target {
-            base: rig.reference_url.trim_end_matches('/').to_owned(),
-            method: "GET",
-            headers: Vec::new(),
-            body: None,
-            paths: wrk::Paths::One("/".into()),
-        },
-        reference_cpu: cpu::Meter::new(vec![rig.reference_pid]),
-        redis_cpu: cpu::Meter::new(rig.redis_pid().await.into_iter().collect()),
-        redis: redis::Client::open(options.redis_url.as_str()).ok(),
-        database_cpu: cpu::Meter::default(),
-    };
+    let wrk = Arc::new(wrk::Wrk::new(
+        &std::env::temp_dir().join("installgate-bench-wrk"),
+    )?);
+    let bench = Bench::new(&rig, options, plan, wrk).await;
     let gateway = cpu::Meter::new(vec![rig.gateway.child.id()]);
     eprintln!("{}", report::cost_header());
     let mut authorize = wrk::Target {

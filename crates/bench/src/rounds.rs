@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::cpu::{self, Meter};
 use crate::report::{Cost, CostRound};
+use crate::setup::{Options, Rig};
 use crate::wrk::{Round, Target, Wrk};
 use crate::{Plan, median};
 
@@ -24,6 +25,30 @@ pub struct Bench {
 }
 
 impl Bench {
+    /// Measured against `rig`'s reference, with its Redis (and PostgreSQL's processes when the
+    /// run is on PostgreSQL).
+    pub async fn new(rig: &Rig, options: &Options, plan: Plan, wrk: Arc<Wrk>) -> Self {
+        Self {
+            wrk,
+            plan,
+            reference: Target {
+                base: rig.reference_url.trim_end_matches('/').to_owned(),
+                method: "GET",
+                headers: Vec::new(),
+                body: None,
+                paths: crate::wrk::Paths::One("/".into()),
+            },
+            reference_cpu: Meter::new(vec![rig.reference_pid]),
+            redis_cpu: Meter::new(rig.redis_pid().await.into_iter().collect()),
+            database_cpu: Meter::new(if options.postgres_url.is_some() {
+                cpu::named("postgres")
+            } else {
+                Vec::new()
+            }),
+            redis: redis::Client::open(options.redis_url.as_str()).ok(),
+        }
+    }
+
     /// Commands Redis has processed so far (`INFO stats`), when it can tell.
     async fn redis_commands(&self) -> Option<u64> {
         let mut connection = self
