@@ -418,6 +418,25 @@ async fn the_accessibility_check_finds_what_a_careless_page_lacks() {
     page.stop(false).await;
 }
 
+/// Opens the sandbox's HubSpot install of `hubspot_signin` and its Sign in button, which opens
+/// the gateway's page in a new window; switches to it.
+async fn open_hubspot_sign_in(chrome: &Chrome, sandbox: &Sandbox) {
+    let windows = chrome.client.windows().await.unwrap().len();
+    chrome.client.goto(&sandbox.portal_url()).await.unwrap();
+    chrome.click("a.install[data-app=hubspot_signin]").await;
+    chrome.click("#sign-in").await;
+    chrome.switch_to_new_window(windows).await;
+}
+
+/// On the workspace page: picks the `n`th workspace, then connects on HubSpot's consent page.
+async fn connect_in_workspace(chrome: &Chrome, n: usize) {
+    chrome.click(&format!("#workspace-{n}")).await;
+    chrome.click("button[type=submit]").await;
+    chrome.wait_for("#connect").await;
+    chrome.click("input[name=agree]").await;
+    chrome.click("#connect").await;
+}
+
 /// The setting that makes the sandbox ask `vendor` whether an account may install `app`.
 fn asks(app: &str, vendor: &VendorStub) -> (String, String) {
     (
@@ -440,10 +459,7 @@ async fn hubspot_install_without_a_plan_subscribes_at_the_vendor_and_ends_back_i
     let settings = [asks("HUBSPOT_SIGNIN", &vendor)];
     let sandbox = start_sandbox_with(&as_pairs(&settings)).await;
     let chrome = Chrome::start("hubspot-subscribe").await;
-    chrome.client.goto(&sandbox.portal_url()).await.unwrap();
-    chrome.click("a.install[data-app=hubspot_signin]").await;
-    chrome.click("#sign-in").await;
-    chrome.switch_to_new_window(1).await;
+    open_hubspot_sign_in(&chrome, &sandbox).await;
     chrome.wait_for("input#email").await;
     // The branded sign-in page in German and in Japanese, as `?lang=` (or the browser's
     // Accept-Language) asks.
@@ -471,11 +487,7 @@ async fn hubspot_install_without_a_plan_subscribes_at_the_vendor_and_ends_back_i
         .assert_accessible("HubSpot: choose a workspace")
         .await;
     chrome.shot("2-workspace").await;
-    chrome.click("#workspace-1").await;
-    chrome.click("button[type=submit]").await;
-    chrome.wait_for("#connect").await;
-    chrome.click("input[name=agree]").await;
-    chrome.click("#connect").await;
+    connect_in_workspace(&chrome, 1).await;
     assert_installed(&chrome).await;
     chrome.shot("3-installed").await;
     assert_eq!(
@@ -486,17 +498,9 @@ async fn hubspot_install_without_a_plan_subscribes_at_the_vendor_and_ends_back_i
 
     // Installed again into the other workspace: HubSpot's frame asks whether to move it, and
     // the answer ends at HubSpot's return URL.
-    let windows = chrome.client.windows().await.unwrap().len();
-    chrome.client.goto(&sandbox.portal_url()).await.unwrap();
-    chrome.click("a.install[data-app=hubspot_signin]").await;
-    chrome.click("#sign-in").await;
-    chrome.switch_to_new_window(windows).await;
+    open_hubspot_sign_in(&chrome, &sandbox).await;
     chrome.wait_for("input[name=workspace]").await;
-    chrome.click("#workspace-0").await;
-    chrome.click("button[type=submit]").await;
-    chrome.wait_for("#connect").await;
-    chrome.click("input[name=agree]").await;
-    chrome.click("#connect").await;
+    connect_in_workspace(&chrome, 0).await;
     chrome.enter("#install-frame").await;
     chrome.wait_for("button[value=move]").await;
     chrome

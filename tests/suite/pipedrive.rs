@@ -731,6 +731,18 @@ async fn reinstalling_a_claimed_install_goes_straight_to_setup_with_new_tokens()
     assert_eq!(events(&setup.app, "installation.completed").await, 2);
 }
 
+/// Waits (up to 15 s) until the held install of `key` has expired and been revoked.
+async fn until_the_held_install_expires(setup: &Setup, key: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while connection(&setup.app, key).await.unwrap().status != ConnectionStatus::Revoked {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the held install never expired"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test]
 async fn with_sign_up_off_a_new_user_is_sent_to_get_an_account_and_the_held_grant_is_abandoned() {
     let setup = setup_with(&[
@@ -777,14 +789,7 @@ async fn with_sign_up_off_a_new_user_is_sent_to_get_an_account_and_the_held_gran
     let again = sign_in_from(&browser, &sign_in, "new@example.com").await;
     assert_ne!(again.status(), StatusCode::SEE_OTHER, "no account was made");
     // Nobody claims it: the grant is revoked and the install is abandoned, once.
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    while connection(&setup.app, "1:10").await.unwrap().status != ConnectionStatus::Revoked {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the held install never expired"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until_the_held_install_expires(&setup, "1:10").await;
     assert_eq!(setup.sim.revoke_calls(), 1);
     assert_eq!(events(&setup.app, "installation.abandoned").await, 1);
     assert_eq!(events(&setup.app, "installation.completed").await, 0);
@@ -848,14 +853,7 @@ async fn a_refused_user_who_never_comes_back_leaves_a_revoked_grant_and_one_aban
     let plans = location(&refused);
     assert!(plans.starts_with(&vendor.plans_url), "{plans}");
     // The user never comes back from the plan page.
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    while connection(&setup.app, "1:10").await.unwrap().status != ConnectionStatus::Revoked {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the held install never expired"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until_the_held_install_expires(&setup, "1:10").await;
     assert_eq!(setup.sim.revoke_calls(), 1);
     assert_eq!(events(&setup.app, "installation.abandoned").await, 1);
     assert_eq!(events(&setup.app, "installation.completed").await, 0);

@@ -253,6 +253,23 @@ async fn a_workspace_choice_must_be_listed_and_is_single_use_in_its_browser() {
     // Without the form's token, or from another site: refused.
     let forged = pick_with(&browser, "forged", &page, "w-sales").await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    // An attacker signed in with an account of their own, holding the victim's choice (a
+    // leaked page): it is the victim's browser's, so it does nothing there, and is used up.
+    let attacker = Browser::new(app);
+    let start = attacker.get(&authorize_path("crm", RETURN_URL)).await;
+    sign_up_through(&attacker, &location(&start), "mallory@example.com").await;
+    let own_page = attacker
+        .get(&authorize_path("crm", RETURN_URL))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let attacker_csrf = hidden_input(&own_page, "csrf_token").unwrap();
+    let stolen = pick_with(&attacker, &attacker_csrf, &page, "w-sales").await;
+    assert_eq!(stolen.status(), StatusCode::BAD_REQUEST);
+    let victims = pick(&browser, &page, "w-sales").await;
+    assert_eq!(victims.status(), StatusCode::BAD_REQUEST, "used up");
     assert_eq!(setup.sim.token_calls(), 0);
 }
 
