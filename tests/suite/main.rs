@@ -8,6 +8,8 @@ mod browser;
 mod claims;
 mod clients;
 mod config;
+mod console;
+mod console_browser;
 mod external_login;
 mod floods;
 mod health;

@@ -217,7 +217,7 @@ async fn confirm_on(browser: &Browser, page: &str) -> reqwest::Response {
 
 /// A signed-in `browser` comes back from Pipedrive as user `user` of company `company` and
 /// confirms the install.
-async fn confirm_install(setup: &Setup, browser: &Browser, company: u64, user: u64) {
+pub(crate) async fn confirm_install(setup: &Setup, browser: &Browser, company: u64, user: u64) {
     let code = setup.sim.issue_code(CLIENT_ID, company, user).unwrap();
     let page = browser.get(&callback(&code)).await.text().await.unwrap();
     let confirmed = confirm_on(browser, &page).await;

@@ -9,6 +9,8 @@ pub struct TestApp {
     pub port: u16,
     /// Where `/metrics` is served alone, when `server.metrics_bind` asks for it.
     pub metrics_port: Option<u16>,
+    /// Where the operator console is served, unless `admin.bind` turns it off.
+    pub admin_port: Option<u16>,
     pub client: reqwest::Client,
     pub settings: Settings,
     handle: actix_web::dev::ServerHandle,
@@ -52,6 +54,8 @@ pub async fn spawn_app(vars: &[(&str, &str)]) -> TestApp {
             ("INSTALLGATE__SERVER__BIND", &bind),
             ("INSTALLGATE__SERVER__PUBLIC_URL", &public_url),
             ("INSTALLGATE__SERVER__WORKERS", "2"),
+            // Each gateway's console on a port of its own.
+            ("INSTALLGATE__ADMIN__BIND", "127.0.0.1:0"),
             ("INSTALLGATE__DATABASE__URL", &database_url),
             // Cheap password hashing keeps sign-in tests quick; production uses the defaults.
             ("INSTALLGATE__ACCOUNTS__ARGON2_MEMORY_KIB", "1024"),
@@ -70,6 +74,7 @@ pub async fn spawn_app(vars: &[(&str, &str)]) -> TestApp {
     };
     let port = application.port();
     let metrics_port = application.metrics_port();
+    let admin_port = application.admin_port();
     let handle = application.handle();
     tokio::spawn(application.run_until_stopped());
     let client = reqwest::Client::builder()
@@ -81,6 +86,7 @@ pub async fn spawn_app(vars: &[(&str, &str)]) -> TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         metrics_port,
+        admin_port,
         client,
         settings,
         handle,

@@ -134,6 +134,7 @@ impl Rig {
                 format!("127.0.0.1:{gateway_port}"),
             ),
             ("INSTALLGATE__SERVER__PUBLIC_URL", gateway_url.clone()),
+            ("INSTALLGATE__ADMIN__BIND", String::new()),
             ("INSTALLGATE__SERVER__WORKERS", options.workers.to_string()),
             ("INSTALLGATE__STATE__BACKEND", "redis".into()),
             ("INSTALLGATE__STATE__REDIS_URL", options.redis_url.clone()),

@@ -43,6 +43,9 @@ pub enum Command {
     /// Vendor API keys.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// The operator console: operators, the audit log, the overview's figures.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     #[cfg(feature = "sandbox")]
     /// Try every install locally: the gateway and a simulator of each marketplace,
     /// wired together, with a page that lists the demo apps, connections and events.
@@ -121,18 +124,63 @@ pub enum ConnectionsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an operator of the console. The password is asked for on a terminal, or read
+    /// from the first line of standard input; a TOTP second factor is set up at first sign-in.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// `viewer` (sees every page) or `operator` (may also act).
+        #[arg(long, value_parser = ["viewer", "operator"])]
+        role: String,
+    },
+    /// List the console's operators.
+    List,
+    /// Remove an operator (its console sessions end; create it again to start over, a lost
+    /// second factor included).
+    Remove {
+        #[arg(long)]
+        email: String,
+    },
+    /// List the audit log, newest first: what operators did, and every refused sign-in.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Print the overview's figures of every app (as the console's overview shows them).
+    Overview {
+        /// `hour`, `day` or `week`.
+        #[arg(long, default_value = "day", value_parser = ["hour", "day", "week"])]
+        window: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum EventsCommand {
     /// List events, newest first.
     List {
         /// Only events whose delivery was given up.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "retrying")]
         failed: bool,
+        /// Only events not delivered yet after a failed attempt, or given up.
+        #[arg(long)]
+        retrying: bool,
+        /// Only this app's events.
+        #[arg(long)]
+        app: Option<String>,
+        /// Only this connection's events (its timeline).
+        #[arg(long)]
+        connection: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-    /// Queue a failed event for delivery again.
+    /// Queue a failed event for delivery again, or every failed event of an app.
     Retry {
         /// The event id (`evt_…`).
-        id: String,
+        #[arg(required_unless_present = "app", conflicts_with = "app")]
+        id: Option<String>,
+        /// Every failed event of this app.
+        #[arg(long)]
+        app: Option<String>,
     },
 }

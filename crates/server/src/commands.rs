@@ -93,7 +93,7 @@ pub async fn serve(sources: &Sources) -> ExitCode {
 }
 
 /// Loads the configuration and opens the migrated database, for the operator commands.
-async fn open_database(sources: &Sources) -> Result<(Settings, Database), ExitCode> {
+pub(crate) async fn open_database(sources: &Sources) -> Result<(Settings, Database), ExitCode> {
     let settings = load_or_report(sources)?;
     let database = async {
         let database = Database::connect(&settings.database).await?;
@@ -291,58 +291,88 @@ pub async fn events(sources: &Sources, command: EventsCommand) -> ExitCode {
         Err(code) => return code,
     };
     let outbox = Outbox::new(database);
-    match command {
-        EventsCommand::List { failed, limit } => match outbox.list(failed, limit).await {
-            Ok(events) => {
-                println!(
-                    "{:<36} {:<26} {:<9} {:>8}  {:<24} last error",
-                    "id", "type", "state", "attempts", "created"
-                );
-                for event in events {
-                    let state = if event.delivered_at.is_some() {
-                        "delivered"
-                    } else if event.failed_at.is_some() {
-                        "failed"
+    let now = SystemClock.now();
+    let result = match command {
+        EventsCommand::List {
+            failed,
+            retrying,
+            app,
+            connection,
+            limit,
+        } => {
+            let filter = installgate_store::EventFilter {
+                state: if failed {
+                    Some(installgate_store::EventState::Failed)
+                } else if retrying {
+                    Some(installgate_store::EventState::Troubled)
+                } else {
+                    None
+                },
+                app,
+                connection,
+            };
+            outbox.search(&filter, limit).await.map(|events| {
+                print_events(&events);
+                ExitCode::SUCCESS
+            })
+        }
+        EventsCommand::Retry { id: Some(id), .. } => {
+            crate::operations::retry_event(&outbox, &id, now)
+                .await
+                .map(|retried| {
+                    if retried {
+                        println!("event {id} is queued for delivery again");
+                        ExitCode::SUCCESS
                     } else {
-                        "pending"
-                    };
-                    println!(
-                        "{:<36} {:<26} {:<9} {:>8}  {:<24} {}",
-                        event.id,
-                        event.event_type,
-                        state,
-                        event.attempts,
-                        Timestamp::from_millis(event.created_at).to_rfc3339(),
-                        event.last_error.unwrap_or_default()
-                    );
-                }
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("{error}");
-                ExitCode::FAILURE
-            }
-        },
-        EventsCommand::Retry { id } => match outbox.requeue(&id, SystemClock.now()).await {
-            Ok(true) => {
-                println!("event {id} is queued for delivery again");
-                ExitCode::SUCCESS
-            }
-            Ok(false) => {
-                eprintln!("no failed event has the id {id}");
-                ExitCode::FAILURE
-            }
-            Err(error) => {
-                eprintln!("{error}");
-                ExitCode::FAILURE
-            }
-        },
+                        eprintln!("no failed event has the id {id}");
+                        ExitCode::FAILURE
+                    }
+                })
+        }
+        EventsCommand::Retry { app, .. } => {
+            let app = app.unwrap_or_default();
+            crate::operations::retry_failed_events(&outbox, &app, now)
+                .await
+                .map(|count| {
+                    println!("{count} failed events of {app} are queued for delivery again");
+                    ExitCode::SUCCESS
+                })
+        }
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("{error}");
+        ExitCode::FAILURE
+    })
+}
+
+fn print_events(events: &[installgate_store::EventRecord]) {
+    println!(
+        "{:<36} {:<26} {:<9} {:>8}  {:<24} last error",
+        "id", "type", "state", "attempts", "created"
+    );
+    for event in events {
+        let state = if event.delivered_at.is_some() {
+            "delivered"
+        } else if event.failed_at.is_some() {
+            "failed"
+        } else {
+            "pending"
+        };
+        println!(
+            "{:<36} {:<26} {:<9} {:>8}  {:<24} {}",
+            event.id,
+            event.event_type,
+            state,
+            event.attempts,
+            Timestamp::from_millis(event.created_at).to_rfc3339(),
+            event.last_error.clone().unwrap_or_default()
+        );
     }
 }
 
 /// The new account's password: asked for without echo on a terminal, else the first line of
 /// standard input.
-fn read_password() -> std::io::Result<String> {
+pub(crate) fn read_password() -> std::io::Result<String> {
     use std::io::IsTerminal as _;
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ")?;

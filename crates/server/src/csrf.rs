@@ -16,17 +16,32 @@ pub fn check(
     submitted: &str,
     public_url: &Url,
 ) -> Result<(), AppError> {
-    let own_origin = public_url.origin().ascii_serialization();
+    check_form(
+        request,
+        &public_url.origin().ascii_serialization(),
+        session.existing_csrf_token(),
+        submitted,
+        "this form was not sent from this site",
+    )
+}
+
+/// Both checks of a form: `Origin` is `own_origin` (else `Forbidden(elsewhere)`), and the
+/// submitted token is the session's (compared in constant time).
+pub fn check_form(
+    request: &HttpRequest,
+    own_origin: &str,
+    expected: Option<String>,
+    submitted: &str,
+    elsewhere: &'static str,
+) -> Result<(), AppError> {
     let origin = request
         .headers()
         .get(ORIGIN)
         .and_then(|value| value.to_str().ok());
-    if origin != Some(own_origin.as_str()) {
-        return Err(AppError::Forbidden("this form was not sent from this site"));
+    if origin != Some(own_origin) {
+        return Err(AppError::Forbidden(elsewhere));
     }
-    let expected = session
-        .existing_csrf_token()
-        .ok_or(AppError::Forbidden("this form has expired"))?;
+    let expected = expected.ok_or(AppError::Forbidden("this form has expired"))?;
     if bool::from(expected.as_bytes().ct_eq(submitted.as_bytes())) {
         Ok(())
     } else {

@@ -290,7 +290,8 @@ through_app_error!(
     StateStoreError,
     DatabaseError,
     installgate_core::VaultError,
-    installgate_core::AccountError
+    installgate_core::AccountError,
+    installgate_store::OperatorError
 );
 
 impl ResponseError for PageError {

@@ -3,6 +3,8 @@
 //! Architecture invariant: only this crate knows HTTP status codes and HTML.
 
 pub mod accounts;
+pub mod activity;
+pub mod admin;
 pub mod api;
 pub mod cli;
 pub mod client_address;
@@ -15,6 +17,7 @@ pub mod import;
 pub mod metrics;
 pub mod middleware;
 pub mod news;
+pub mod operations;
 pub mod pages;
 pub mod park;
 pub mod pending;

@@ -26,6 +26,7 @@ async fn main() -> ExitCode {
         Command::Connections(command) => commands::connections(&sources, command).await,
         Command::Accounts(command) => commands::accounts(&sources, command).await,
         Command::ApiKey(command) => commands::api_key(command),
+        Command::Admin(command) => installgate_server::admin::cli::run(&sources, command).await,
         #[cfg(feature = "sandbox")]
         Command::Sandbox {
             port,

@@ -34,6 +34,14 @@ pub struct Application {
     server: Server,
     /// The port and server of `/metrics` when it has a listener of its own.
     metrics_server: Option<(u16, Server)>,
+    /// The port and server of the operator console, when `admin.bind` is set.
+    admin_server: Option<(u16, Server)>,
+    /// Adds the last funnel counts to the database as the gateway stops.
+    activity: (
+        crate::activity::ActivityTally,
+        installgate_store::ActivityCounts,
+        Arc<dyn Clock>,
+    ),
     /// Background tasks that end with the server: the pending-install sweep, refreshes, …
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// Webhook delivery, which hands back its events when the server stops.
@@ -71,7 +79,7 @@ impl Application {
         database.migrate().await.context("migrating the database")?;
         let keys = Arc::new(vault_keys::keyring(&settings).context("loading the vault keys")?);
         let vault: Arc<dyn ConnectionVault> =
-            Arc::new(SqlVault::new(database.clone(), keys, clock.clone()));
+            Arc::new(SqlVault::new(database.clone(), keys.clone(), clock.clone()));
         let outbox = Outbox::new(database.clone());
         let metrics = Metrics::new().context("registering the metrics")?;
         let providers = Providers::all(&settings.providers, &metrics)?;
@@ -236,11 +244,44 @@ impl Application {
             }
             None => None,
         };
+        let activity_store = installgate_store::ActivityCounts::new(services.database.clone());
+        tasks.push(tokio::spawn(crate::activity::flush_every(
+            services.metrics.activity().clone(),
+            activity_store.clone(),
+            services.clock.clone(),
+            services.settings.admin.activity_flush,
+        )));
+        tasks.push(tokio::spawn(forget_console_sessions(
+            installgate_store::OperatorSessions::new(services.database.clone()),
+            services.clock.clone(),
+        )));
+        let activity = (
+            services.metrics.activity().clone(),
+            activity_store,
+            services.clock.clone(),
+        );
+        let admin_server = match services.settings.admin.bind {
+            Some(bind) => {
+                let listener = TcpListener::bind(bind)
+                    .with_context(|| format!("binding {bind} for the operator console"))?;
+                let bound = listener.local_addr()?;
+                let public_url = crate::admin::public_url(&services, bound)?;
+                tracing::info!(listen = %bound, url = %public_url, "the operator console is served on its own listener");
+                let console = web::Data::new(crate::admin::console(&services, keys, public_url)?);
+                Some((
+                    bound.port(),
+                    crate::admin::build_admin_server(services.clone(), console, listener)?,
+                ))
+            }
+            None => None,
+        };
         let server = build_server(services, listener, backends.redis, session_cache)?;
         Ok(Self {
             port: address.port(),
             server,
             metrics_server,
+            admin_server,
+            activity,
             tasks,
             delivery,
             lifecycle,
@@ -257,6 +298,11 @@ impl Application {
         self.metrics_server.as_ref().map(|(port, _)| *port)
     }
 
+    /// The port of the operator console, when `admin.bind` is set.
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin_server.as_ref().map(|(port, _)| *port)
+    }
+
     /// A handle to stop the server (gracefully or not) from elsewhere.
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
@@ -269,6 +315,10 @@ impl Application {
     /// finishes what it has under way and hands back the events it still holds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let metrics = self.metrics_server.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
+        let admin = self.admin_server.map(|(_, server)| {
             let handle = server.handle();
             (handle, tokio::spawn(server))
         });
@@ -291,10 +341,12 @@ impl Application {
         let result = self.server.await;
         self.lifecycle.start_draining();
         signals.abort();
-        if let Some((handle, running)) = metrics {
+        for (handle, running) in metrics.into_iter().chain(admin) {
             handle.stop(true).await;
             let _ = running.await;
         }
+        let (tally, store, clock) = &self.activity;
+        tally.flush(store, clock.as_ref()).await;
         if let Some(delivery) = self.delivery {
             delivery.shutdown().await;
         }
@@ -303,6 +355,20 @@ impl Application {
         }
         tracing::info!("stopped");
         result
+    }
+}
+
+/// Deletes expired console sessions every ten minutes.
+async fn forget_console_sessions(
+    sessions: installgate_store::OperatorSessions,
+    clock: Arc<dyn Clock>,
+) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        ticks.tick().await;
+        if let Err(error) = sessions.delete_expired(clock.now()).await {
+            tracing::warn!(%error, "cannot delete expired console sessions");
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! The operator commands `installgate vault rotate` and `installgate events list|retry`.
+//! The operator commands `installgate vault rotate`, `installgate events list|retry` and
+//! `installgate admin …`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -203,4 +204,117 @@ async fn accounts_create_reads_the_password_from_standard_input() {
             .await
             .unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
+}
+
+/// `installgate admin create` (password from standard input), `list`, `audit`, `overview` and
+/// `remove`, and `events retry --app` for every failed event of an app.
+#[tokio::test]
+async fn admin_commands_manage_operators_and_print_the_audit_log_and_the_overview() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let create = |email: &str, role: &str, password: &str| {
+        let mut child = common::installgate(dir.path())
+            .args(["admin", "create", "--email", email, "--role", role])
+            .env("INSTALLGATE__ACCOUNTS__ARGON2_MEMORY_KIB", "1024")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.code().unwrap_or(-1), text)
+    };
+    let (code, out) = create("Lead@Example.com", "operator", "operator password 1");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("created operator lead@example.com"), "{out}");
+    assert!(!out.contains("operator password 1"), "{out}");
+    let (code, out) = create("lead@example.com", "viewer", "operator password 2");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("exists already"), "{out}");
+    let (code, out) = create("short@example.com", "viewer", "short");
+    assert_eq!(code, 1, "{out}");
+    let (code, out) = run(
+        dir.path(),
+        &[
+            "admin",
+            "create",
+            "--email",
+            "x@example.com",
+            "--role",
+            "admin",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "an unknown role is a usage error: {out}");
+
+    let (code, out) = run(dir.path(), &["admin", "list"], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("lead@example.com") && out.contains("no second factor yet"),
+        "{out}"
+    );
+    assert!(!out.contains("short@example.com"), "{out}");
+
+    let db = database(dir.path()).await;
+    installgate_store::AuditLog::new(db.clone())
+        .record(
+            installgate_store::NewAuditEntry {
+                actor: "lead@example.com",
+                action: "connection.disconnect",
+                target: "0190-connection",
+                outcome: "ok",
+                client: "10.0.0.7",
+            },
+            SystemClock.now(),
+        )
+        .await
+        .unwrap();
+    let (code, out) = run(dir.path(), &["admin", "audit"], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("connection.disconnect") && out.contains("10.0.0.7"),
+        "{out}"
+    );
+
+    let (code, out) = run(
+        dir.path(),
+        &["admin", "overview", "--window", "week"],
+        &[
+            ("INSTALLGATE__APPS__CRM__PROVIDER", "pipedrive"),
+            ("INSTALLGATE__APPS__CRM__CLIENT_ID", "id"),
+            ("INSTALLGATE__APPS__CRM__CLIENT_SECRET", "secret"),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("the last week:") && out.contains("crm (pipedrive): started 0, completed 0"),
+        "{out}"
+    );
+
+    let (code, out) = run(
+        dir.path(),
+        &["admin", "remove", "--email", "lead@example.com"],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(
+        dir.path(),
+        &["admin", "remove", "--email", "lead@example.com"],
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    let (_, out) = run(dir.path(), &["admin", "list"], &[]);
+    assert!(!out.contains("lead@example.com"), "{out}");
 }

@@ -40,6 +40,26 @@ pub struct EventRecord {
     pub last_error: Option<String>,
 }
 
+/// Which events a search finds; every filter given must match.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub state: Option<EventState>,
+    /// Events of this app's connections.
+    pub app: Option<String>,
+    /// Events of this connection.
+    pub connection: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventState {
+    /// Given up: waiting for an operator's retry.
+    Failed,
+    /// Not delivered yet, after at least one failed attempt.
+    Retrying,
+    /// Failed or retrying.
+    Troubled,
+}
+
 #[derive(Debug, Clone)]
 pub struct Outbox {
     database: Database,
@@ -175,15 +195,81 @@ impl Outbox {
         failed_only: bool,
         limit: i64,
     ) -> Result<Vec<EventRecord>, VaultError> {
-        let filter = if failed_only {
-            "WHERE failed_at IS NOT NULL"
-        } else {
-            ""
+        let filter = EventFilter {
+            state: failed_only.then_some(EventState::Failed),
+            ..EventFilter::default()
         };
-        let sql =
-            format!("SELECT {RECORD_COLUMNS} FROM events {filter} ORDER BY seq DESC LIMIT $1");
+        self.search(&filter, limit).await
+    }
+
+    /// The newest events that match `filter` first.
+    pub async fn search(
+        &self,
+        filter: &EventFilter,
+        limit: i64,
+    ) -> Result<Vec<EventRecord>, VaultError> {
+        let mut conditions = vec!["1 = 1".to_owned()];
+        conditions.push(
+            match filter.state {
+                None => "",
+                Some(EventState::Failed) => "failed_at IS NOT NULL",
+                Some(EventState::Retrying) => {
+                    "delivered_at IS NULL AND failed_at IS NULL AND attempts > 0 \
+                     AND last_error IS NOT NULL"
+                }
+                Some(EventState::Troubled) => {
+                    "delivered_at IS NULL AND (failed_at IS NOT NULL OR last_error IS NOT NULL)"
+                }
+            }
+            .to_owned(),
+        );
+        conditions.retain(|condition| !condition.is_empty());
+        // $1 is the limit; the filters' values follow in this order.
+        let mut values: Vec<&str> = Vec::new();
+        if let Some(app) = &filter.app {
+            values.push(app);
+            conditions.push(format!(
+                "ordering_key IN (SELECT id FROM connections WHERE app = ${})",
+                values.len() + 1
+            ));
+        }
+        if let Some(connection) = &filter.connection {
+            values.push(connection);
+            conditions.push(format!("ordering_key = ${}", values.len() + 1));
+        }
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM events WHERE {} ORDER BY seq DESC LIMIT $1",
+            conditions.join(" AND ")
+        );
         Ok(on_pool!(&self.database, pool => {
-            sqlx::query_as(&sql).bind(limit).fetch_all(pool).await.map_err(sql_error)?
+            let mut query = sqlx::query_as(&sql).bind(limit);
+            for value in &values {
+                query = query.bind(*value);
+            }
+            query.fetch_all(pool).await.map_err(sql_error)?
+        }))
+    }
+
+    /// Puts every failed event of `app` back in the queue (as [`Outbox::requeue`] does one);
+    /// how many.
+    pub async fn requeue_failed_of_app(
+        &self,
+        app: &str,
+        now: Timestamp,
+    ) -> Result<u64, VaultError> {
+        Ok(on_pool!(&self.database, pool => {
+            sqlx::query(
+                "UPDATE events SET failed_at = NULL, attempts = 0, next_attempt_at = $1, \
+                 created_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL \
+                 WHERE failed_at IS NOT NULL \
+                   AND ordering_key IN (SELECT id FROM connections WHERE app = $2)",
+            )
+            .bind(now.as_millis())
+            .bind(app)
+            .execute(pool)
+            .await
+            .map_err(sql_error)?
+            .rows_affected()
         }))
     }
 
@@ -194,13 +280,13 @@ impl Outbox {
         }))
     }
 
-    /// Puts a failed event back in the queue, due now, with its attempts reset. `false` when
-    /// no failed event has that id.
+    /// Puts a failed event back in the queue, due now, with its attempts and last error reset.
+    /// `false` when no failed event has that id.
     pub async fn requeue(&self, id: &str, now: Timestamp) -> Result<bool, VaultError> {
         let affected = on_pool!(&self.database, pool => {
             sqlx::query(
                 "UPDATE events SET failed_at = NULL, attempts = 0, next_attempt_at = $1, \
-                 created_at = $1, lease_owner = NULL, lease_until = NULL \
+                 created_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL \
                  WHERE id = $2 AND failed_at IS NOT NULL",
             )
             .bind(now.as_millis())

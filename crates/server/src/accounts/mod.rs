@@ -3,11 +3,12 @@
 
 mod assertion;
 mod hash_bound;
-mod jwks;
+pub(crate) mod jwks;
 mod password;
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -59,34 +60,45 @@ impl std::fmt::Debug for SignIn {
     }
 }
 
-fn account_key(email: &str) -> String {
+fn account_key(scope: &str, email: &str) -> String {
     let digest = Sha256::digest(email.trim().to_lowercase().as_bytes());
-    format!("signin:account:{}", URL_SAFE_NO_PAD.encode(digest))
+    format!("{scope}:account:{}", URL_SAFE_NO_PAD.encode(digest))
 }
 
-fn address_key(address: Option<IpAddr>) -> String {
+fn address_key(scope: &str, address: Option<IpAddr>) -> String {
     format!(
-        "signin:address:{}",
+        "{scope}:address:{}",
         address.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
     )
 }
 
+/// A sign-in attempt counted against its email and its client address, to be forgiven if it
+/// succeeds.
+#[derive(Debug)]
+pub struct Attempt {
+    account_key: String,
+    address_key: String,
+}
+
 impl SignIn {
-    pub async fn sign_in(
+    /// Counts an attempt to sign in as `email` from `address`, in the windows of `scope`
+    /// (`signin` for the vendor's accounts, `console` for operators): the time to wait when
+    /// either is over its limit.
+    pub async fn attempt(
         &self,
+        scope: &str,
         email: &str,
-        password: SecretString,
         address: Option<IpAddr>,
-    ) -> Result<Result<Account, SignInRefused>, AppError> {
-        let account_key = account_key(email);
-        let address_key = address_key(address);
+    ) -> Result<Result<Attempt, Duration>, AppError> {
+        let account_key = account_key(scope, email);
+        let address_key = address_key(scope, address);
         let window = self.settings.failure_window;
         // Count the attempt first: concurrent attempts then cannot all pass one check together.
         // The address first: a client over its limit opens no window for another email, so the
         // account windows one client can open are bounded by its own limit.
         let by_address = self.throttle.record_failure(&address_key, window).await?;
         if by_address.failures > self.settings.max_failures_per_address {
-            return Ok(Err(SignInRefused::Throttled(by_address.remaining)));
+            return Ok(Err(by_address.remaining));
         }
         let by_account = match self.throttle.record_failure(&account_key, window).await {
             Ok(counted) => Some(counted),
@@ -104,9 +116,34 @@ impl SignIn {
         if let Some(counted) =
             by_account.filter(|counted| counted.failures > self.settings.max_failures_per_account)
         {
-            return Ok(Err(SignInRefused::Throttled(counted.remaining)));
+            return Ok(Err(counted.remaining));
         }
+        Ok(Ok(Attempt {
+            account_key,
+            address_key,
+        }))
+    }
 
+    /// Forgives an attempt that succeeded: the email's window closes, the address gets its
+    /// count back.
+    pub async fn succeeded(&self, attempt: &Attempt) -> Result<(), AppError> {
+        tokio::try_join!(
+            self.throttle.reset(&attempt.account_key),
+            self.throttle.forgive(&attempt.address_key),
+        )?;
+        Ok(())
+    }
+
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: SecretString,
+        address: Option<IpAddr>,
+    ) -> Result<Result<Account, SignInRefused>, AppError> {
+        let attempt = match self.attempt("signin", email, address).await? {
+            Ok(attempt) => attempt,
+            Err(wait) => return Ok(Err(SignInRefused::Throttled(wait))),
+        };
         let found = match Email::parse(email) {
             Ok(email) => self.accounts.credentials(&email).await?,
             Err(_) => None,
@@ -118,10 +155,7 @@ impl SignIn {
         let matched = self.passwords.verify(hash, password).await?;
         match account {
             Some(account) if matched => {
-                tokio::try_join!(
-                    self.throttle.reset(&account_key),
-                    self.throttle.forgive(&address_key),
-                )?;
+                self.succeeded(&attempt).await?;
                 Ok(Ok(account))
             }
             _ => Ok(Err(SignInRefused::Invalid)),

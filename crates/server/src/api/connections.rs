@@ -2,15 +2,13 @@
 //! tokens.
 
 use actix_web::{HttpResponse, web};
-use installgate_core::{
-    AccountId, AppId, Connection, ConnectionFilter, ConnectionId, ConnectionStatus, MarketplaceKey,
-    Metadata, ProviderId, Workspace,
-};
+use installgate_core::{Connection, ConnectionFilter, ConnectionId, ConnectionStatus, Metadata};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiClient;
 use crate::errors::{ApiError, AppError, ErrorBody};
+use crate::operations::ConnectionQuery;
 use crate::services::Services;
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -114,58 +112,18 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-fn bad(what: &str) -> AppError {
-    AppError::BadRequest(format!("the {what} filter is not valid"))
-}
-
 impl ListQuery {
     fn filter(&self, client: &ApiClient) -> Result<ConnectionFilter, AppError> {
-        let app = self
-            .app
-            .as_deref()
-            .map(AppId::parse)
-            .transpose()
-            .map_err(|_| bad("app"))?;
-        let apps = match (app, &client.apps) {
-            (Some(app), _) if !client.may_see(&app) => Some(Vec::new()),
-            (Some(app), _) => Some(vec![app]),
-            (None, Some(allowed)) => Some(allowed.clone()),
-            (None, None) => None,
-        };
-        Ok(ConnectionFilter {
-            id: None,
-            apps,
-            provider: self
-                .provider
-                .as_deref()
-                .map(ProviderId::parse)
-                .transpose()
-                .map_err(|_| bad("provider"))?,
-            account: self
-                .account
-                .as_deref()
-                .map(AccountId::parse)
-                .transpose()
-                .map_err(|_| bad("account"))?,
-            marketplace_key: self
-                .marketplace_key
-                .as_deref()
-                .map(MarketplaceKey::parse)
-                .transpose()
-                .map_err(|_| bad("marketplace_key"))?,
-            status: self
-                .status
-                .as_deref()
-                .map(|status| ConnectionStatus::parse(status).ok_or_else(|| bad("status")))
-                .transpose()?,
+        let query = ConnectionQuery {
+            app: self.app.clone(),
+            provider: self.provider.clone(),
+            account: self.account.clone(),
+            marketplace_key: self.marketplace_key.clone(),
+            status: self.status.clone(),
+            workspace: self.workspace.clone(),
             never_expiring: self.never_expiring.unwrap_or(false),
-            workspace: match self.workspace.as_deref() {
-                Some(id) if id.is_empty() || id.chars().count() > Workspace::MAX_CHARS => {
-                    return Err(bad("workspace"));
-                }
-                other => other.map(str::to_owned),
-            },
-        })
+        };
+        query.filter(client.apps.as_deref())
     }
 }
 
@@ -200,15 +158,11 @@ pub async fn list(
         .map(ConnectionId::parse)
         .transpose()
         .map_err(|_| AppError::BadRequest("the cursor is not valid".into()))?;
-    let mut connections = services.vault.list(&filter, after, limit + 1).await?;
-    let more = connections.len() > limit as usize;
-    connections.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| connections.last().map(|last| last.id.to_string()))
-        .flatten();
+    let (connections, next) =
+        crate::operations::list_connections(&services, &filter, after, limit).await?;
     Ok(HttpResponse::Ok().json(ConnectionPage {
         data: connections.into_iter().map(ConnectionView::from).collect(),
-        next_cursor,
+        next_cursor: next.map(|id| id.to_string()),
     }))
 }
 
@@ -226,17 +180,10 @@ pub async fn find_visible(
     id: ConnectionId,
 ) -> Result<Connection, AppError> {
     let filter = ConnectionFilter {
-        id: Some(id),
         apps: client.apps.clone(),
         ..ConnectionFilter::default()
     };
-    services
-        .vault
-        .list(&filter, None, 1)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)
+    crate::operations::find_connection(services, filter, id).await
 }
 
 #[utoipa::path(

@@ -5,7 +5,7 @@
 //! sealed tokens kept only for that.
 
 use actix_web::{HttpResponse, web};
-use installgate_core::{ConnectionStatus, ProviderRevoke as Revoked};
+use installgate_core::ProviderRevoke as Revoked;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -66,15 +66,7 @@ pub async fn disconnect(
 ) -> Result<HttpResponse, ApiError> {
     let id = connections::parse_id(&path)?;
     let visible = connections::find_visible(&services, &client, id).await?;
-    let already = visible.status == ConnectionStatus::Uninstalled;
-    let (connection, revoke) = services
-        .tokens
-        .refresher()
-        .disconnect(visible, services.settings.tokens.revoke_retry)
-        .await?;
-    if !already {
-        services.tokens.forget(id).await;
-    }
+    let (connection, revoke) = crate::operations::disconnect(&services, visible).await?;
     Ok(HttpResponse::Ok().json(DisconnectResponse {
         connection: connection.into(),
         provider_revoke: revoke.into(),

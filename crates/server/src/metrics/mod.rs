@@ -126,6 +126,8 @@ pub struct Metrics {
     webhook_deliveries: IntCounterVec,
     outbox_backlog: IntGauge,
     backend_errors: IntCounterVec,
+    /// What the console's overview reads, once added to the database.
+    activity: crate::activity::ActivityTally,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -217,6 +219,7 @@ impl Metrics {
             )?,
             outbox_backlog,
             registry,
+            activity: crate::activity::ActivityTally::default(),
         })
     }
 
@@ -230,10 +233,25 @@ impl Metrics {
     }
 
     pub fn install(&self, provider: &str, app: &str, step: Step, outcome: Outcome) {
+        match outcome {
+            Outcome::StateMinted => self.activity.started(provider, app),
+            Outcome::Failed(reason) => self.activity.failed(provider, app, reason),
+            _ => {}
+        }
         let (outcome, reason) = outcome.labels();
         self.installs
             .with_label_values(&[provider, app, step.as_str(), outcome, reason])
             .inc();
+    }
+
+    /// An install a marketplace started, arriving with a code the gateway did not ask for.
+    pub fn install_started_by_marketplace(&self, provider: &str, app: &str) {
+        self.activity.started(provider, app);
+    }
+
+    /// The funnel's counts not yet added to the database.
+    pub fn activity(&self) -> &crate::activity::ActivityTally {
+        &self.activity
     }
 
     pub fn token_call(&self, provider: &str, call: TokenCall, outcome: &str, seconds: f64) {

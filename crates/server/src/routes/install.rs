@@ -397,6 +397,13 @@ pub async fn install(
     };
     let step = step_of(&install_request);
     install.count(step, Outcome::Started);
+    if let InstallRequest::Code { state: None, .. } | InstallRequest::Denied { state: None, .. } =
+        &install_request
+    {
+        services
+            .metrics
+            .install_started_by_marketplace(install.app.provider.as_str(), install.app.id.as_str());
+    }
     let tenant = match &install_request {
         InstallRequest::Begin { tenant }
         | InstallRequest::Code {

@@ -1,7 +1,7 @@
 //! Where a response may send the browser. A `Location` header is made only from a [`Location`],
 //! and a `Location` only from what the gateway can vouch for: a path of its own, a return URL the
 //! app's rules validated, a consent page its provider built for a verified tenant, or an address
-//! the operator configured (a setup page, the vendor's login). No request parameter becomes a
+//! the operator configured (a setup page, the vendor's login, the console's identity provider). No request parameter becomes a
 //! `Location` any other way, so no route can be an open redirect.
 
 use installgate_core::{ConsentUrl, ReturnUrl};
@@ -22,6 +22,17 @@ impl Location {
             && !path.starts_with("//")
             && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
         own.then(|| Self(path.to_owned()))
+    }
+
+    /// The operator console's first page.
+    pub fn console_home() -> Self {
+        Self("/admin/overview".to_owned())
+    }
+
+    /// The company identity provider's authorization page, built from the discovery document
+    /// found at the configured issuer, for a console sign-in.
+    pub fn sign_in_provider(url: &Url) -> Self {
+        Self(url.as_str().to_owned())
     }
 
     /// The account page.

@@ -10,5 +10,5 @@ pub mod install;
 pub mod location;
 pub mod moving;
 pub mod notify;
-mod respond;
+pub(crate) mod respond;
 pub mod signed_in;

@@ -210,6 +210,8 @@ pub fn render(ports: &Ports, backends: &Backends, secrets: &Secrets, apps: &[Dem
         quoted(&gateway),
         quoted(&format!("127.0.0.1:{}", ports.gateway))
     );
+    // The sandbox is for trying installs; the operator console stays off here.
+    text.push_str("\n[admin]\nbind = \"\"\n");
     match &backends.redis_url {
         Some(redis) => {
             let _ = writeln!(

@@ -18,6 +18,7 @@ use secrecy::ExposeSecret as _;
 pub use cache::SessionCache;
 pub use partitioned::partition_session_cookie;
 pub use store::GatewaySessionStore;
+pub(crate) use typed::token_in;
 pub use typed::{GatewaySession, PendingInstall, SignedIn};
 
 use crate::settings::SessionSettings;

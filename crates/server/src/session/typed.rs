@@ -131,15 +131,7 @@ impl GatewaySession {
 
     /// The CSRF token of this session, made on first use.
     pub fn csrf_token(&self) -> Result<String, AppError> {
-        if let Ok(Some(token)) = self.0.get::<String>(CSRF) {
-            return Ok(token);
-        }
-        let token = StateToken::generate()
-            .map_err(unexpected)?
-            .expose()
-            .to_owned();
-        self.0.insert(CSRF, &token).map_err(unexpected)?;
-        Ok(token)
+        token_in(&self.0, CSRF)
     }
 
     pub fn set_pending_install(&self, pending: &PendingInstall) -> Result<(), AppError> {
@@ -193,6 +185,19 @@ impl GatewaySession {
     pub fn existing_csrf_token(&self) -> Option<String> {
         self.0.get::<String>(CSRF).ok().flatten()
     }
+}
+
+/// The random token `session` keeps under `key` (a CSRF token), made on first use.
+pub(crate) fn token_in(session: &Session, key: &str) -> Result<String, AppError> {
+    if let Ok(Some(token)) = session.get::<String>(key) {
+        return Ok(token);
+    }
+    let token = StateToken::generate()
+        .map_err(unexpected)?
+        .expose()
+        .to_owned();
+    session.insert(key, &token).map_err(unexpected)?;
+    Ok(token)
 }
 
 impl FromRequest for GatewaySession {

@@ -13,7 +13,7 @@ use super::{Problem, Problems};
 pub const DEFAULTS: &str = include_str!("../../../../config/default.toml");
 
 /// Where configuration comes from. Tests build one by hand; the binary uses [`Sources::from_process`].
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Sources {
     /// Directory of the `{environment}.toml` files.
     pub config_dir: PathBuf,
@@ -23,6 +23,19 @@ pub struct Sources {
     pub file: Option<PathBuf>,
     /// The variables to read `INSTALLGATE__…` keys from; `None` reads the process environment.
     pub env_vars: Option<HashMap<String, String>>,
+}
+
+/// Names the variables, never their values: they hold secrets.
+impl std::fmt::Debug for Sources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Option<Vec<&String>> = self.env_vars.as_ref().map(|vars| vars.keys().collect());
+        f.debug_struct("Sources")
+            .field("config_dir", &self.config_dir)
+            .field("environment", &self.environment)
+            .field("file", &self.file)
+            .field("env_var_names", &names)
+            .finish()
+    }
 }
 
 impl Sources {

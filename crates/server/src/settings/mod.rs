@@ -40,7 +40,40 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub api_keys: Vec<ApiKey>,
     pub clients: ClientSettings,
+    pub admin: AdminSettings,
     pub apps: BTreeMap<AppId, AppSettings>,
+    /// Where the configuration was read from, so that it can be checked again while the
+    /// gateway runs (the console's apps page); `None` when it was built otherwise.
+    pub loaded_from: Option<Sources>,
+}
+
+/// The operator console.
+#[derive(Debug, Clone)]
+pub struct AdminSettings {
+    /// The console's own listener; `None` turns the console off.
+    pub bind: Option<SocketAddr>,
+    /// The URL operators reach the console at; `None`: `http://` and the bound address.
+    pub public_url: Option<Url>,
+    pub idle_timeout: Duration,
+    pub absolute_timeout: Duration,
+    /// How often each replica adds its funnel counts to the database.
+    pub activity_flush: Duration,
+    pub oidc: Option<OidcSettings>,
+}
+
+/// Console sign-in through the company's OpenID Connect provider.
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    pub issuer: Url,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Email domains admitted (lower case); empty: any, when groups decide.
+    pub allowed_domains: Vec<String>,
+    /// The ID token's claim that lists the user's groups.
+    pub groups_claim: String,
+    /// Groups admitted as viewers and as operators; both empty: groups are not checked.
+    pub viewer_groups: Vec<String>,
+    pub operator_groups: Vec<String>,
 }
 
 /// Who requests come from, and how many they may make.
@@ -390,7 +423,10 @@ impl Problems {
 pub fn load(sources: &Sources) -> Result<Settings, Problems> {
     let (raw, mut problems) = load::load_raw(sources)?;
     match validate::validate(raw) {
-        Ok(settings) if problems.is_empty() => Ok(settings),
+        Ok(settings) if problems.is_empty() => Ok(Settings {
+            loaded_from: Some(sources.clone()),
+            ..settings
+        }),
         Ok(_) => Err(Problems(problems)),
         Err(more) => {
             problems.extend(more);

@@ -23,8 +23,35 @@ pub(super) struct RawSettings {
     pub api: RawApi,
     pub accounts: RawAccounts,
     pub clients: RawClients,
+    pub admin: RawAdmin,
     #[serde(default)]
     pub apps: BTreeMap<String, RawApp>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawAdmin {
+    pub bind: String,
+    pub public_url: String,
+    pub idle_timeout_minutes: u64,
+    pub absolute_timeout_hours: u64,
+    pub activity_flush_ms: u64,
+    #[serde(default)]
+    pub oidc: Option<RawOidc>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RawOidc {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    #[serde(default)]
+    pub allowed_domains: Option<ListOrCommas>,
+    #[serde(default)]
+    pub groups_claim: Option<String>,
+    #[serde(default)]
+    pub viewer_groups: Option<ListOrCommas>,
+    #[serde(default)]
+    pub operator_groups: Option<ListOrCommas>,
 }
 
 #[derive(Debug, Deserialize)]

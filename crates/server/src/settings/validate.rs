@@ -24,6 +24,7 @@ use super::{
     StateBackend, StateSettings, TokenSettings, VaultSettings, WebhookSettings, WebhookTarget,
 };
 
+mod admin;
 mod clients;
 mod messages;
 
@@ -138,6 +139,7 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
     let apps = apps(&mut report, raw.apps, public_https);
     let api_keys = api_keys(&mut report, raw.api, &apps);
     let clients = clients::clients(&mut report, raw.clients);
+    let admin = admin::admin(&mut report, raw.admin, server.as_ref());
     if let Some(webhook) = &webhook
         && webhook.target.is_none()
     {
@@ -195,7 +197,9 @@ pub(super) fn validate(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
             tokens,
             api_keys,
             clients,
+            admin,
             apps,
+            loaded_from: None,
         }),
         _ => Err(report.0),
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use installgate_core::{
-    AppDirectory, Clock, ConnectionFilter, ConnectionId, ConnectionStatus, ConnectionVault,
-    ProviderId,
+    AppDirectory, Clock, Connection, ConnectionFilter, ConnectionId, ConnectionStatus,
+    ConnectionVault, ProviderId, Timestamp,
 };
 use tokio::time::Instant;
 
@@ -136,28 +136,39 @@ pub async fn retry_revocations(
             }
         };
         for connection in due {
-            let retry_at = match installgate_core::revoke_at_provider(apps.as_ref(), &connection)
-                .await
-            {
-                Ok(()) => {
-                    tracing::info!(connection = %connection.id, "revoked at the provider on retry");
-                    None
-                }
-                Err(error)
-                    if error.is_transient()
-                        && now.since(connection.updated_at) < GIVE_UP_REVOKE_AFTER =>
-                {
-                    tracing::warn!(%error, connection = %connection.id, "revoke at the provider failed again");
-                    Some(now.plus(settings.revoke_retry))
-                }
-                Err(error) => {
-                    tracing::warn!(%error, connection = %connection.id, "revoke at the provider given up");
-                    None
-                }
-            };
-            if let Err(error) = vault.settle_revocation(connection.id, retry_at).await {
-                tracing::warn!(%error, connection = %connection.id, "cannot record a revoke attempt");
-            }
+            retry_revocation(vault.as_ref(), apps.as_ref(), &connection, now, &settings).await;
         }
     }
+}
+
+/// One more try at revoking an uninstalled connection's grant at its marketplace (the retries
+/// above, and an operator's "retry the revoke" in the console): `true` when the marketplace
+/// took it. The attempt is recorded: done, given up, or when to try again.
+pub async fn retry_revocation(
+    vault: &dyn ConnectionVault,
+    apps: &dyn AppDirectory,
+    connection: &Connection,
+    now: Timestamp,
+    settings: &TokenSettings,
+) -> bool {
+    let (revoked, retry_at) = match installgate_core::revoke_at_provider(apps, connection).await {
+        Ok(()) => {
+            tracing::info!(connection = %connection.id, "revoked at the provider on retry");
+            (true, None)
+        }
+        Err(error)
+            if error.is_transient() && now.since(connection.updated_at) < GIVE_UP_REVOKE_AFTER =>
+        {
+            tracing::warn!(%error, connection = %connection.id, "revoke at the provider failed again");
+            (false, Some(now.plus(settings.revoke_retry)))
+        }
+        Err(error) => {
+            tracing::warn!(%error, connection = %connection.id, "revoke at the provider given up");
+            (false, None)
+        }
+    };
+    if let Err(error) = vault.settle_revocation(connection.id, retry_at).await {
+        tracing::warn!(%error, connection = %connection.id, "cannot record a revoke attempt");
+    }
+    revoked
 }

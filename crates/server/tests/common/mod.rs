@@ -17,6 +17,8 @@ pub fn installgate(dir: &Path) -> Command {
             command.env_remove(key);
         }
     }
+    // Tests run several gateways at once: each console on a port of its own.
+    command.env("INSTALLGATE__ADMIN__BIND", "127.0.0.1:0");
     command
 }
 

@@ -80,22 +80,7 @@ impl Keyring {
 
     /// Seals `plaintext` under the active key; `None` when no key is active.
     pub fn seal(&self, connection: ConnectionId, field: &str, plaintext: &[u8]) -> Option<Vec<u8>> {
-        let cipher = self.ciphers.get(self.active.as_deref()?)?;
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let aad = associated_data(connection, field);
-        let sealed = cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plaintext,
-                    aad: &aad,
-                },
-            )
-            .ok()?;
-        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&sealed);
-        Some(out)
+        self.seal_with(&associated_data(connection, field), plaintext)
     }
 
     pub fn open(
@@ -105,6 +90,45 @@ impl Keyring {
         field: &str,
         ciphertext: &[u8],
     ) -> Result<Vec<u8>, OpenError> {
+        self.open_with(key_id, &associated_data(connection, field), ciphertext)
+    }
+
+    /// Seals a secret that is not a connection's (an operator's TOTP secret, say) under the
+    /// active key, bound to what it is (`kind`) and whose it is (`owner`).
+    pub fn seal_secret(&self, kind: &str, owner: &str, plaintext: &[u8]) -> Option<Vec<u8>> {
+        self.seal_with(&secret_data(kind, owner), plaintext)
+    }
+
+    /// Opens what [`Keyring::seal_secret`] sealed for the same `kind` and `owner`.
+    pub fn open_secret(
+        &self,
+        key_id: &str,
+        kind: &str,
+        owner: &str,
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, OpenError> {
+        self.open_with(key_id, &secret_data(kind, owner), ciphertext)
+    }
+
+    fn seal_with(&self, aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
+        let cipher = self.ciphers.get(self.active.as_deref()?)?;
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let sealed = cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
+            .ok()?;
+        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        Some(out)
+    }
+
+    fn open_with(&self, key_id: &str, aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, OpenError> {
         let cipher = self
             .ciphers
             .get(key_id)
@@ -113,17 +137,14 @@ impl Keyring {
             return Err(OpenError::Rejected);
         }
         let (nonce, sealed) = ciphertext.split_at(NONCE_LEN);
-        let aad = associated_data(connection, field);
         cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: &aad,
-                },
-            )
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad })
             .map_err(|_| OpenError::Rejected)
     }
+}
+
+fn secret_data(kind: &str, owner: &str) -> Vec<u8> {
+    format!("installgate/secret/v1/{kind}/{owner}").into_bytes()
 }
 
 fn associated_data(connection: ConnectionId, field: &str) -> Vec<u8> {

@@ -1,0 +1,335 @@
+//! What operators do from the console: refresh a connection's tokens, disconnect it (with the
+//! revoke at the marketplace), retry a failed revoke, queue failed deliveries again. Each goes
+//! through the same function as the vendor API or the command line (`operations`), is refused
+//! to viewers with 403, needs the form's CSRF token and the console's `Origin`, and is written
+//! to the audit log, refused or not.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use installgate_core::{ConnectionFilter, ConnectionId, ProviderRevoke};
+use maud::html;
+use serde::Deserialize;
+
+use super::auth::{ConsoleSession, SignedOperator};
+use super::console::Console;
+use super::layout::page;
+use super::sign_in::see_other;
+use crate::errors::{AppError, PageError};
+use crate::operations;
+use crate::services::Services;
+
+#[derive(Debug, Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    /// The console page to return to.
+    back: Option<String>,
+    /// The app whose failed deliveries to retry.
+    app: Option<String>,
+}
+
+/// What every action needs of its request: the operator, the console session, the services.
+pub struct Acting {
+    request: HttpRequest,
+    services: web::Data<Services>,
+    console: web::Data<Console>,
+    session: ConsoleSession,
+    signed: SignedOperator,
+}
+
+impl std::fmt::Debug for Acting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Acting")
+            .field("operator", &self.signed.operator.email)
+            .finish_non_exhaustive()
+    }
+}
+
+impl actix_web::FromRequest for Acting {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let request = request.clone();
+        let signed = SignedOperator::from_request(&request, payload);
+        let session = ConsoleSession::from_request(&request, payload);
+        Box::pin(async move {
+            let signed = signed.await?;
+            let session = session.await?;
+            let services = request
+                .app_data::<web::Data<Services>>()
+                .cloned()
+                .ok_or_else(|| PageError(AppError::Unexpected(anyhow::anyhow!("no services"))))?;
+            let console = request
+                .app_data::<web::Data<Console>>()
+                .cloned()
+                .ok_or_else(|| PageError(AppError::Unexpected(anyhow::anyhow!("no console"))))?;
+            Ok(Self {
+                request,
+                services,
+                console,
+                session,
+                signed,
+            })
+        })
+    }
+}
+
+impl Acting {
+    /// Lets the action go ahead: a form from the console, by an operator. A refusal is audited.
+    async fn allow(&self, csrf: &str, action: &str, target: &str) -> Result<(), PageError> {
+        let checked = self
+            .session
+            .check_form(&self.request, &self.console, csrf)
+            .and_then(|()| self.signed.may_act());
+        if let Err(error) = checked {
+            self.audit(action, target, &format!("refused: {error}"))
+                .await;
+            return Err(error.into());
+        }
+        Ok(())
+    }
+
+    async fn audit(&self, action: &str, target: &str, outcome: &str) {
+        self.console
+            .audit(
+                &self.services,
+                &self.request,
+                &self.signed.operator.email,
+                action,
+                target,
+                outcome,
+            )
+            .await;
+    }
+
+    /// Audits what an action came to, then hands it on.
+    async fn finish<T>(
+        &self,
+        action: &str,
+        target: &str,
+        result: Result<T, AppError>,
+    ) -> Result<T, PageError> {
+        match result {
+            Ok(value) => {
+                self.audit(action, target, "ok").await;
+                Ok(value)
+            }
+            Err(error) => {
+                self.audit(action, target, &format!("failed: {error}"))
+                    .await;
+                Err(error.into())
+            }
+        }
+    }
+}
+
+fn connection_id(path: &str) -> Result<ConnectionId, AppError> {
+    ConnectionId::parse(path)
+        .map_err(|_| AppError::BadRequest("the connection id is not valid".into()))
+}
+
+pub async fn refresh(
+    acting: Acting,
+    path: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, PageError> {
+    let services = &acting.services;
+    acting
+        .allow(&form.csrf, "connection.refresh", &path)
+        .await?;
+    let id = connection_id(&path)?;
+    let result = async {
+        operations::find_connection(services, ConnectionFilter::default(), id).await?;
+        operations::refresh_now(services, id).await
+    }
+    .await;
+    acting.finish("connection.refresh", &path, result).await?;
+    Ok(see_other(&format!(
+        "/admin/connections/{id}?done=refreshed"
+    )))
+}
+
+/// `GET …/disconnect`: asks before disconnecting.
+pub async fn confirm_disconnect(
+    services: web::Data<Services>,
+    session: ConsoleSession,
+    signed: SignedOperator,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    signed.may_act()?;
+    let id = connection_id(&path)?;
+    let connection =
+        operations::find_connection(&services, ConnectionFilter::default(), id).await?;
+    let csrf = session.csrf_token()?;
+    let content = html! {
+        p { "Disconnect " strong { (connection.marketplace_key.as_str()) } " from " strong { (connection.app) } "? "
+            "The grant is revoked at " (connection.provider) ", the connection marked uninstalled, its tokens deleted, and the vendor told (installation.uninstalled)." }
+        form method="post" action=(format!("/admin/connections/{id}/disconnect")) {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" { "Disconnect" }
+            " "
+            a href=(format!("/admin/connections/{id}")) { "Cancel" }
+        }
+    };
+    Ok(page(
+        &signed.operator,
+        &csrf,
+        "Disconnect?",
+        "/admin/connections",
+        content,
+    ))
+}
+
+pub async fn disconnect(
+    acting: Acting,
+    path: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, PageError> {
+    let services = &acting.services;
+    acting
+        .allow(&form.csrf, "connection.disconnect", &path)
+        .await?;
+    let id = connection_id(&path)?;
+    let result = async {
+        let connection =
+            operations::find_connection(services, ConnectionFilter::default(), id).await?;
+        operations::disconnect(services, connection).await
+    }
+    .await;
+    let (_, revoke) = acting
+        .finish("connection.disconnect", &path, result)
+        .await?;
+    let done = match revoke {
+        ProviderRevoke::Pending => "disconnected-pending",
+        _ => "disconnected",
+    };
+    Ok(see_other(&format!("/admin/connections/{id}?done={done}")))
+}
+
+pub async fn retry_revoke(
+    acting: Acting,
+    path: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, PageError> {
+    let services = &acting.services;
+    acting
+        .allow(&form.csrf, "connection.retry_revoke", &path)
+        .await?;
+    let id = connection_id(&path)?;
+    let result = operations::retry_revoke(services, id).await;
+    let revoked = acting
+        .finish("connection.retry_revoke", &path, result)
+        .await?;
+    let done = if revoked { "revoked" } else { "revoke-pending" };
+    Ok(see_other(&format!("/admin/connections/{id}?done={done}")))
+}
+
+/// Where to go back to after an action: a console page, or the deliveries.
+fn back_to(back: Option<&str>) -> String {
+    back.filter(|back| {
+        back.starts_with("/admin/")
+            && !back.contains("//")
+            && back
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/-_".contains(c))
+    })
+    .unwrap_or("/admin/deliveries")
+    .to_owned()
+}
+
+pub async fn retry_delivery(
+    acting: Acting,
+    path: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, PageError> {
+    let services = &acting.services;
+    acting.allow(&form.csrf, "event.retry", &path).await?;
+    let result = operations::retry_event(&services.outbox, &path, services.clock.now())
+        .await
+        .map_err(AppError::from)
+        .and_then(|retried| {
+            if retried {
+                Ok(())
+            } else {
+                Err(AppError::Conflict("no failed event has this id"))
+            }
+        });
+    acting.finish("event.retry", &path, result).await?;
+    Ok(see_other(&format!(
+        "{}?done=retried",
+        back_to(form.back.as_deref())
+    )))
+}
+
+/// `GET /admin/deliveries/retry-app?app=…`: asks before queuing every failed event of an app.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppQuery {
+    app: String,
+}
+
+fn configured(services: &Services, app: &str) -> Result<(), AppError> {
+    let known = services.settings.apps.keys().any(|id| id.as_str() == app);
+    if known {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub async fn confirm_retry_app(
+    services: web::Data<Services>,
+    session: ConsoleSession,
+    signed: SignedOperator,
+    query: web::Query<AppQuery>,
+) -> Result<HttpResponse, PageError> {
+    signed.may_act()?;
+    configured(&services, &query.app)?;
+    let csrf = session.csrf_token()?;
+    let content = html! {
+        p { "Queue every failed event of " strong { (query.app) } " for delivery again? They go out in order, one connection's after another's." }
+        form method="post" action="/admin/deliveries/retry-app" {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="app" value=(query.app);
+            button type="submit" { "Retry every failed event" }
+            " "
+            a href=(format!("/admin/deliveries?app={}", query.app)) { "Cancel" }
+        }
+    };
+    Ok(page(
+        &signed.operator,
+        &csrf,
+        "Retry every failed event?",
+        "/admin/deliveries",
+        content,
+    ))
+}
+
+pub async fn retry_app(
+    acting: Acting,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, PageError> {
+    let app = form.app.clone().unwrap_or_default();
+    let services = &acting.services;
+    acting.allow(&form.csrf, "event.retry_app", &app).await?;
+    let result = async {
+        configured(services, &app)?;
+        Ok(operations::retry_failed_events(&services.outbox, &app, services.clock.now()).await?)
+    }
+    .await;
+    let count = acting.finish("event.retry_app", &app, result).await?;
+    let content = html! {
+        p class="ok" role="status" { (count) " failed events of " (app) " are queued for delivery again." }
+        p { a href=(format!("/admin/deliveries?app={app}")) { "Back to the deliveries" } }
+    };
+    let csrf = acting.session.csrf_token()?;
+    let mut response = page(
+        &acting.signed.operator,
+        &csrf,
+        "Queued again",
+        "/admin/deliveries",
+        content,
+    );
+    *response.status_mut() = StatusCode::OK;
+    Ok(response)
+}

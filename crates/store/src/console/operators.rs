@@ -1,0 +1,377 @@
+//! Operators: the people who run the gateway, apart from the vendor's accounts. A password
+//! operator's second factor is a TOTP secret, sealed with the vault's active key and bound to
+//! the operator's id; its recovery codes are stored as their SHA-256 (they are random, so a
+//! plain digest is enough) and deleted once used.
+
+use std::sync::Arc;
+
+use installgate_core::{Clock, Email, VaultError};
+
+use crate::database::{in_transaction, on_pool, sql_error};
+use crate::{Database, Keyring};
+
+/// What an operator may do in the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorRole {
+    /// Sees every page, changes nothing.
+    Viewer,
+    /// May also act: refresh, disconnect, retry.
+    Operator,
+}
+
+impl OperatorRole {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "viewer" => Some(Self::Viewer),
+            "operator" => Some(Self::Operator),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Operator => "operator",
+        }
+    }
+
+    pub fn may_act(self) -> bool {
+        self == Self::Operator
+    }
+}
+
+/// An operator as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    pub id: String,
+    pub email: String,
+    pub role: OperatorRole,
+    /// Whether a TOTP second factor is enrolled.
+    pub totp_enrolled: bool,
+}
+
+/// What a password sign-in needs to know of an operator.
+#[derive(Debug, Clone)]
+pub struct SignInRecord {
+    pub operator: Operator,
+    /// `None` for an operator who signs in only through OpenID Connect.
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    #[error("an operator with this email exists already")]
+    EmailTaken,
+    #[error("no vault key is configured to seal the second factor")]
+    NoActiveKey,
+    #[error("the stored second factor cannot be opened")]
+    Undecryptable,
+    #[error(transparent)]
+    Database(#[from] VaultError),
+}
+
+/// The TOTP secret's kind, in its sealed form's associated data.
+const TOTP_SECRET: &str = "operator-totp";
+
+#[derive(Clone)]
+pub struct Operators {
+    database: Database,
+    keyring: Arc<Keyring>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Operators {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operators").finish_non_exhaustive()
+    }
+}
+
+type OperatorRow = (String, String, String, Option<i64>);
+/// An operator's row with its password hash.
+type SignInRow = (String, String, String, Option<i64>, Option<String>);
+
+fn operator_of((id, email, role, enrolled_at): OperatorRow) -> Result<Operator, OperatorError> {
+    let role = OperatorRole::parse(&role).ok_or_else(|| {
+        OperatorError::Database(VaultError::Unavailable(format!(
+            "operator {id} has an unknown role"
+        )))
+    })?;
+    Ok(Operator {
+        id,
+        email,
+        role,
+        totp_enrolled: enrolled_at.is_some(),
+    })
+}
+
+impl Operators {
+    pub fn new(database: Database, keyring: Arc<Keyring>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            database,
+            keyring,
+            clock,
+        }
+    }
+
+    /// Adds an operator; `password_hash` is `None` for one who signs in through OpenID Connect.
+    pub async fn create(
+        &self,
+        email: &Email,
+        role: OperatorRole,
+        password_hash: Option<&str>,
+    ) -> Result<Operator, OperatorError> {
+        let id = format!("op_{}", uuid::Uuid::now_v7().simple());
+        let now = self.clock.now().as_millis();
+        let inserted = on_pool!(&self.database, pool => {
+            sqlx::query(
+                "INSERT INTO operators (id, email, role, password_hash, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(&id)
+            .bind(email.as_str())
+            .bind(role.as_str())
+            .bind(password_hash)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map_err(sql_error)?
+            .rows_affected()
+        });
+        if inserted == 0 {
+            return Err(OperatorError::EmailTaken);
+        }
+        Ok(Operator {
+            id,
+            email: email.as_str().to_owned(),
+            role,
+            totp_enrolled: false,
+        })
+    }
+
+    /// The operator of an email the company's identity provider vouched for, made on first
+    /// sign-in; its role is the one the provider's groups give now.
+    pub async fn from_identity_provider(
+        &self,
+        email: &Email,
+        role: OperatorRole,
+    ) -> Result<Operator, OperatorError> {
+        let id = format!("op_{}", uuid::Uuid::now_v7().simple());
+        let now = self.clock.now().as_millis();
+        let row: OperatorRow = on_pool!(&self.database, pool => {
+            sqlx::query_as(
+                "INSERT INTO operators (id, email, role, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT (email) DO UPDATE SET role = $3, updated_at = $4 \
+                 RETURNING id, email, role, totp_enrolled_at",
+            )
+            .bind(&id)
+            .bind(email.as_str())
+            .bind(role.as_str())
+            .bind(now)
+            .fetch_one(pool)
+            .await
+            .map_err(sql_error)?
+        });
+        operator_of(row)
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<Operator>, OperatorError> {
+        let row: Option<OperatorRow> = on_pool!(&self.database, pool => {
+            sqlx::query_as(
+                "SELECT id, email, role, totp_enrolled_at FROM operators WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(sql_error)?
+        });
+        row.map(operator_of).transpose()
+    }
+
+    pub async fn by_email(&self, email: &Email) -> Result<Option<SignInRecord>, OperatorError> {
+        let row: Option<SignInRow> = on_pool!(&self.database, pool => {
+            sqlx::query_as(
+                "SELECT id, email, role, totp_enrolled_at, password_hash FROM operators \
+                 WHERE email = $1",
+            )
+            .bind(email.as_str())
+            .fetch_optional(pool)
+            .await
+            .map_err(sql_error)?
+        });
+        row.map(|(id, email, role, enrolled, password_hash)| {
+            Ok(SignInRecord {
+                operator: operator_of((id, email, role, enrolled))?,
+                password_hash,
+            })
+        })
+        .transpose()
+    }
+
+    /// Removes the operator with this email, its recovery codes with it (its console sessions
+    /// end at their next request, which finds no operator). `false` when there was none.
+    pub async fn remove(&self, email: &Email) -> Result<bool, OperatorError> {
+        let removed = in_transaction!(&self.database, tx => {
+            sqlx::query(
+                "DELETE FROM operator_recovery_codes WHERE operator_id IN \
+                 (SELECT id FROM operators WHERE email = $1)",
+            )
+            .bind(email.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(sql_error)?;
+            sqlx::query("DELETE FROM operators WHERE email = $1")
+                .bind(email.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(sql_error)?
+                .rows_affected()
+        });
+        Ok(removed == 1)
+    }
+
+    pub async fn list(&self) -> Result<Vec<Operator>, OperatorError> {
+        let rows: Vec<OperatorRow> = on_pool!(&self.database, pool => {
+            sqlx::query_as(
+                "SELECT id, email, role, totp_enrolled_at FROM operators ORDER BY email",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(sql_error)?
+        });
+        rows.into_iter().map(operator_of).collect()
+    }
+
+    /// Keeps `secret` as the operator's TOTP secret while enrolment is under way (until
+    /// [`Operators::finish_enrolment`]); replaces one not yet confirmed.
+    pub async fn begin_enrolment(&self, id: &str, secret: &[u8]) -> Result<(), OperatorError> {
+        let key_id = self
+            .keyring
+            .active_key_id()
+            .ok_or(OperatorError::NoActiveKey)?
+            .to_owned();
+        let sealed = self
+            .keyring
+            .seal_secret(TOTP_SECRET, id, secret)
+            .ok_or(OperatorError::NoActiveKey)?;
+        on_pool!(&self.database, pool => {
+            sqlx::query(
+                "UPDATE operators SET totp_key_id = $2, totp_secret = $3, updated_at = $4 \
+                 WHERE id = $1 AND totp_enrolled_at IS NULL",
+            )
+            .bind(id)
+            .bind(&key_id)
+            .bind(&sealed)
+            .bind(self.clock.now().as_millis())
+            .execute(pool)
+            .await
+            .map_err(sql_error)?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// The operator's TOTP secret (enrolled, or being enrolled), opened.
+    pub async fn totp_secret(&self, id: &str) -> Result<Option<Vec<u8>>, OperatorError> {
+        let row: Option<(Option<String>, Option<Vec<u8>>)> = on_pool!(&self.database, pool => {
+            sqlx::query_as("SELECT totp_key_id, totp_secret FROM operators WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(sql_error)?
+        });
+        let Some((Some(key_id), Some(sealed))) = row else {
+            return Ok(None);
+        };
+        self.keyring
+            .open_secret(&key_id, TOTP_SECRET, id, &sealed)
+            .map(Some)
+            .map_err(|_| OperatorError::Undecryptable)
+    }
+
+    /// Confirms enrolment with the time step of the code that proved it, and stores the
+    /// recovery codes' digests. `false` when the operator was enrolled already.
+    pub async fn finish_enrolment(
+        &self,
+        id: &str,
+        step: i64,
+        recovery_digests: &[String],
+    ) -> Result<bool, OperatorError> {
+        let now = self.clock.now().as_millis();
+        let enrolled = in_transaction!(&self.database, tx => {
+            let updated = sqlx::query(
+                "UPDATE operators SET totp_enrolled_at = $2, totp_last_step = $3, updated_at = $2 \
+                 WHERE id = $1 AND totp_enrolled_at IS NULL AND totp_secret IS NOT NULL",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(step)
+            .execute(&mut *tx)
+            .await
+            .map_err(sql_error)?
+            .rows_affected();
+            if updated == 1 {
+                for digest in recovery_digests {
+                    sqlx::query(
+                        "INSERT INTO operator_recovery_codes (operator_id, code_hash) \
+                         VALUES ($1, $2)",
+                    )
+                    .bind(id)
+                    .bind(digest)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(sql_error)?;
+                }
+            }
+            updated == 1
+        });
+        Ok(enrolled)
+    }
+
+    /// Takes TOTP time step `step` for the operator: `false` when it, or a later one, was
+    /// used already, so that a code seen by someone else cannot be used again.
+    pub async fn take_step(&self, id: &str, step: i64) -> Result<bool, OperatorError> {
+        let updated = on_pool!(&self.database, pool => {
+            sqlx::query(
+                "UPDATE operators SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2",
+            )
+            .bind(id)
+            .bind(step)
+            .execute(pool)
+            .await
+            .map_err(sql_error)?
+            .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+
+    /// Uses up the recovery code with this digest: `false` when the operator has no such code.
+    pub async fn use_recovery_code(&self, id: &str, digest: &str) -> Result<bool, OperatorError> {
+        let deleted = on_pool!(&self.database, pool => {
+            sqlx::query(
+                "DELETE FROM operator_recovery_codes WHERE operator_id = $1 AND code_hash = $2",
+            )
+            .bind(id)
+            .bind(digest)
+            .execute(pool)
+            .await
+            .map_err(sql_error)?
+            .rows_affected()
+        });
+        Ok(deleted == 1)
+    }
+
+    /// How many unused recovery codes the operator has left.
+    pub async fn recovery_codes_left(&self, id: &str) -> Result<i64, OperatorError> {
+        let (count,): (i64,) = on_pool!(&self.database, pool => {
+            sqlx::query_as(
+                "SELECT COUNT(*) FROM operator_recovery_codes WHERE operator_id = $1",
+            )
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .map_err(sql_error)?
+        });
+        Ok(count)
+    }
+}
