@@ -393,20 +393,31 @@ async fn the_overview_adds_up_to_what_the_events_and_the_funnel_counted() {
     );
 }
 
-/// Follows the console's "Sign in with your company account" to the test provider and back:
-/// the callback URL the provider sends the browser to (not yet opened).
+/// Follows the console's "Sign in with your company account" to the test provider, confirms
+/// there, and comes back: the callback URL the provider sends the browser to (not yet opened).
 async fn oidc_callback_for(console: &ConsoleClient) -> String {
     let start = console.get("/admin/oidc/start").await;
     assert_eq!(start.status(), StatusCode::FOUND);
-    let at_provider = reqwest::Client::builder()
+    let authorize = url::Url::parse(&location(&start)).unwrap();
+    let provider = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
-        .get(location(&start))
+        .unwrap();
+    let page = provider.get(authorize.clone()).send().await.unwrap();
+    if page.status() == StatusCode::FOUND {
+        // The person declined: straight back.
+        return location(&page);
+    }
+    let page = page.text().await.unwrap();
+    let code = installgate_tests::between(&page, "name=code value=", ">").unwrap();
+    let state = installgate_tests::between(&page, "name=state value=\"", "\"").unwrap();
+    let approved = provider
+        .post(authorize.join("/approve").unwrap())
+        .form(&[("code", code), ("state", state)])
         .send()
         .await
         .unwrap();
-    location(&at_provider)
+    location(&approved)
 }
 
 async fn oidc_app(oidc: &OidcProvider) -> installgate_tests::TestApp {
@@ -421,7 +432,7 @@ async fn a_company_sign_in_finished_in_another_browser_signs_nobody_in() {
     let app = oidc_app(&oidc).await;
     oidc.sign_in_next(Some(OidcPerson {
         email: "attacker@example.com".into(),
-        email_verified: true,
+        email_verified: Some(true),
         groups: vec!["ops".into()],
     }));
     // The attacker starts a sign-in in their browser and hands the callback to the victim's.
@@ -444,8 +455,10 @@ async fn a_company_sign_in_finished_in_another_browser_signs_nobody_in() {
         attacker.get("/admin/overview").await.status(),
         StatusCode::OK
     );
-    let again = ConsoleClient::new(&app).get(path).await;
+    // The same callback again, in the browser that started it: the sign-in was answered.
+    let again = attacker.get(path).await;
     assert_eq!(again.status(), StatusCode::FORBIDDEN);
+    assert_eq!(oidc.issued(), 1, "the code was exchanged once");
     let log = audit(&app).await;
     assert!(
         log.iter().any(
@@ -459,10 +472,14 @@ async fn a_company_sign_in_finished_in_another_browser_signs_nobody_in() {
 async fn the_identity_provider_must_vouch_for_an_allowed_verified_email() {
     let oidc = OidcProvider::start().await;
     let app = oidc_app(&oidc).await;
+    create_operator(&app, "password-op@example.com", "viewer").await;
     for (email, verified, groups, allowed) in [
-        ("unverified@example.com", false, vec!["ops"], false),
-        ("outsider@other.example", true, vec!["ops"], false),
-        ("member@example.com", true, vec![], true),
+        ("unverified@example.com", Some(false), vec!["ops"], false),
+        ("unsaid@example.com", None, vec!["ops"], false),
+        ("outsider@other.example", Some(true), vec!["ops"], false),
+        // The provider does not stand in for a password operator's password and code.
+        ("password-op@example.com", Some(true), vec!["ops"], false),
+        ("member@example.com", Some(true), vec![], true),
     ] {
         oidc.sign_in_next(Some(OidcPerson {
             email: email.into(),
@@ -487,6 +504,22 @@ async fn the_identity_provider_must_vouch_for_an_allowed_verified_email() {
             );
         }
     }
+    let database = installgate_store::Database::connect(&app.settings.database)
+        .await
+        .unwrap();
+    let keys = installgate_server::vault_keys::keyring(&app.settings).unwrap();
+    let operators = installgate_store::Operators::new(
+        database,
+        std::sync::Arc::new(keys),
+        std::sync::Arc::new(installgate_core::SystemClock),
+    );
+    let kept = operators
+        .by_email(&installgate_core::Email::parse("password-op@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.operator.role, installgate_store::OperatorRole::Viewer);
+    assert!(kept.password_hash.is_some());
     // The person declines at the provider.
     oidc.sign_in_next(None);
     let console = ConsoleClient::new(&app);
@@ -544,14 +577,129 @@ async fn an_operator_retries_every_failed_delivery_of_an_app_after_confirming() 
             &[("csrf", &csrf), ("app", "crm")],
         )
         .await;
-    assert_eq!(done.status(), StatusCode::OK);
-    assert!(
-        done.text()
-            .await
-            .unwrap()
-            .contains("2 failed events of crm are queued")
-    );
+    let back = location(&done);
+    assert_eq!(back, "/admin/deliveries?app=crm&done=retried-all&count=2");
     assert!(outbox.list(true, 10).await.unwrap().is_empty());
-    let page = operator.text("/admin/deliveries?app=crm").await;
+    // When they were written stays as it was (the overview counts events by it).
+    for event in &claimed {
+        let record = outbox.find(&event.id).await.unwrap().unwrap();
+        assert_eq!(record.created_at, event.created_at);
+        assert_eq!((record.attempts, record.last_error), (0, None));
+    }
+    let page = operator.text(&back).await;
+    assert!(
+        page.contains("2 failed events of crm are queued for delivery again"),
+        "{page}"
+    );
     assert!(page.contains("No delivery is failing"), "{page}");
+}
+
+#[tokio::test]
+async fn whoever_else_gave_the_password_never_learns_the_enrolled_key() {
+    let app = spawn_app(&[]).await;
+    create_operator(&app, "new-op@example.com", "operator").await;
+    // Someone who learned the initial password opens the enrolment page first, and leaves.
+    let snoop = ConsoleClient::new(&app);
+    let halfway = snoop
+        .password("new-op@example.com", OPERATOR_PASSWORD)
+        .await;
+    assert_eq!(location(&halfway), "/admin/enrol");
+    let page = snoop.text("/admin/enrol").await;
+    let snooped = installgate_tests::between(&page, "<code id=\"totp-key\">", "</code>")
+        .unwrap()
+        .to_owned();
+    // The operator enrols in their own browser: with another key.
+    let operator = ConsoleClient::new(&app);
+    let (key, _) = operator.enrol("new-op@example.com").await;
+    assert_ne!(key, snooped);
+    // The snooped key signs nobody in, and the snoop's enrolment page is gone.
+    let refused = ConsoleClient::new(&app)
+        .sign_in("new-op@example.com", &totp_code(&snooped, 1))
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let page = snoop.get("/admin/enrol").await;
+    assert_eq!(location(&page), "/admin/sign-in");
+    let csrf = snoop.csrf("/admin/sign-in").await;
+    let late = snoop
+        .post(
+            "/admin/enrol",
+            &[("csrf", &csrf), ("code", &totp_code(&snooped, 0))],
+        )
+        .await;
+    assert_eq!(location(&late), "/admin/sign-in");
+    let signed = ConsoleClient::new(&app)
+        .sign_in("new-op@example.com", &totp_code(&key, 1))
+        .await;
+    assert_eq!(location(&signed), "/admin/overview");
+}
+
+#[tokio::test]
+async fn an_operator_refreshes_now_and_retries_a_revoke_the_marketplace_missed() {
+    use installgate_sandbox::Failure;
+    let setup = setup_with(&[
+        ("INSTALLGATE__TOKENS__REVOKE_RETRY_SECONDS", "3600"),
+        // Every forced refresh reaches Pipedrive, however fresh the tokens.
+        ("INSTALLGATE__TOKENS__FORCE_REFRESH_WINDOW_MS", "0"),
+    ])
+    .await;
+    let user = signed_in_browser(&setup.app, "retry@example.com").await;
+    confirm_install(&setup, &user, 1, 10).await;
+    let connection = crate::pipedrive::connection(&setup.app, "1:10")
+        .await
+        .unwrap();
+    let page = format!("/admin/connections/{}", connection.id);
+    let (operator, _) = ConsoleClient::signed_in(&setup.app, "fix@example.com", "operator").await;
+
+    // Forms without the token, or from elsewhere, do nothing.
+    let csrf = operator.csrf(&page).await;
+    let refresh = format!("{page}/refresh");
+    let no_token = operator.post(&refresh, &[("csrf", "")]).await;
+    assert_eq!(no_token.status(), StatusCode::FORBIDDEN);
+    let elsewhere = operator
+        .post_from(&refresh, &[("csrf", &csrf)], Some("https://evil.example"))
+        .await;
+    assert_eq!(elsewhere.status(), StatusCode::FORBIDDEN);
+    assert_eq!(setup.sim.refresh_calls(), 0);
+    // Refresh now: one call to Pipedrive's token endpoint.
+    let refreshed = operator.post(&refresh, &[("csrf", &csrf)]).await;
+    assert_eq!(location(&refreshed), format!("{page}?done=refreshed"));
+    assert_eq!(setup.sim.refresh_calls(), 1);
+
+    // Pipedrive is down as the connection is disconnected: the revoke waits.
+    setup.sim.fail_next(Failure::ServerError);
+    let csrf = operator.csrf(&format!("{page}/disconnect")).await;
+    let done = operator
+        .post(&format!("{page}/disconnect"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&done), format!("{page}?done=disconnected-pending"));
+    assert_eq!(setup.sim.revoke_calls(), 1);
+    let waiting = operator.text(&page).await;
+    assert!(waiting.contains("Retry the revoke now"), "{waiting}");
+    let csrf = hidden_input(&waiting, "csrf").unwrap();
+    let retried = operator
+        .post(&format!("{page}/retry-revoke"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&retried), format!("{page}?done=revoked"));
+    assert_eq!(setup.sim.revoke_calls(), 2);
+    let settled = operator.text(&page).await;
+    assert!(!settled.contains("Retry the revoke now"), "{settled}");
+    // Nothing is left to retry.
+    let nothing = operator
+        .post(&format!("{page}/retry-revoke"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(nothing.status(), StatusCode::CONFLICT);
+    let log = audit(&setup.app).await;
+    for action in [
+        "connection.refresh",
+        "connection.disconnect",
+        "connection.retry_revoke",
+    ] {
+        assert!(
+            log.iter()
+                .any(|(who, what, outcome)| who == "fix@example.com"
+                    && what == action
+                    && outcome == "ok"),
+            "{action}: {log:?}"
+        );
+    }
 }

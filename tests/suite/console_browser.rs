@@ -6,7 +6,9 @@
 //! allowed domain and is refused outside it. axe-core checks every console page visited: the
 //! sign-in, enrolment and recovery-code pages, the overview, the connections list, a
 //! connection's page, the disconnect confirmation, the deliveries, the apps, the audit log, the
-//! code page and the refused-sign-in page. Screenshots of the overview, a connection's page
+//! refused action, the code page, the retry-every-failed-event confirmation and its outcome, and
+//! the refused-sign-in page. The identity provider runs on `localhost`, another site than the
+//! console's `127.0.0.1`, and the person confirms on its page, as at a company's provider. Screenshots of the overview, a connection's page
 //! and the apps page go to `target/screenshots/`.
 
 use installgate_tests::{
@@ -75,7 +77,11 @@ async fn operators_find_retry_and_disconnect_in_the_console_and_viewers_only_loo
     let setup = setup_with(&pairs).await;
     let user = signed_in_browser(&setup.app, "customer@example.com").await;
     confirm_install(&setup, &user, 1, 10).await;
+    confirm_install(&setup, &user, 2, 10).await;
     let connection = crate::pipedrive::connection(&setup.app, "1:10")
+        .await
+        .unwrap();
+    let other = crate::pipedrive::connection(&setup.app, "2:10")
         .await
         .unwrap();
     create_operator(&setup.app, "ops@example.com", "operator").await;
@@ -83,7 +89,7 @@ async fn operators_find_retry_and_disconnect_in_the_console_and_viewers_only_loo
     let console = format!("http://127.0.0.1:{}", setup.app.admin_port.unwrap());
 
     let chrome = Chrome::start("console").await;
-    enrol(&chrome, &console, "ops@example.com").await;
+    let key = enrol(&chrome, &console, "ops@example.com").await;
     chrome.assert_accessible("overview").await;
     chrome.shot("overview").await;
 
@@ -163,13 +169,15 @@ async fn operators_find_retry_and_disconnect_in_the_console_and_viewers_only_loo
     enrol(&chrome, &console, "looker@example.com").await;
     chrome
         .client
-        .goto(&format!("{console}/admin/connections/{}", connection.id))
+        .goto(&format!("{console}/admin/connections/{}", other.id))
         .await
         .unwrap();
-    chrome.wait_for_text("#status", "uninstalled").await;
+    chrome.wait_for_text("#status", "active").await;
     let page = chrome.client.source().await.unwrap();
     assert!(
-        !page.contains("Retry") && !page.contains("Disconnect") && !page.contains("<h2>Actions"),
+        !page.contains("Refresh tokens now")
+            && !page.contains("Disconnect")
+            && !page.contains("<h2>Actions"),
         "{page}"
     );
     // The page's policy lets it post forms to the console only; the form the viewer does not
@@ -194,6 +202,7 @@ async fn operators_find_retry_and_disconnect_in_the_console_and_viewers_only_loo
     chrome.wait_for_text("h1", "Not allowed").await;
     let refused = chrome.client.source().await.unwrap();
     assert!(refused.contains("viewers may look, not act"), "{refused}");
+    chrome.assert_accessible("refused action").await;
     chrome
         .client
         .goto(&format!("{console}/admin/overview"))
@@ -201,24 +210,48 @@ async fn operators_find_retry_and_disconnect_in_the_console_and_viewers_only_loo
         .unwrap();
     sign_out(&chrome).await;
 
-    // The company's identity provider: a member of `ops` in the allowed domain gets in as an
-    // operator; someone from another domain is refused.
+    // The operator again, now with a code from the authenticator.
+    password_step(&chrome, &console, "ops@example.com").await;
+    chrome.wait_for("input#code").await;
+    chrome.assert_accessible("code").await;
+    chrome.fill("input#code", &totp_code(&key, 1)).await;
+    chrome.click("button[type=submit]").await;
+    chrome.wait_for_text("h1", "Overview").await;
+    chrome
+        .client
+        .goto(&format!("{console}/admin/deliveries/retry-app?app=crm"))
+        .await
+        .unwrap();
+    chrome
+        .wait_for_text("h1", "Retry every failed event?")
+        .await;
+    chrome.assert_accessible("retry every failed event").await;
+    chrome.click("main form button").await;
+    chrome.wait_for("p.ok").await;
+    chrome.assert_accessible("deliveries after a retry").await;
+    sign_out(&chrome).await;
+
+    // The company's identity provider (another site, where the person confirms): a member of
+    // `ops` in the allowed domain gets in as an operator; someone from another domain is
+    // refused.
     oidc.sign_in_next(Some(OidcPerson {
         email: "lead@example.com".into(),
-        email_verified: true,
+        email_verified: Some(true),
         groups: vec!["ops".into()],
     }));
     chrome.click("a[href='/admin/oidc/start']").await;
+    chrome.click("#approve").await;
     chrome.wait_for_text("h1", "Overview").await;
     let who = chrome.text_of("form.who span").await;
     assert_eq!(who, "lead@example.com (operator)");
     sign_out(&chrome).await;
     oidc.sign_in_next(Some(OidcPerson {
         email: "intruder@elsewhere.example".into(),
-        email_verified: true,
+        email_verified: Some(true),
         groups: vec!["ops".into()],
     }));
     chrome.click("a[href='/admin/oidc/start']").await;
+    chrome.click("#approve").await;
     chrome.wait_for_text("h1", "Sign-in refused").await;
     let refused = chrome.text_of("p.error").await;
     assert!(

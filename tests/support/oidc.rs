@@ -1,6 +1,6 @@
 //! A small OpenID Connect provider for the console's sign-in tests: discovery, an authorization
-//! endpoint that signs in whichever person the test chose (as a real provider would after its
-//! own login page), a token endpoint that checks the client's credentials, the redirect URI and
+//! endpoint that shows a page of its own where whichever person the test chose confirms (as
+//! after a real provider's login page), a token endpoint that checks the client's credentials, the redirect URI and
 //! the PKCE verifier, and answers an RS256 ID token carrying the nonce, and the key set.
 
 use std::collections::HashMap;
@@ -21,7 +21,8 @@ const JWK: &str = include_str!("../fixtures/jwt/rsa-a.jwk.json");
 #[derive(Debug, Clone)]
 pub struct OidcPerson {
     pub email: String,
-    pub email_verified: bool,
+    /// `None` leaves the claim out, as some providers do.
+    pub email_verified: Option<bool>,
     pub groups: Vec<String>,
 }
 
@@ -93,12 +94,36 @@ async fn authorize(
             redirect_uri: field("redirect_uri"),
         },
     );
-    let mut target = url::Url::parse(&field("redirect_uri")).unwrap();
+    // The provider's own page, where the person confirms: the way back to the console is then
+    // a navigation this site starts, as after a real provider's login page.
+    HttpResponse::Ok().content_type("text/html").body(format!(
+        "<!doctype html><title>Company sign-in</title><h1>Company sign-in</h1>\
+         <form method=post action=/approve><input type=hidden name=code value={code}>\
+         <input type=hidden name=state value=\"{}\"><button id=approve>Continue</button></form>",
+        field("state").replace('"', "")
+    ))
+}
+
+async fn approve(
+    state: web::Data<State>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let code = form.get("code").cloned().unwrap_or_default();
+    let Some(redirect_uri) = state
+        .grants
+        .lock()
+        .unwrap()
+        .get(&code)
+        .map(|grant| grant.redirect_uri.clone())
+    else {
+        return HttpResponse::BadRequest().body("unknown grant");
+    };
+    let mut target = url::Url::parse(&redirect_uri).unwrap();
     target
         .query_pairs_mut()
         .append_pair("code", &code)
-        .append_pair("state", &field("state"));
-    HttpResponse::Found()
+        .append_pair("state", form.get("state").map_or("", String::as_str));
+    HttpResponse::SeeOther()
         .insert_header(("location", target.to_string()))
         .finish()
 }
@@ -131,17 +156,19 @@ async fn token(
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let claims = serde_json::json!({
+    let mut claims = serde_json::json!({
         "iss": state.issuer,
         "aud": OIDC_CLIENT_ID,
         "sub": format!("user-{}", grant.person.email),
         "email": grant.person.email,
-        "email_verified": grant.person.email_verified,
         "groups": grant.person.groups,
         "nonce": grant.nonce,
         "iat": now,
         "exp": now + 300,
     });
+    if let Some(verified) = grant.person.email_verified {
+        claims["email_verified"] = serde_json::json!(verified);
+    }
     let mut header = Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some("rsa-a".into());
     let id_token = jsonwebtoken::encode(
@@ -167,7 +194,9 @@ async fn jwks() -> HttpResponse {
 impl OidcProvider {
     pub async fn start() -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        // `localhost`, not `127.0.0.1`: another site than the console's, as a company's
+        // identity provider is.
+        let issuer = format!("http://localhost:{}", listener.local_addr().unwrap().port());
         let state = Arc::new(State {
             issuer: issuer.clone(),
             ..State::default()
@@ -181,6 +210,7 @@ impl OidcProvider {
                     web::get().to(discovery),
                 )
                 .route("/authorize", web::get().to(authorize))
+                .route("/approve", web::post().to(approve))
                 .route("/token", web::post().to(token))
                 .route("/jwks", web::get().to(jwks))
         })

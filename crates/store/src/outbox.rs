@@ -20,6 +20,8 @@ pub struct PendingEvent {
     pub id: String,
     pub event_type: String,
     pub payload: String,
+    /// When the event was written, or last queued again by an operator: its give-up age counts
+    /// from then.
     pub created_at: i64,
     /// Delivery attempts so far, this one included.
     pub attempts: i64,
@@ -78,7 +80,8 @@ const CLAIM: &str = "UPDATE events SET lease_owner = $1, lease_until = $2, attem
         ORDER BY e.seq LIMIT $4) \
       AND delivered_at IS NULL AND failed_at IS NULL \
       AND (lease_until IS NULL OR lease_until <= $3) \
-    RETURNING seq, id, event_type, payload, created_at, attempts";
+    RETURNING seq, id, event_type, payload, COALESCE(requeued_at, created_at) AS created_at, \
+      attempts";
 
 const RECORD_COLUMNS: &str = "seq, id, event_type, ordering_key, created_at, attempts, \
     next_attempt_at, delivered_at, failed_at, last_error";
@@ -260,7 +263,7 @@ impl Outbox {
         Ok(on_pool!(&self.database, pool => {
             sqlx::query(
                 "UPDATE events SET failed_at = NULL, attempts = 0, next_attempt_at = $1, \
-                 created_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL \
+                 requeued_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL \
                  WHERE failed_at IS NOT NULL \
                    AND ordering_key IN (SELECT id FROM connections WHERE app = $2)",
             )
@@ -286,7 +289,7 @@ impl Outbox {
         let affected = on_pool!(&self.database, pool => {
             sqlx::query(
                 "UPDATE events SET failed_at = NULL, attempts = 0, next_attempt_at = $1, \
-                 created_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL \
+                 requeued_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL \
                  WHERE id = $2 AND failed_at IS NOT NULL",
             )
             .bind(now.as_millis())

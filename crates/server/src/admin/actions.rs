@@ -4,7 +4,6 @@
 //! to viewers with 403, needs the form's CSRF token and the console's `Origin`, and is written
 //! to the audit log, refused or not.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use installgate_core::{ConnectionFilter, ConnectionId, ProviderRevoke};
 use maud::html;
@@ -318,18 +317,8 @@ pub async fn retry_app(
     }
     .await;
     let count = acting.finish("event.retry_app", &app, result).await?;
-    let content = html! {
-        p class="ok" role="status" { (count) " failed events of " (app) " are queued for delivery again." }
-        p { a href=(format!("/admin/deliveries?app={app}")) { "Back to the deliveries" } }
-    };
-    let csrf = acting.session.csrf_token()?;
-    let mut response = page(
-        &acting.signed.operator,
-        &csrf,
-        "Queued again",
-        "/admin/deliveries",
-        content,
-    );
-    *response.status_mut() = StatusCode::OK;
-    Ok(response)
+    // The app is a configured one (checked above): a slug, safe in a query.
+    Ok(see_other(&format!(
+        "/admin/deliveries?app={app}&done=retried-all&count={count}"
+    )))
 }

@@ -20,6 +20,7 @@ const SIGNED_IN: &str = "operator";
 const HALFWAY: &str = "halfway";
 const CSRF: &str = "csrf";
 const OIDC: &str = "oidc";
+const ENROLMENT: &str = "enrolment";
 
 /// An operator past every factor, since when.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,9 +69,20 @@ impl ConsoleSession {
         self.0.renew();
         self.0.remove(SIGNED_IN);
         self.0.remove(CSRF);
+        self.0.remove(ENROLMENT);
         self.0
             .insert(HALFWAY, (operator, stage, now.as_millis()))
             .map_err(unexpected)
+    }
+
+    /// Keeps the (sealed) TOTP secret this browser is enrolling: only the browser that gave
+    /// the password sees it or can confirm it.
+    pub fn set_enrolment(&self, sealed: &str) -> Result<(), AppError> {
+        self.0.insert(ENROLMENT, sealed).map_err(unexpected)
+    }
+
+    pub fn enrolment(&self) -> Option<String> {
+        self.0.get::<String>(ENROLMENT).ok().flatten()
     }
 
     /// The operator halfway through signing in, and the stage, if it began within `within`.
@@ -93,6 +105,7 @@ impl ConsoleSession {
         self.0.remove(HALFWAY);
         self.0.remove(CSRF);
         self.0.remove(OIDC);
+        self.0.remove(ENROLMENT);
         let signed_in = SignedIn {
             id: operator.to_owned(),
             at: now.as_millis(),

@@ -21,6 +21,8 @@ const SHOWN: i64 = 200;
 pub struct DeliveriesQuery {
     app: Option<String>,
     done: Option<String>,
+    /// How many events a "retry every failed event" queued.
+    count: Option<u64>,
 }
 
 pub async fn list(
@@ -53,8 +55,12 @@ pub async fn list(
         .map(ToString::to_string)
         .collect();
     let content = html! {
-        @if query.done.as_deref() == Some("retried") {
-            p class="ok" role="status" { "The event is queued for delivery again." }
+        @match (query.done.as_deref(), query.count) {
+            (Some("retried"), _) => p class="ok" role="status" { "The event is queued for delivery again." },
+            (Some("retried-all"), Some(count)) => p class="ok" role="status" {
+                (count) " failed events of " (app.unwrap_or_default()) " are queued for delivery again."
+            },
+            _ => {}
         }
         form method="get" action="/admin/deliveries" class="filters card" {
             div {

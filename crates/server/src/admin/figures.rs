@@ -170,7 +170,10 @@ pub async fn bars(
     now: Timestamp,
 ) -> Result<Vec<Bar>, VaultError> {
     let bucket = i64::try_from(window.bucket().as_millis()).unwrap_or(i64::MAX);
-    let count = i64::try_from(window.length().as_millis()).unwrap_or(0) / bucket;
+    let length = i64::try_from(window.length().as_millis()).unwrap_or(0);
+    // One bar more than the window holds, so that the first one starts at or before the
+    // window's start; what the bars count is the window's alone, as the table's figures are.
+    let count = length / bucket + 1;
     let last = now.as_millis().div_euclid(bucket) * bucket;
     let first = last - (count - 1) * bucket;
     let mut bars: Vec<Bar> = (0..count)
@@ -181,7 +184,7 @@ pub async fn bars(
         })
         .collect();
     let slot = |at: i64| -> Option<usize> { usize::try_from((at - first).div_euclid(bucket)).ok() };
-    let since = Timestamp::from_millis(first);
+    let since = Timestamp::from_millis(now.as_millis() - length);
     for (start, completed) in overview
         .event_series(app, "installation.completed", since, bucket)
         .await?

@@ -33,7 +33,7 @@ use actix_session::config::{PersistentSession, TtlExtensionPolicy};
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use installgate_store::Keyring;
 use tracing_actix_web::TracingLogger;
@@ -47,8 +47,9 @@ use crate::routes::fallback;
 use crate::services::Services;
 use crate::telemetry::RequestSpan;
 
-/// The console's session cookie. `__Host-` keeps other hosts from setting it; `SameSite=Strict`
-/// keeps it off every request another site starts.
+/// The console's session cookie. `__Host-` keeps other hosts from setting it; `SameSite=Lax`
+/// keeps it off every post and embedded request another site starts, yet sends it when the
+/// company's identity provider (another site) sends the operator back to the callback.
 pub const COOKIE_NAME: &str = "__Host-installgate-console";
 /// Largest form the console accepts.
 const FORM_LIMIT_BYTES: usize = 16 * 1024;
@@ -126,7 +127,7 @@ pub fn build_admin_server(
                     .cookie_name(cookie_name.to_owned())
                     .cookie_secure(secure)
                     .cookie_http_only(true)
-                    .cookie_same_site(SameSite::Strict)
+                    .cookie_same_site(SameSite::Lax)
                     .cookie_path("/".to_owned())
                     .cookie_domain(None)
                     .session_lifecycle(
@@ -152,24 +153,35 @@ pub fn build_admin_server(
             .service(web::resource("/admin/static/console.js").get(script))
             .service(web::resource("/admin").get(home))
             .service(web::resource("/admin/").get(home))
+            // The pages anyone may reach are rate-limited per client address, as the install
+            // pages are: each writes a session, and a refusal an audit entry.
             .service(
-                web::resource("/admin/sign-in")
-                    .get(sign_in::sign_in_page)
-                    .post(sign_in::sign_in),
-            )
-            .service(
-                web::resource("/admin/sign-in/code")
-                    .get(sign_in::code_page_get)
-                    .post(sign_in::code),
+                web::scope("/admin/sign-in")
+                    .wrap(from_fn(crate::middleware::limit_by_client))
+                    .service(
+                        web::resource("")
+                            .get(sign_in::sign_in_page)
+                            .post(sign_in::sign_in),
+                    )
+                    .service(
+                        web::resource("/code")
+                            .get(sign_in::code_page_get)
+                            .post(sign_in::code),
+                    ),
             )
             .service(
                 web::resource("/admin/enrol")
+                    .wrap(from_fn(crate::middleware::limit_by_client))
                     .get(sign_in::enrol_page_get)
                     .post(sign_in::enrol),
             )
             .service(web::resource("/admin/sign-out").post(sign_in::sign_out))
-            .service(web::resource("/admin/oidc/start").get(single_sign_on::start))
-            .service(web::resource("/admin/oidc/callback").get(single_sign_on::callback))
+            .service(
+                web::scope("/admin/oidc")
+                    .wrap(from_fn(crate::middleware::limit_by_client))
+                    .service(web::resource("/start").get(single_sign_on::start))
+                    .service(web::resource("/callback").get(single_sign_on::callback)),
+            )
             .service(web::resource("/admin/overview").get(overview::overview))
             .service(web::resource("/admin/connections").get(connections::list))
             .service(web::resource("/admin/connections/{id}").get(connections::show))

@@ -277,9 +277,14 @@ impl OidcClient {
     }
 
     fn admit(&self, claims: IdClaims) -> Result<OidcIdentity, OidcError> {
+        let verified = if self.settings.require_verified_email {
+            claims.email_verified == Some(true)
+        } else {
+            claims.email_verified != Some(false)
+        };
         let email = claims
             .email
-            .filter(|_| claims.email_verified != Some(false))
+            .filter(|_| verified)
             .map(|email| email.trim().to_lowercase())
             .filter(|email| email.contains('@'))
             .ok_or(OidcError::NoEmail)?;

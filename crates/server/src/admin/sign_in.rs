@@ -149,13 +149,18 @@ pub async fn sign_in(
     };
     services.sign_in.succeeded(&attempt).await?;
     let operator = record.operator;
-    let (stage, next) = if operator.totp_enrolled {
-        (Halfway::Code, "/admin/sign-in/code")
-    } else {
-        (Halfway::Enrol, "/admin/enrol")
-    };
-    session.set_halfway(&operator.id, stage, services.clock.now())?;
-    Ok(see_other(next))
+    if operator.totp_enrolled {
+        session.set_halfway(&operator.id, Halfway::Code, services.clock.now())?;
+        return Ok(see_other("/admin/sign-in/code"));
+    }
+    // A new secret for each enrolment, kept (sealed) in this browser's session until a code
+    // proves it: whoever gave the password elsewhere never sees the one that gets enrolled.
+    let sealed = console
+        .operators
+        .seal_pending(&operator.id, &totp::new_secret()?)?;
+    session.set_halfway(&operator.id, Halfway::Enrol, services.clock.now())?;
+    session.set_enrolment(&sealed)?;
+    Ok(see_other("/admin/enrol"))
 }
 
 fn code_page(csrf: &str, status: StatusCode, message: Option<&str>) -> HttpResponse {
@@ -191,14 +196,20 @@ async fn halfway_operator(
     session: &ConsoleSession,
     stage: Halfway,
 ) -> Result<Option<Operator>, PageError> {
-    match session.halfway(services.clock.now(), HALFWAY_FOR) {
-        Some((id, at)) if at == stage => {
-            Ok(Some(console.operators.get(&id).await?.ok_or(
-                AppError::Forbidden("this operator no longer exists"),
-            )?))
-        }
-        _ => Ok(None),
+    let Some((id, at)) = session.halfway(services.clock.now(), HALFWAY_FOR) else {
+        return Ok(None);
+    };
+    if at != stage {
+        return Ok(None);
     }
+    let operator = console
+        .operators
+        .get(&id)
+        .await?
+        .ok_or(AppError::Forbidden("this operator no longer exists"))?;
+    // Enrolment is over once a second factor is enrolled (from another browser, say).
+    let over = stage == Halfway::Enrol && operator.totp_enrolled;
+    Ok((!over).then_some(operator))
 }
 
 #[derive(Debug, Deserialize)]
@@ -332,17 +343,12 @@ pub async fn enrol_page_get(
     else {
         return Ok(see_other("/admin/sign-in"));
     };
-    let id = operator.id.clone();
-    // The key shown stays the same until it is confirmed, so that reloading the page does not
-    // invalidate what was scanned.
-    let secret = match console.operators.totp_secret(&id).await? {
-        Some(secret) => secret,
-        None => {
-            let secret = totp::new_secret()?;
-            console.operators.begin_enrolment(&id, &secret).await?;
-            secret
-        }
+    // The key shown stays the same until it is confirmed (it was made at the password step),
+    // so that reloading the page does not invalidate what was scanned.
+    let Some(sealed) = session.enrolment() else {
+        return Ok(see_other("/admin/sign-in"));
     };
+    let secret = console.operators.open_pending(&operator.id, &sealed)?;
     let key = base32(&secret);
     let uri = totp::uri(&totp::totp(secret, &operator.email)?)?;
     Ok(enrol_page(
@@ -368,11 +374,10 @@ pub async fn enrol(
         return Ok(see_other("/admin/sign-in"));
     };
     let id = operator.id.clone();
-    let secret = console
-        .operators
-        .totp_secret(&id)
-        .await?
-        .ok_or(AppError::Forbidden("open the set-up page first"))?;
+    let Some(sealed) = session.enrolment() else {
+        return Ok(see_other("/admin/sign-in"));
+    };
+    let secret = console.operators.open_pending(&id, &sealed)?;
     let totp = totp::totp(secret.clone(), &operator.email)?;
     let Some(step) = totp::check(&totp, &form.code, now) else {
         console
@@ -401,7 +406,7 @@ pub async fn enrol(
         .collect();
     if !console
         .operators
-        .finish_enrolment(&id, step, &digests)
+        .finish_enrolment(&id, &secret, step, &digests)
         .await?
     {
         return Ok(see_other("/admin/sign-in"));

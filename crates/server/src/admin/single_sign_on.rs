@@ -94,10 +94,28 @@ pub async fn callback(
     };
     let email = Email::parse(&identity.email)
         .map_err(|_| AppError::BadRequest("the identity provider's email is not valid".into()))?;
-    let operator = console
+    let operator = match console
         .operators
         .from_identity_provider(&email, identity.role)
-        .await?;
+        .await
+    {
+        Ok(operator) => operator,
+        Err(installgate_store::OperatorError::PasswordOperator) => {
+            let error = OidcError::NotAllowed(format!("{} (a password operator)", identity.email));
+            console
+                .audit(
+                    &services,
+                    &request,
+                    &identity.email,
+                    "sign_in.oidc",
+                    "",
+                    &format!("refused: {error}"),
+                )
+                .await;
+            return Ok(refused(StatusCode::FORBIDDEN, &error));
+        }
+        Err(other) => return Err(other.into()),
+    };
     session.sign_in(&operator.id, services.clock.now())?;
     console
         .audit(

@@ -122,6 +122,8 @@ mod tests {
         let step = check(&totp, &code, now).unwrap();
         assert_eq!(step, 1_800_000_000 / 30);
         assert!(check(&totp, &code, now.plus(std::time::Duration::from_secs(30))).is_some());
+        // One step of skew, not two.
+        assert!(check(&totp, &code, now.plus(std::time::Duration::from_secs(60))).is_none());
         assert!(check(&totp, &code, now.plus(std::time::Duration::from_secs(90))).is_none());
         assert!(check(&totp, "not a code", now).is_none());
     }

@@ -74,6 +74,9 @@ pub struct OidcSettings {
     /// Groups admitted as viewers and as operators; both empty: groups are not checked.
     pub viewer_groups: Vec<String>,
     pub operator_groups: Vec<String>,
+    /// Only an email the provider says is verified (`email_verified: true`); off, an email
+    /// without the claim is taken too (never one marked unverified).
+    pub require_verified_email: bool,
 }
 
 /// Who requests come from, and how many they may make.

@@ -52,6 +52,8 @@ pub(super) struct RawOidc {
     pub viewer_groups: Option<ListOrCommas>,
     #[serde(default)]
     pub operator_groups: Option<ListOrCommas>,
+    #[serde(default)]
+    pub require_verified_email: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

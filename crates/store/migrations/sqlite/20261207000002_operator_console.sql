@@ -58,3 +58,6 @@ CREATE TABLE activity_counts (
 CREATE INDEX activity_counts_by_minute ON activity_counts (minute);
 -- Events by time, for the console's overview.
 CREATE INDEX events_by_time ON events (created_at);
+-- When an operator last queued a failed event again: its give-up age counts from then, while
+-- created_at keeps saying when it was written.
+ALTER TABLE events ADD COLUMN requeued_at INTEGER;

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use installgate_core::{Clock, Email, VaultError};
 
 use crate::database::{in_transaction, on_pool, sql_error};
@@ -66,12 +68,16 @@ pub enum OperatorError {
     NoActiveKey,
     #[error("the stored second factor cannot be opened")]
     Undecryptable,
+    #[error("this email belongs to an operator who signs in with a password")]
+    PasswordOperator,
     #[error(transparent)]
     Database(#[from] VaultError),
 }
 
 /// The TOTP secret's kind, in its sealed form's associated data.
 const TOTP_SECRET: &str = "operator-totp";
+/// A TOTP secret being enrolled, kept in the enrolling browser's session.
+const PENDING_TOTP_SECRET: &str = "operator-totp-pending";
 
 #[derive(Clone)]
 pub struct Operators {
@@ -149,7 +155,9 @@ impl Operators {
     }
 
     /// The operator of an email the company's identity provider vouched for, made on first
-    /// sign-in; its role is the one the provider's groups give now.
+    /// sign-in; its role is the one the provider's groups give now. `PasswordOperator` when the
+    /// email is a password operator's: the provider does not stand in for their password and
+    /// second factor.
     pub async fn from_identity_provider(
         &self,
         email: &Email,
@@ -157,22 +165,23 @@ impl Operators {
     ) -> Result<Operator, OperatorError> {
         let id = format!("op_{}", uuid::Uuid::now_v7().simple());
         let now = self.clock.now().as_millis();
-        let row: OperatorRow = on_pool!(&self.database, pool => {
+        let row: Option<OperatorRow> = on_pool!(&self.database, pool => {
             sqlx::query_as(
                 "INSERT INTO operators (id, email, role, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $4) \
                  ON CONFLICT (email) DO UPDATE SET role = $3, updated_at = $4 \
+                 WHERE operators.password_hash IS NULL \
                  RETURNING id, email, role, totp_enrolled_at",
             )
             .bind(&id)
             .bind(email.as_str())
             .bind(role.as_str())
             .bind(now)
-            .fetch_one(pool)
+            .fetch_optional(pool)
             .await
             .map_err(sql_error)?
         });
-        operator_of(row)
+        operator_of(row.ok_or(OperatorError::PasswordOperator)?)
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<Operator>, OperatorError> {
@@ -242,43 +251,42 @@ impl Operators {
         rows.into_iter().map(operator_of).collect()
     }
 
-    /// Keeps `secret` as the operator's TOTP secret while enrolment is under way (until
-    /// [`Operators::finish_enrolment`]); replaces one not yet confirmed.
-    pub async fn begin_enrolment(&self, id: &str, secret: &[u8]) -> Result<(), OperatorError> {
+    /// A TOTP secret being enrolled, sealed for the operator's console session (it is stored
+    /// with the operator only once a code proves it): `{key id}.{base64}`.
+    pub fn seal_pending(&self, id: &str, secret: &[u8]) -> Result<String, OperatorError> {
         let key_id = self
             .keyring
             .active_key_id()
-            .ok_or(OperatorError::NoActiveKey)?
-            .to_owned();
+            .ok_or(OperatorError::NoActiveKey)?;
         let sealed = self
             .keyring
-            .seal_secret(TOTP_SECRET, id, secret)
+            .seal_secret(PENDING_TOTP_SECRET, id, secret)
             .ok_or(OperatorError::NoActiveKey)?;
-        on_pool!(&self.database, pool => {
-            sqlx::query(
-                "UPDATE operators SET totp_key_id = $2, totp_secret = $3, updated_at = $4 \
-                 WHERE id = $1 AND totp_enrolled_at IS NULL",
-            )
-            .bind(id)
-            .bind(&key_id)
-            .bind(&sealed)
-            .bind(self.clock.now().as_millis())
-            .execute(pool)
-            .await
-            .map_err(sql_error)?
-                .rows_affected()
-        });
-        Ok(())
+        Ok(format!("{key_id}.{}", URL_SAFE_NO_PAD.encode(sealed)))
     }
 
-    /// The operator's TOTP secret (enrolled, or being enrolled), opened.
+    /// Opens what [`Operators::seal_pending`] sealed for the same operator.
+    pub fn open_pending(&self, id: &str, sealed: &str) -> Result<Vec<u8>, OperatorError> {
+        let (key_id, text) = sealed.split_once('.').ok_or(OperatorError::Undecryptable)?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| OperatorError::Undecryptable)?;
+        self.keyring
+            .open_secret(key_id, PENDING_TOTP_SECRET, id, &bytes)
+            .map_err(|_| OperatorError::Undecryptable)
+    }
+
+    /// The operator's TOTP secret, opened; `None` before enrolment.
     pub async fn totp_secret(&self, id: &str) -> Result<Option<Vec<u8>>, OperatorError> {
         let row: Option<(Option<String>, Option<Vec<u8>>)> = on_pool!(&self.database, pool => {
-            sqlx::query_as("SELECT totp_key_id, totp_secret FROM operators WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-                .map_err(sql_error)?
+            sqlx::query_as(
+                "SELECT totp_key_id, totp_secret FROM operators \
+                 WHERE id = $1 AND totp_enrolled_at IS NOT NULL",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(sql_error)?
         });
         let Some((Some(key_id), Some(sealed))) = row else {
             return Ok(None);
@@ -289,23 +297,37 @@ impl Operators {
             .map_err(|_| OperatorError::Undecryptable)
     }
 
-    /// Confirms enrolment with the time step of the code that proved it, and stores the
-    /// recovery codes' digests. `false` when the operator was enrolled already.
+    /// Stores `secret` as the operator's TOTP secret, sealed, with the time step of the code
+    /// that proved it, and the recovery codes' digests. `false` when the operator was enrolled
+    /// already.
     pub async fn finish_enrolment(
         &self,
         id: &str,
+        secret: &[u8],
         step: i64,
         recovery_digests: &[String],
     ) -> Result<bool, OperatorError> {
         let now = self.clock.now().as_millis();
+        let key_id = self
+            .keyring
+            .active_key_id()
+            .ok_or(OperatorError::NoActiveKey)?
+            .to_owned();
+        let sealed = self
+            .keyring
+            .seal_secret(TOTP_SECRET, id, secret)
+            .ok_or(OperatorError::NoActiveKey)?;
         let enrolled = in_transaction!(&self.database, tx => {
             let updated = sqlx::query(
-                "UPDATE operators SET totp_enrolled_at = $2, totp_last_step = $3, updated_at = $2 \
-                 WHERE id = $1 AND totp_enrolled_at IS NULL AND totp_secret IS NOT NULL",
+                "UPDATE operators SET totp_key_id = $4, totp_secret = $5, totp_enrolled_at = $2, \
+                 totp_last_step = $3, updated_at = $2 \
+                 WHERE id = $1 AND totp_enrolled_at IS NULL",
             )
             .bind(id)
             .bind(now)
             .bind(step)
+            .bind(&key_id)
+            .bind(&sealed)
             .execute(&mut *tx)
             .await
             .map_err(sql_error)?

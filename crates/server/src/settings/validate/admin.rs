@@ -82,6 +82,7 @@ pub(super) fn admin(
             groups_claim: oidc.groups_claim.unwrap_or_else(|| "groups".to_owned()),
             viewer_groups,
             operator_groups,
+            require_verified_email: oidc.require_verified_email.unwrap_or(true),
         })
     });
     AdminSettings {
