@@ -640,6 +640,7 @@ async fn an_operator_refreshes_now_and_retries_a_revoke_the_marketplace_missed()
         ("INSTALLGATE__TOKENS__REVOKE_RETRY_SECONDS", "3600"),
         // Every forced refresh reaches Pipedrive, however fresh the tokens.
         ("INSTALLGATE__TOKENS__FORCE_REFRESH_WINDOW_MS", "0"),
+        ("INSTALLGATE__ADMIN__ACTIVITY_FLUSH_MS", "50"),
     ])
     .await;
     let user = signed_in_browser(&setup.app, "retry@example.com").await;
@@ -660,10 +661,30 @@ async fn an_operator_refreshes_now_and_retries_a_revoke_the_marketplace_missed()
         .await;
     assert_eq!(elsewhere.status(), StatusCode::FORBIDDEN);
     assert_eq!(setup.sim.refresh_calls(), 0);
+    // Refresh now while Pipedrive fails: the page says so (no 500), the overview counts it.
+    setup.sim.fail_next(Failure::ServerError);
+    let failed = operator.post(&refresh, &[("csrf", &csrf)]).await;
+    assert!(
+        [StatusCode::BAD_GATEWAY, StatusCode::SERVICE_UNAVAILABLE].contains(&failed.status()),
+        "{}",
+        failed.status()
+    );
+    assert!(
+        failed.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    until("the failed refresh to be counted", async || {
+        let overview = operator.text("/admin/overview?window=hour").await;
+        installgate_tests::between(&overview, "data-figure=\"refresh-failed\">", "<") == Some("1")
+    })
+    .await;
     // Refresh now: one call to Pipedrive's token endpoint.
+    let before = setup.sim.refresh_calls();
     let refreshed = operator.post(&refresh, &[("csrf", &csrf)]).await;
     assert_eq!(location(&refreshed), format!("{page}?done=refreshed"));
-    assert_eq!(setup.sim.refresh_calls(), 1);
+    assert_eq!(setup.sim.refresh_calls(), before + 1);
 
     // Pipedrive is down as the connection is disconnected: the revoke waits.
     setup.sim.fail_next(Failure::ServerError);

@@ -3,6 +3,9 @@
 //! `admin.activity_flush_ms`, so that the console's overview adds up every replica and outlives
 //! restarts. Counting is a short lock and a map update; nothing waits for the database.
 //!
+//! Token refreshes that failed (the marketplace down, or refusing) are counted the same way,
+//! by their outcome.
+//!
 //! An install counts as started when the gateway mints its state (a seamless install's
 //! authorize, an install started at `/connect` or by a marketplace's "begin") or when a
 //! marketplace sends its user back with a code the gateway did not ask for (an install the
@@ -19,6 +22,7 @@ use installgate_store::{ActivityCount, ActivityCounts};
 /// The step names stored.
 pub const STARTED: &str = "started";
 pub const FAILED: &str = "failed";
+pub const REFRESH_FAILED: &str = "refresh_failed";
 
 type Key = (String, String, &'static str, String);
 
@@ -33,6 +37,11 @@ impl ActivityTally {
 
     pub fn failed(&self, provider: &str, app: &str, reason: &'static str) {
         self.add(provider, app, FAILED, reason);
+    }
+
+    /// A token refresh that failed, with the outcome `installgate_token_calls_total` names.
+    pub fn refresh_failed(&self, provider: &str, app: &str, outcome: &str) {
+        self.add(provider, app, REFRESH_FAILED, outcome);
     }
 
     fn add(&self, provider: &str, app: &str, step: &'static str, reason: &str) {

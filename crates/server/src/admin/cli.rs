@@ -163,7 +163,7 @@ async fn overview(
     for app in all {
         println!(
             "{} ({}): started {}, completed {}, failed {}, cancelled {}, abandoned {}, \
-             uninstalled {}, grants revoked {}; webhook {} waiting, {} failed",
+             uninstalled {}, grants revoked {}, refresh failures {}; webhook {} waiting, {} failed",
             app.app,
             app.provider,
             app.started,
@@ -173,6 +173,7 @@ async fn overview(
             app.abandoned,
             app.uninstalled,
             app.revoked,
+            app.refresh_failed_total(),
             app.deliveries_waiting,
             app.deliveries_failed
         );

@@ -10,7 +10,7 @@ use std::time::Duration;
 use installgate_core::{Timestamp, VaultError};
 use installgate_store::{ActivityCounts, Overview};
 
-use crate::activity::{FAILED, STARTED};
+use crate::activity::{FAILED, REFRESH_FAILED, STARTED};
 
 /// The period the overview covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +72,8 @@ pub struct AppFigures {
     pub uninstalled: i64,
     /// Grants the marketplace no longer honoured at a refresh.
     pub revoked: i64,
+    /// Token refreshes that failed, by outcome (`timeout`, `error_status`, `invalid_grant`, …).
+    pub refresh_failed: BTreeMap<String, i64>,
     /// Connections by status, now.
     pub connections: BTreeMap<String, i64>,
     /// Events waiting for delivery (some after failed attempts), now.
@@ -83,6 +85,10 @@ pub struct AppFigures {
 impl AppFigures {
     pub fn failed_total(&self) -> i64 {
         self.failed.values().sum()
+    }
+
+    pub fn refresh_failed_total(&self) -> i64 {
+        self.refresh_failed.values().sum()
     }
 }
 
@@ -134,6 +140,8 @@ pub async fn figures(
             figures.started += count.count;
         } else if count.step == FAILED {
             *figures.failed.entry(count.reason).or_default() += count.count;
+        } else if count.step == REFRESH_FAILED {
+            *figures.refresh_failed.entry(count.reason).or_default() += count.count;
         }
     }
     for status in overview.connection_statuses().await? {

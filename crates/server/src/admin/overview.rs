@@ -93,6 +93,7 @@ pub async fn overview(
                         th scope="col" class="num" { "Abandoned" }
                         th scope="col" class="num" { "Uninstalled" }
                         th scope="col" class="num" { "Grants revoked" }
+                        th scope="col" class="num" { "Refresh failures" }
                     } }
                     tbody { tr data-app=(figures.app) {
                         td class="num" data-figure="started" { (figures.started) }
@@ -102,6 +103,7 @@ pub async fn overview(
                         td class="num" data-figure="abandoned" { (figures.abandoned) }
                         td class="num" data-figure="uninstalled" { (figures.uninstalled) }
                         td class="num" data-figure="revoked" { (figures.revoked) }
+                        td class="num" data-figure="refresh-failed" { (figures.refresh_failed_total()) }
                     } }
                 }
                 @if !figures.failed.is_empty() {
@@ -109,6 +111,14 @@ pub async fn overview(
                         @for (index, (reason, count)) in figures.failed.iter().enumerate() {
                             @if index > 0 { ", " }
                             span data-reason=(reason) { (reason) ": " (count) }
+                        }
+                    }
+                }
+                @if !figures.refresh_failed.is_empty() {
+                    p { "Refresh failures by outcome: "
+                        @for (index, (outcome, count)) in figures.refresh_failed.iter().enumerate() {
+                            @if index > 0 { ", " }
+                            (outcome) ": " (count)
                         }
                     }
                 }

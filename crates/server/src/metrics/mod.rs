@@ -249,6 +249,11 @@ impl Metrics {
         self.activity.started(provider, app);
     }
 
+    /// A refresh the marketplace did not answer with tokens, for the console's overview.
+    pub fn refresh_failed(&self, provider: &str, app: &str, outcome: &str) {
+        self.activity.refresh_failed(provider, app, outcome);
+    }
+
     /// The funnel's counts not yet added to the database.
     pub fn activity(&self) -> &crate::activity::ActivityTally {
         &self.activity

@@ -35,7 +35,12 @@ impl MeteredProvider {
         Self { inner, metrics }
     }
 
-    fn record<T>(&self, call: TokenCall, started: Instant, result: &Result<T, ProviderError>) {
+    fn record<T>(
+        &self,
+        call: TokenCall,
+        started: Instant,
+        result: &Result<T, ProviderError>,
+    ) -> &'static str {
         let outcome = match result {
             Ok(_) => "ok",
             Err(ProviderError::Timeout) => "timeout",
@@ -51,6 +56,7 @@ impl MeteredProvider {
             outcome,
             started.elapsed().as_secs_f64(),
         );
+        outcome
     }
 }
 
@@ -126,7 +132,11 @@ impl Provider for MeteredProvider {
                 grant.check(self.token_answers(), AnswerOf::Refresh)?;
                 Ok(grant)
             });
-        self.record(TokenCall::Refresh, started, &result);
+        let outcome = self.record(TokenCall::Refresh, started, &result);
+        if result.is_err() {
+            self.metrics
+                .refresh_failed(self.inner.id().as_str(), app.app.as_str(), outcome);
+        }
         result
     }
 
