@@ -29,23 +29,6 @@ fn install(key: &str, access: &str, refresh: &str) -> NewInstall {
     }
 }
 
-/// Runs one scenario on both engines, as `<scenario>::sqlite` and `<scenario>::postgres`.
-macro_rules! on_both_engines {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$scenario(installgate_tests::TestDatabase::sqlite().await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$scenario(installgate_tests::TestDatabase::postgres().await).await;
-            }
-        }
-    )*};
-}
-
 on_both_engines!(
     an_install_round_trips_its_tokens,
     a_reinstall_updates_the_same_connection,
