@@ -248,15 +248,26 @@ async fn a_viewer_sees_every_page_without_actions_and_is_refused_when_posting_on
         "{page}"
     );
     let csrf = hidden_input(&page, "csrf").unwrap();
-    for action in ["disconnect", "refresh"] {
+    let id = connection.id.to_string();
+    for action in [
+        format!("/admin/connections/{id}/disconnect"),
+        format!("/admin/connections/{id}/refresh"),
+        format!("/admin/connections/{id}/retry-revoke"),
+        "/admin/deliveries/evt_any/retry".to_owned(),
+        "/admin/deliveries/retry-app".to_owned(),
+    ] {
         let refused = viewer
-            .post(
-                &format!("/admin/connections/{}/{action}", connection.id),
-                &[("csrf", &csrf)],
-            )
+            .post(&action, &[("csrf", &csrf), ("app", "crm")])
             .await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{action}");
     }
+    assert_eq!(
+        viewer
+            .get("/admin/deliveries/retry-app?app=crm")
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         viewer
             .get(&format!("/admin/connections/{}/disconnect", connection.id))
@@ -561,7 +572,7 @@ async fn an_operator_retries_every_failed_delivery_of_an_app_after_confirming() 
         page.contains("answered 500") && page.contains("Retry every failed event of crm"),
         "{page}"
     );
-    // Unknown apps and viewers are refused; the confirmation names the app.
+    // An unknown app is refused; the confirmation names the app.
     assert_eq!(
         operator
             .get("/admin/deliveries/retry-app?app=nope")

@@ -82,6 +82,40 @@ async fn operators_enrol_once_take_each_step_once_and_keep_the_provider_off_pass
         b"0123456789abcdefghij"
     );
     assert!(operators.get(&ops.id).await.unwrap().unwrap().totp_enrolled);
+    // `vault rotate` re-seals it under the new active key; the old key can then go.
+    let rotating = Operators::new(
+        db.database.clone(),
+        Arc::new(
+            Keyring::new(
+                Some("k2"),
+                [("k1".to_owned(), [1u8; 32]), ("k2".to_owned(), [2u8; 32])],
+            )
+            .unwrap(),
+        ),
+        Arc::new(SystemClock),
+    );
+    let report = rotating.rotate_secrets().await.unwrap();
+    assert_eq!((report.rotated, report.undecryptable.len()), (1, 0));
+    assert_eq!(rotating.rotate_secrets().await.unwrap().rotated, 0);
+    let new_only = Operators::new(
+        db.database.clone(),
+        Arc::new(Keyring::new(Some("k3"), [("k3".to_owned(), [3u8; 32])]).unwrap()),
+        Arc::new(SystemClock),
+    );
+    assert_eq!(
+        new_only.rotate_secrets().await.unwrap().unknown_keys["k2"],
+        1,
+        "a secret under a key that is gone is reported, and left"
+    );
+    let k2_only = Operators::new(
+        db.database.clone(),
+        Arc::new(Keyring::new(Some("k2"), [("k2".to_owned(), [2u8; 32])]).unwrap()),
+        Arc::new(SystemClock),
+    );
+    assert_eq!(
+        k2_only.totp_secret(&ops.id).await.unwrap().unwrap(),
+        b"0123456789abcdefghij"
+    );
     // Steps: each once, never an earlier one.
     assert!(!operators.take_step(&ops.id, 100).await.unwrap());
     assert!(operators.take_step(&ops.id, 102).await.unwrap());

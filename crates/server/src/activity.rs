@@ -70,10 +70,10 @@ impl ActivityTally {
     fn put_back(&self, taken: Vec<ActivityCount>) {
         let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         for count in taken {
-            let step = if count.step == STARTED {
-                STARTED
-            } else {
-                FAILED
+            let step = match count.step.as_str() {
+                STARTED => STARTED,
+                REFRESH_FAILED => REFRESH_FAILED,
+                _ => FAILED,
             };
             *counts
                 .entry((count.app, count.provider, step, count.reason))
@@ -107,5 +107,36 @@ pub async fn flush_every(
     loop {
         ticks.tick().await;
         tally.flush(&store, clock.as_ref()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_put_back_keep_their_step_and_reason() {
+        let tally = ActivityTally::default();
+        tally.started("pipedrive", "crm");
+        tally.failed("pipedrive", "crm", "state");
+        tally.refresh_failed("pipedrive", "crm", "timeout");
+        tally.refresh_failed("pipedrive", "crm", "timeout");
+        let taken = tally.take();
+        tally.put_back(taken.clone());
+        tally.started("pipedrive", "crm");
+        let mut again: Vec<(String, String, i64)> = tally
+            .take()
+            .into_iter()
+            .map(|count| (count.step, count.reason, count.count))
+            .collect();
+        again.sort();
+        assert_eq!(
+            again,
+            vec![
+                ("failed".to_owned(), "state".to_owned(), 1),
+                ("refresh_failed".to_owned(), "timeout".to_owned(), 2),
+                ("started".to_owned(), String::new(), 2),
+            ]
+        );
     }
 }

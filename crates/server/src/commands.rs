@@ -260,19 +260,45 @@ pub async fn vault(sources: &Sources, command: VaultCommand) -> ExitCode {
         Err(code) => return code,
     };
     let VaultCommand::Rotate { batch_size } = command;
-    match rotate_keys(&vault, batch_size.max(1)).await {
-        Ok(report) => {
+    let operators = installgate_store::Operators::new(
+        vault.database().clone(),
+        Arc::new(vault.keys().clone()),
+        Arc::new(SystemClock),
+    );
+    let rotated = async {
+        let tokens = rotate_keys(&vault, batch_size.max(1)).await?;
+        let secrets = operators
+            .rotate_secrets()
+            .await
+            .map_err(|error| installgate_core::VaultError::Unavailable(error.to_string()))?;
+        Ok::<_, installgate_core::VaultError>((tokens, secrets))
+    }
+    .await;
+    match rotated {
+        Ok((report, secrets)) => {
             println!(
-                "re-encrypted {} connection(s) under the active key",
-                report.rotated
+                "re-encrypted {} connection(s) and {} operator second factor(s) under the active key",
+                report.rotated, secrets.rotated
             );
             for (key, count) in &report.unknown_keys {
                 println!("left {count} connection(s) under key \"{key}\", which is not configured");
             }
+            for (key, count) in &secrets.unknown_keys {
+                println!(
+                    "left {count} operator second factor(s) under key \"{key}\", which is not configured"
+                );
+            }
             for id in &report.undecryptable {
                 println!("left connection {id}: its tokens do not decrypt with their key");
             }
-            if report.unknown_keys.is_empty() && report.undecryptable.is_empty() {
+            for id in &secrets.undecryptable {
+                println!("left operator {id}: its second factor does not decrypt with its key");
+            }
+            let clean = report.unknown_keys.is_empty()
+                && report.undecryptable.is_empty()
+                && secrets.unknown_keys.is_empty()
+                && secrets.undecryptable.is_empty();
+            if clean {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(3)

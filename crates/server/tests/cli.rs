@@ -17,14 +17,7 @@ fn run(command: &mut Command) -> (Output, String, String) {
 
 /// `check-config` on a configuration file holding `text`: its exit code and standard error.
 fn check_config_of(text: &str) -> (Option<i32>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("checked.toml");
-    std::fs::write(&file, text).unwrap();
-    let (output, _, stderr) = run(installgate(dir.path())
-        .arg("check-config")
-        .arg("--config")
-        .arg(&file));
-    (output.status.code(), stderr)
+    check_console_config(text, "127.0.0.1:0")
 }
 
 #[test]
@@ -275,4 +268,51 @@ fn check_config_names_each_wrong_message_override() {
         assert!(stderr.contains(line), "{line:?} in {stderr}");
     }
     assert!(!stderr.contains("sign-in-title"), "{stderr}");
+}
+
+/// `check-config` with `text` as the file and the console bound to `bind` (the test processes
+/// are given a console on a free loopback port otherwise).
+fn check_console_config(text: &str, bind: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("checked.toml");
+    std::fs::write(&file, text).unwrap();
+    let (output, _, stderr) = run(installgate(dir.path())
+        .env("INSTALLGATE__ADMIN__BIND", bind)
+        .arg("check-config")
+        .arg("--config")
+        .arg(&file));
+    (output.status.code(), stderr)
+}
+
+#[test]
+fn check_config_names_each_wrong_console_setting() {
+    let (code, stderr) = check_console_config(
+        r#"
+        [admin.oidc]
+        issuer = "http://login.example.com"
+        client_id = "console"
+        client_secret = ""
+        groups_claim = ""
+        operator_groups = ["ops"]
+        "#,
+        "0.0.0.0:9091",
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    for path in [
+        "admin.public_url",
+        "admin.oidc.issuer",
+        "admin.oidc.client_secret",
+        "admin.oidc.groups_claim",
+        "admin.oidc.allowed_domains",
+    ] {
+        assert!(stderr.contains(path), "{path} is not named: {stderr}");
+    }
+    let (code, stderr) = check_console_config(
+        "[admin]\npublic_url = \"https://console.internal.example\"\n",
+        "0.0.0.0:9091",
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stderr) = check_console_config("", "127.0.0.1:8080");
+    assert_eq!(code, Some(2), "the install listener's address: {stderr}");
+    assert!(stderr.contains("admin.bind"), "{stderr}");
 }

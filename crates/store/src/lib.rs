@@ -22,7 +22,8 @@ mod vault;
 pub use accounts::SqlAccounts;
 pub use console::{
     ActivityCount, ActivityCounts, AppTally, AuditEntry, AuditLog, NewAuditEntry, Operator,
-    OperatorError, OperatorRole, OperatorSessions, Operators, Overview, SignInRecord,
+    OperatorError, OperatorRole, OperatorSessions, Operators, Overview, SecretRotation,
+    SignInRecord,
 };
 pub use database::{Database, DatabaseError, DatabaseOptions, Engine, SqliteWriters, sqlite_file};
 pub use memory_state::MemoryStateStore;

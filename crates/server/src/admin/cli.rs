@@ -92,10 +92,10 @@ async fn list(operators: &Operators) -> Result<(), String> {
             "{:<40} {:<9} {}",
             operator.email,
             operator.role.as_str(),
-            if operator.totp_enrolled {
-                "TOTP set up"
-            } else {
-                "no second factor yet"
+            match (operator.password, operator.totp_enrolled) {
+                (false, _) => "signs in through the identity provider",
+                (true, true) => "password and TOTP",
+                (true, false) => "no second factor yet",
             }
         );
     }

@@ -68,7 +68,8 @@ struct TokenAnswer {
 #[derive(Debug, Deserialize)]
 struct IdClaims {
     email: Option<String>,
-    email_verified: Option<bool>,
+    /// A boolean, or (as some providers send it) the string `"true"` or `"false"`.
+    email_verified: Option<serde_json::Value>,
     nonce: Option<String>,
     #[serde(flatten)]
     others: serde_json::Map<String, serde_json::Value>,
@@ -277,10 +278,19 @@ impl OidcClient {
     }
 
     fn admit(&self, claims: IdClaims) -> Result<OidcIdentity, OidcError> {
+        let stated = claims
+            .email_verified
+            .as_ref()
+            .and_then(|value| match value {
+                serde_json::Value::Bool(verified) => Some(*verified),
+                serde_json::Value::String(text) if text == "true" => Some(true),
+                serde_json::Value::String(text) if text == "false" => Some(false),
+                _ => None,
+            });
         let verified = if self.settings.require_verified_email {
-            claims.email_verified == Some(true)
+            stated == Some(true)
         } else {
-            claims.email_verified != Some(false)
+            stated != Some(false)
         };
         let email = claims
             .email
@@ -324,5 +334,67 @@ impl OidcClient {
             return Err(OidcError::NotAllowed(email));
         };
         Ok(OidcIdentity { email, role })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(require_verified_email: bool) -> OidcClient {
+        let settings = OidcSettings {
+            issuer: Url::parse("https://login.example.com").unwrap(),
+            client_id: "console".into(),
+            client_secret: "secret".into(),
+            allowed_domains: vec!["example.com".into()],
+            groups_claim: "groups".into(),
+            viewer_groups: vec![],
+            operator_groups: vec!["ops".into()],
+            require_verified_email,
+        };
+        OidcClient::new(settings, reqwest::Client::new(), Duration::from_secs(1))
+    }
+
+    fn claims(verified: serde_json::Value, groups: &[&str]) -> IdClaims {
+        serde_json::from_value(serde_json::json!({
+            "email": "Someone@Example.com",
+            "email_verified": verified,
+            "groups": groups,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_verified_email_may_be_said_as_a_boolean_or_a_string() {
+        let strict = client(true);
+        for verified in [serde_json::json!(true), serde_json::json!("true")] {
+            let identity = strict.admit(claims(verified, &["ops"])).unwrap();
+            assert_eq!(identity.email, "someone@example.com");
+            assert_eq!(identity.role, OperatorRole::Operator);
+        }
+        for unverified in [
+            serde_json::json!(false),
+            serde_json::json!("false"),
+            serde_json::json!(null),
+            serde_json::json!("yes"),
+        ] {
+            assert_eq!(
+                strict.admit(claims(unverified, &[])),
+                Err(OidcError::NoEmail)
+            );
+        }
+        let lenient = client(false);
+        assert!(lenient.admit(claims(serde_json::json!(null), &[])).is_ok());
+        assert_eq!(
+            lenient.admit(claims(serde_json::json!("false"), &[])),
+            Err(OidcError::NoEmail)
+        );
+        assert_eq!(
+            lenient
+                .admit(claims(serde_json::json!(true), &[]))
+                .unwrap()
+                .role,
+            OperatorRole::Viewer
+        );
     }
 }

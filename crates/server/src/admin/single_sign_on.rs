@@ -68,6 +68,24 @@ pub async fn callback(
         }
         _ => Err(OidcError::State),
     };
+    // A refused sign-in: audited (by the email, when there is one), and shown.
+    let refuse = async |actor: &str, error: OidcError| {
+        console
+            .audit(
+                &services,
+                &request,
+                actor,
+                "sign_in.oidc",
+                "",
+                &format!("refused: {error}"),
+            )
+            .await;
+        let status = match error {
+            OidcError::Provider(_) => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::FORBIDDEN,
+        };
+        Ok::<_, PageError>(refused(status, &error))
+    };
     let identity = match outcome {
         Ok(identity) => identity,
         Err(error) => {
@@ -75,25 +93,13 @@ pub async fn callback(
                 OidcError::NotAllowed(email) => email.clone(),
                 _ => "(identity provider)".to_owned(),
             };
-            console
-                .audit(
-                    &services,
-                    &request,
-                    &actor,
-                    "sign_in.oidc",
-                    "",
-                    &format!("refused: {error}"),
-                )
-                .await;
-            let status = match error {
-                OidcError::Provider(_) => StatusCode::BAD_GATEWAY,
-                _ => StatusCode::FORBIDDEN,
-            };
-            return Ok(refused(status, &error));
+            return refuse(&actor, error).await;
         }
     };
-    let email = Email::parse(&identity.email)
-        .map_err(|_| AppError::BadRequest("the identity provider's email is not valid".into()))?;
+    let Ok(email) = Email::parse(&identity.email) else {
+        let error = OidcError::NotAllowed(format!("{} (not a valid email)", identity.email));
+        return refuse(&identity.email, error).await;
+    };
     let operator = match console
         .operators
         .from_identity_provider(&email, identity.role)
@@ -102,17 +108,7 @@ pub async fn callback(
         Ok(operator) => operator,
         Err(installgate_store::OperatorError::PasswordOperator) => {
             let error = OidcError::NotAllowed(format!("{} (a password operator)", identity.email));
-            console
-                .audit(
-                    &services,
-                    &request,
-                    &identity.email,
-                    "sign_in.oidc",
-                    "",
-                    &format!("refused: {error}"),
-                )
-                .await;
-            return Ok(refused(StatusCode::FORBIDDEN, &error));
+            return refuse(&identity.email, error).await;
         }
         Err(other) => return Err(other.into()),
     };

@@ -11,6 +11,8 @@ mod sessions;
 
 pub use activity::{ActivityCount, ActivityCounts};
 pub use audit::{AuditEntry, AuditLog, NewAuditEntry};
-pub use operators::{Operator, OperatorError, OperatorRole, Operators, SignInRecord};
+pub use operators::{
+    Operator, OperatorError, OperatorRole, Operators, SecretRotation, SignInRecord,
+};
 pub use overview::{AppTally, Overview};
 pub use sessions::OperatorSessions;

@@ -50,6 +50,18 @@ pub struct Operator {
     pub role: OperatorRole,
     /// Whether a TOTP second factor is enrolled.
     pub totp_enrolled: bool,
+    /// Whether the operator signs in with a password (else through the identity provider).
+    pub password: bool,
+}
+
+/// What re-sealing the operators' TOTP secrets under the active key did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretRotation {
+    pub rotated: u64,
+    /// Operators whose secret is under a key that is not configured, by key id; left as they are.
+    pub unknown_keys: std::collections::BTreeMap<String, u64>,
+    /// Operators whose secret did not open with its key; left as they are.
+    pub undecryptable: Vec<String>,
 }
 
 /// What a password sign-in needs to know of an operator.
@@ -92,11 +104,13 @@ impl std::fmt::Debug for Operators {
     }
 }
 
-type OperatorRow = (String, String, String, Option<i64>);
+type OperatorRow = (String, String, String, Option<i64>, bool);
 /// An operator's row with its password hash.
 type SignInRow = (String, String, String, Option<i64>, Option<String>);
 
-fn operator_of((id, email, role, enrolled_at): OperatorRow) -> Result<Operator, OperatorError> {
+fn operator_of(
+    (id, email, role, enrolled_at, password): OperatorRow,
+) -> Result<Operator, OperatorError> {
     let role = OperatorRole::parse(&role).ok_or_else(|| {
         OperatorError::Database(VaultError::Unavailable(format!(
             "operator {id} has an unknown role"
@@ -107,6 +121,7 @@ fn operator_of((id, email, role, enrolled_at): OperatorRow) -> Result<Operator, 
         email,
         role,
         totp_enrolled: enrolled_at.is_some(),
+        password,
     })
 }
 
@@ -151,6 +166,7 @@ impl Operators {
             email: email.as_str().to_owned(),
             role,
             totp_enrolled: false,
+            password: password_hash.is_some(),
         })
     }
 
@@ -171,7 +187,7 @@ impl Operators {
                  VALUES ($1, $2, $3, $4, $4) \
                  ON CONFLICT (email) DO UPDATE SET role = $3, updated_at = $4 \
                  WHERE operators.password_hash IS NULL \
-                 RETURNING id, email, role, totp_enrolled_at",
+                 RETURNING id, email, role, totp_enrolled_at, password_hash IS NOT NULL",
             )
             .bind(&id)
             .bind(email.as_str())
@@ -187,7 +203,8 @@ impl Operators {
     pub async fn get(&self, id: &str) -> Result<Option<Operator>, OperatorError> {
         let row: Option<OperatorRow> = on_pool!(&self.database, pool => {
             sqlx::query_as(
-                "SELECT id, email, role, totp_enrolled_at FROM operators WHERE id = $1",
+                "SELECT id, email, role, totp_enrolled_at, password_hash IS NOT NULL \
+                 FROM operators WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(pool)
@@ -210,7 +227,7 @@ impl Operators {
         });
         row.map(|(id, email, role, enrolled, password_hash)| {
             Ok(SignInRecord {
-                operator: operator_of((id, email, role, enrolled))?,
+                operator: operator_of((id, email, role, enrolled, password_hash.is_some()))?,
                 password_hash,
             })
         })
@@ -242,7 +259,8 @@ impl Operators {
     pub async fn list(&self) -> Result<Vec<Operator>, OperatorError> {
         let rows: Vec<OperatorRow> = on_pool!(&self.database, pool => {
             sqlx::query_as(
-                "SELECT id, email, role, totp_enrolled_at FROM operators ORDER BY email",
+                "SELECT id, email, role, totp_enrolled_at, password_hash IS NOT NULL \
+                 FROM operators ORDER BY email",
             )
             .fetch_all(pool)
             .await
@@ -274,6 +292,57 @@ impl Operators {
         self.keyring
             .open_secret(key_id, PENDING_TOTP_SECRET, id, &bytes)
             .map_err(|_| OperatorError::Undecryptable)
+    }
+
+    /// Re-seals every enrolled operator's TOTP secret that is under another key than the active
+    /// one (`installgate vault rotate` does this with the tokens), so that the old key can go.
+    pub async fn rotate_secrets(&self) -> Result<SecretRotation, OperatorError> {
+        let active = self
+            .keyring
+            .active_key_id()
+            .ok_or(OperatorError::NoActiveKey)?
+            .to_owned();
+        let rows: Vec<(String, String, Vec<u8>)> = on_pool!(&self.database, pool => {
+            sqlx::query_as(
+                "SELECT id, totp_key_id, totp_secret FROM operators \
+                 WHERE totp_secret IS NOT NULL AND totp_key_id IS NOT NULL AND totp_key_id <> $1",
+            )
+            .bind(&active)
+            .fetch_all(pool)
+            .await
+            .map_err(sql_error)?
+        });
+        let mut report = SecretRotation::default();
+        for (id, key_id, sealed) in rows {
+            if !self.keyring.knows(&key_id) {
+                *report.unknown_keys.entry(key_id).or_default() += 1;
+                continue;
+            }
+            let Ok(secret) = self.keyring.open_secret(&key_id, TOTP_SECRET, &id, &sealed) else {
+                report.undecryptable.push(id);
+                continue;
+            };
+            let resealed = self
+                .keyring
+                .seal_secret(TOTP_SECRET, &id, &secret)
+                .ok_or(OperatorError::NoActiveKey)?;
+            let updated = on_pool!(&self.database, pool => {
+                sqlx::query(
+                    "UPDATE operators SET totp_key_id = $2, totp_secret = $3 \
+                     WHERE id = $1 AND totp_key_id = $4",
+                )
+                .bind(&id)
+                .bind(&active)
+                .bind(&resealed)
+                .bind(&key_id)
+                .execute(pool)
+                .await
+                .map_err(sql_error)?
+                .rows_affected()
+            });
+            report.rotated += updated;
+        }
+        Ok(report)
     }
 
     /// The operator's TOTP secret, opened; `None` before enrolment.

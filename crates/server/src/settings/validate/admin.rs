@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use secrecy::ExposeSecret as _;
+
 use super::Report;
 use crate::settings::raw::RawAdmin;
 use crate::settings::{AdminSettings, OidcSettings, ServerSettings};
@@ -37,6 +39,18 @@ pub(super) fn admin(
         "" => None,
         url => report.url("admin.public_url", url, &["http", "https"]),
     };
+    // Without a public URL the console's origin is the bound address, which a browser names only
+    // for a loopback address (a tunnel); any other needs the URL operators really use.
+    if let Some(bind) = bind
+        && raw.public_url.trim().is_empty()
+        && !bind.ip().is_loopback()
+    {
+        report.add(
+            "admin.public_url",
+            "is required when admin.bind is not a loopback address: forms are accepted only from \
+             the console's own origin",
+        );
+    }
     let idle = report.in_range(
         "admin.idle_timeout_minutes",
         raw.idle_timeout_minutes,
@@ -53,9 +67,20 @@ pub(super) fn admin(
         10..=300_000,
     );
     let oidc = raw.oidc.and_then(|oidc| {
-        let issuer = report.secure_url("admin.oidc.issuer", oidc.issuer.trim())?;
+        // Every problem is reported, the issuer's too, before giving up on the section.
+        let issuer = report.secure_url("admin.oidc.issuer", oidc.issuer.trim());
         if oidc.client_id.trim().is_empty() {
             report.add("admin.oidc.client_id", "must not be empty");
+        }
+        if oidc.client_secret.expose_secret().is_empty() {
+            report.add("admin.oidc.client_secret", "must not be empty");
+        }
+        if oidc
+            .groups_claim
+            .as_deref()
+            .is_some_and(|claim| claim.trim().is_empty())
+        {
+            report.add("admin.oidc.groups_claim", "must not be empty when given");
         }
         let list = |raw: Option<crate::settings::raw::ListOrCommas>| -> Vec<String> {
             raw.map(|list| list.into_vec()).unwrap_or_default()
@@ -75,7 +100,7 @@ pub(super) fn admin(
             );
         }
         Some(OidcSettings {
-            issuer,
+            issuer: issuer?,
             client_id: oidc.client_id.trim().to_owned(),
             client_secret: oidc.client_secret,
             allowed_domains,
