@@ -735,3 +735,64 @@ async fn an_operator_refreshes_now_and_retries_a_revoke_the_marketplace_missed()
         );
     }
 }
+
+#[tokio::test]
+async fn bad_input_gets_an_html_error_page_and_changes_nothing() {
+    let app = spawn_app(&[]).await;
+    let (operator, _) = ConsoleClient::signed_in(&app, "input@example.com", "operator").await;
+    for (path, status) in [
+        ("/admin/connections/not-a-uuid", StatusCode::BAD_REQUEST),
+        ("/admin/overview?window=year", StatusCode::BAD_REQUEST),
+        (
+            "/admin/overview?window=day&extra=1",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/admin/connections?status=sleeping",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/admin/connections?cursor=nope", StatusCode::BAD_REQUEST),
+        (
+            "/admin/connections?app=Not%20An%20App",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/admin/connections/0190e3c5-0000-7000-8000-000000000000",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/admin/deliveries/retry-app?app=nope",
+            StatusCode::NOT_FOUND,
+        ),
+        ("/admin/no-such-page", StatusCode::NOT_FOUND),
+    ] {
+        let answer = operator.get(path).await;
+        assert_eq!(answer.status(), status, "{path}");
+        let kind = answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+    }
+    let csrf = operator.csrf("/admin/overview").await;
+    let unknown = operator
+        .post("/admin/deliveries/evt_unknown/retry", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(unknown.status(), StatusCode::CONFLICT);
+    let huge = "x".repeat(20_000);
+    let too_large = operator
+        .post(
+            "/admin/deliveries/retry-app",
+            &[("csrf", &csrf), ("app", &huge)],
+        )
+        .await;
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let missing = operator.post("/admin/deliveries/retry-app", &[]).await;
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    let log = audit(&app).await;
+    assert!(
+        log.iter()
+            .any(|(_, what, outcome)| what == "event.retry" && outcome.starts_with("failed")),
+        "{log:?}"
+    );
+}
