@@ -117,13 +117,13 @@ mod tests {
     #[test]
     fn counts_put_back_keep_their_step_and_reason() {
         let tally = ActivityTally::default();
-        tally.started("pipedrive", "crm");
-        tally.failed("pipedrive", "crm", "state");
-        tally.refresh_failed("pipedrive", "crm", "timeout");
-        tally.refresh_failed("pipedrive", "crm", "timeout");
+        tally.started("market", "crm");
+        tally.failed("market", "crm", "state");
+        tally.refresh_failed("market", "crm", "timeout");
+        tally.refresh_failed("market", "crm", "timeout");
         let taken = tally.take();
         tally.put_back(taken.clone());
-        tally.started("pipedrive", "crm");
+        tally.started("market", "crm");
         let mut again: Vec<(String, String, i64)> = tally
             .take()
             .into_iter()
