@@ -27,6 +27,7 @@ mod clients;
 mod config;
 mod console;
 mod console_browser;
+mod console_oidc;
 mod console_store;
 mod external_login;
 mod floods;

@@ -16,6 +16,7 @@ pub mod cli;
 mod connections;
 mod console;
 mod deliveries;
+mod enrol;
 pub mod figures;
 mod layout;
 mod oidc;
@@ -172,8 +173,8 @@ pub fn build_admin_server(
             .service(
                 web::resource("/admin/enrol")
                     .wrap(from_fn(crate::middleware::limit_by_client))
-                    .get(sign_in::enrol_page_get)
-                    .post(sign_in::enrol),
+                    .get(enrol::enrol_page_get)
+                    .post(enrol::enrol),
             )
             .service(web::resource("/admin/sign-out").post(sign_in::sign_out))
             .service(

@@ -1,7 +1,7 @@
-//! Signing operators in: email and password, then a TOTP code (or a recovery code), with the
-//! TOTP enrolled at the first sign-in (its recovery codes shown once); and signing out. Every
-//! refused attempt is written to the audit log, and attempts are throttled per email and per
-//! client address as the vendor's sign-ins are.
+//! Signing operators in: email and password, then a TOTP code (or a recovery code), or the
+//! TOTP's enrolment at the first sign-in (`enrol`); and signing out. Every refused attempt is
+//! written to the audit log, and attempts are throttled per email and per client address as the
+//! vendor's sign-ins are.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -21,7 +21,7 @@ use crate::services::Services;
 use installgate_store::Operator;
 
 /// How long the second step may follow the password.
-const HALFWAY_FOR: std::time::Duration = std::time::Duration::from_secs(600);
+pub(super) const HALFWAY_FOR: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// `303 See Other` to a console page (a path the console made).
 pub fn see_other(path: &str) -> HttpResponse {
@@ -33,7 +33,7 @@ fn client(request: &HttpRequest, services: &Services) -> Option<std::net::IpAddr
     crate::client_address::client_address(request, &services.settings.clients.trusted_proxies)
 }
 
-fn problem(message: Option<&str>) -> Markup {
+pub(super) fn problem(message: Option<&str>) -> Markup {
     html! {
         @if let Some(message) = message {
             p class="error" role="alert" id="problem" { (message) }
@@ -190,7 +190,7 @@ pub async fn code_page_get(
 }
 
 /// The operator halfway through signing in, at `stage`, in this browser.
-async fn halfway_operator(
+pub(super) async fn halfway_operator(
     services: &Services,
     console: &Console,
     session: &ConsoleSession,
@@ -214,8 +214,8 @@ async fn halfway_operator(
 
 #[derive(Debug, Deserialize)]
 pub struct CodeForm {
-    csrf: String,
-    code: String,
+    pub(super) csrf: String,
+    pub(super) code: String,
 }
 
 pub async fn code(
@@ -305,130 +305,6 @@ pub async fn code(
     Ok(see_other("/admin/overview"))
 }
 
-fn enrol_page(
-    csrf: &str,
-    uri: &str,
-    secret: &str,
-    status: StatusCode,
-    message: Option<&str>,
-) -> HttpResponse {
-    bare(
-        status,
-        "Set up your second factor",
-        html! {
-            (problem(message))
-            p { "Scan this code with an authenticator app, or type the key below into it. Then enter the six-digit code it shows." }
-            (totp::qr_svg(uri, "QR code of your authenticator key"))
-            p { "Key: " code id="totp-key" { (secret) } }
-            form method="post" action="/admin/enrol" {
-                input type="hidden" name="csrf" value=(csrf);
-                label for="code" { "Six-digit code" }
-                input type="text" id="code" name="code" autocomplete="one-time-code" inputmode="numeric" required;
-                p { button type="submit" { "Confirm" } }
-            }
-        },
-    )
-}
-
-fn base32(secret: &[u8]) -> String {
-    totp_rs::Secret::from(secret.to_vec()).to_base32()
-}
-
-pub async fn enrol_page_get(
-    services: web::Data<Services>,
-    console: web::Data<Console>,
-    session: ConsoleSession,
-) -> Result<HttpResponse, PageError> {
-    let Some(operator) = halfway_operator(&services, &console, &session, Halfway::Enrol).await?
-    else {
-        return Ok(see_other("/admin/sign-in"));
-    };
-    // The key shown stays the same until it is confirmed (it was made at the password step),
-    // so that reloading the page does not invalidate what was scanned.
-    let Some(sealed) = session.enrolment() else {
-        return Ok(see_other("/admin/sign-in"));
-    };
-    let secret = console.operators.open_pending(&operator.id, &sealed)?;
-    let key = base32(&secret);
-    let uri = totp::uri(&totp::totp(secret, &operator.email)?)?;
-    Ok(enrol_page(
-        &session.csrf_token()?,
-        &uri,
-        &key,
-        StatusCode::OK,
-        None,
-    ))
-}
-
-pub async fn enrol(
-    request: HttpRequest,
-    services: web::Data<Services>,
-    console: web::Data<Console>,
-    session: ConsoleSession,
-    form: web::Form<CodeForm>,
-) -> Result<HttpResponse, PageError> {
-    session.check_form(&request, &console, &form.csrf)?;
-    let now = services.clock.now();
-    let Some(operator) = halfway_operator(&services, &console, &session, Halfway::Enrol).await?
-    else {
-        return Ok(see_other("/admin/sign-in"));
-    };
-    let id = operator.id.clone();
-    let Some(sealed) = session.enrolment() else {
-        return Ok(see_other("/admin/sign-in"));
-    };
-    let secret = console.operators.open_pending(&id, &sealed)?;
-    let totp = totp::totp(secret.clone(), &operator.email)?;
-    let Some(step) = totp::check(&totp, &form.code, now) else {
-        console
-            .audit(
-                &services,
-                &request,
-                &operator.email,
-                "enrol",
-                "",
-                "refused: wrong code",
-            )
-            .await;
-        let uri = totp::uri(&totp)?;
-        return Ok(enrol_page(
-            &session.csrf_token()?,
-            &uri,
-            &base32(&secret),
-            StatusCode::UNAUTHORIZED,
-            Some("That code is not right. Check the time on your device, and try the next one."),
-        ));
-    };
-    let codes = totp::recovery_codes()?;
-    let digests: Vec<String> = codes
-        .iter()
-        .map(|code| totp::recovery_digest(code))
-        .collect();
-    if !console
-        .operators
-        .finish_enrolment(&id, &secret, step, &digests)
-        .await?
-    {
-        return Ok(see_other("/admin/sign-in"));
-    }
-    session.sign_in(&id, now)?;
-    console
-        .audit(&services, &request, &operator.email, "enrol", "", "ok")
-        .await;
-    Ok(bare(
-        StatusCode::OK,
-        "Your recovery codes",
-        html! {
-            p class="ok" { "Your second factor is set up." }
-            p { "Keep these codes somewhere safe. Each one signs you in once if you lose your authenticator. They are shown only now." }
-            ul class="codes" id="recovery-codes" {
-                @for code in &codes { li { code { (code) } } }
-            }
-            p { a href="/admin/overview" { "Continue to the console" } }
-        },
-    ))
-}
-
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
     csrf: String,
@@ -455,15 +331,4 @@ pub async fn sign_out(
         )
         .await;
     Ok(see_other("/admin/sign-in"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base32;
-
-    #[test]
-    fn keys_are_shown_in_rfc_4648_base32() {
-        assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
-        assert_eq!(base32(&[0u8; 20]).len(), 32);
-    }
 }
