@@ -39,6 +39,18 @@ fn enrol_page(
     )
 }
 
+/// The key this browser's sign-in is enrolling, if it is enrolling one.
+fn pending_secret(
+    console: &Console,
+    session: &ConsoleSession,
+    operator: &str,
+) -> Result<Option<Vec<u8>>, PageError> {
+    match session.enrolment() {
+        Some(sealed) => Ok(Some(console.operators.open_pending(operator, &sealed)?)),
+        None => Ok(None),
+    }
+}
+
 fn base32(secret: &[u8]) -> String {
     totp_rs::Secret::from(secret.to_vec()).to_base32()
 }
@@ -54,10 +66,9 @@ pub async fn enrol_page_get(
     };
     // The key shown stays the same until it is confirmed (it was made at the password step),
     // so that reloading the page does not invalidate what was scanned.
-    let Some(sealed) = session.enrolment() else {
+    let Some(secret) = pending_secret(&console, &session, &operator.id)? else {
         return Ok(see_other("/admin/sign-in"));
     };
-    let secret = console.operators.open_pending(&operator.id, &sealed)?;
     let key = base32(&secret);
     let uri = totp::uri(&totp::totp(secret, &operator.email)?)?;
     Ok(enrol_page(
@@ -83,10 +94,9 @@ pub async fn enrol(
         return Ok(see_other("/admin/sign-in"));
     };
     let id = operator.id.clone();
-    let Some(sealed) = session.enrolment() else {
+    let Some(secret) = pending_secret(&console, &session, &id)? else {
         return Ok(see_other("/admin/sign-in"));
     };
-    let secret = console.operators.open_pending(&id, &sealed)?;
     let totp = totp::totp(secret.clone(), &operator.email)?;
     let Some(step) = totp::check(&totp, &form.code, now) else {
         console
