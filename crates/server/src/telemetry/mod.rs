@@ -2,10 +2,11 @@
 //! request id on every line. The span records the route pattern, never the raw path or query,
 //! which can carry codes and states.
 //!
-//! Lines are formatted on the thread that logs them and written by a thread of their own
-//! (`tracing-appender`'s non-blocking writer), so a slow log pipe never stalls a worker; that
-//! thread buffers what has queued up and writes it with one system call (no line is dropped:
-//! a full queue makes the worker wait).
+//! Lines are formatted on the thread that logs them and written by a thread of their own in
+//! batches (`batched`), so a slow log pipe never stalls a worker and a request costs no system
+//! call for its log line (no line is dropped: a stalled pipe makes workers wait).
+
+mod batched;
 
 use std::io::IsTerminal as _;
 use std::time::Instant;
@@ -21,10 +22,10 @@ use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::settings::{LogFormat, LogSettings};
 
-/// Keeps the log's writer thread; dropping it writes out what is queued.
+/// Keeps the log's writer thread; dropping it writes out what is waiting.
 #[must_use = "the log's writer thread stops when this is dropped"]
 pub struct LogGuard {
-    _worker: Option<tracing_appender::non_blocking::WorkerGuard>,
+    _writer: Option<batched::BatchedGuard>,
 }
 
 impl std::fmt::Debug for LogGuard {
@@ -33,14 +34,12 @@ impl std::fmt::Debug for LogGuard {
     }
 }
 
-/// Standard output, buffered: the writer thread flushes it whenever its queue is empty.
-fn buffered_stdout() -> Box<dyn std::io::Write + Send> {
+/// Standard output, unbuffered (the writer thread hands it whole batches): a duplicate of its
+/// descriptor, so that no lock of `std::io::stdout` is taken.
+fn raw_stdout() -> Box<dyn std::io::Write + Send> {
     use std::os::fd::AsFd as _;
     match std::io::stdout().as_fd().try_clone_to_owned() {
-        Ok(fd) => Box::new(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::fs::File::from(fd),
-        )),
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
         Err(_) => Box::new(std::io::stdout()),
     }
 }
@@ -52,10 +51,17 @@ pub fn init(settings: &LogSettings) -> LogGuard {
         .or_else(|_| EnvFilter::try_new(&settings.filter))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::stdout().is_terminal();
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("installgate-log")
-        .finish(buffered_stdout());
+    let (writer, guard) = match batched::batched(raw_stdout()) {
+        Ok(batched) => batched,
+        Err(error) => {
+            eprintln!("installgate: no log writer thread ({error}); logging to standard error");
+            let _ = tracing_subscriber::registry()
+                .with(filter)
+                .with(fmt::layer().with_writer(std::io::stderr))
+                .try_init();
+            return LogGuard { _writer: None };
+        }
+    };
     let registry = tracing_subscriber::registry().with(filter);
     let installed = match settings.format {
         LogFormat::Json => registry
@@ -72,7 +78,7 @@ pub fn init(settings: &LogSettings) -> LogGuard {
             .try_init(),
     };
     LogGuard {
-        _worker: installed.is_ok().then_some(guard),
+        _writer: installed.is_ok().then_some(guard),
     }
 }
 
