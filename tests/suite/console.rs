@@ -239,6 +239,13 @@ async fn a_viewer_sees_every_page_without_actions_and_is_refused_when_posting_on
     ] {
         assert_eq!(viewer.get(path).await.status(), StatusCode::OK, "{path}");
     }
+    // What to paste into Pipedrive's Developer Hub: its one callback URL, the install URL.
+    let apps = viewer.text("/admin/apps").await;
+    assert!(
+        apps.contains("Callback URL (Developer Hub; installs and uninstalls)")
+            && apps.contains(&format!("{}/install/pipedrive/crm", setup.app.address)),
+        "{apps}"
+    );
     let page = viewer
         .text(&format!("/admin/connections/{}", connection.id))
         .await;

@@ -41,8 +41,9 @@ pub use lifecycle::{
     Imported, Installing, MoveOffer, Next, ProviderRevoke, Reached, Refusal, revoke_at_provider,
 };
 pub use provider::{
-    AccountDescription, AppCredentials, AppDirectory, Grant, Identity, InboundRequest,
-    InstallRequest, MalformedRequest, Notice, NoticeError, PrivacyRequest, Provider, ProviderError,
+    AccountDescription, AppCredentials, AppDirectory, ConsoleField, GatewayRoute, Grant, Identity,
+    InboundRequest, InstallRequest, MalformedRequest, Notice, NoticeError, PrivacyRequest,
+    Provider, ProviderError,
 };
 pub use query::{DuplicateParameter, QueryParams};
 pub use refresh::{

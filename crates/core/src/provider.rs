@@ -228,6 +228,23 @@ impl ProviderError {
     }
 }
 
+/// One of the gateway's URLs for an app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayRoute {
+    /// `/install/{provider}/{app}`: installs, OAuth callbacks (and notices sent there).
+    Install,
+    /// `/notify/{provider}/{app}`: notices the marketplace posts (webhooks).
+    Notify,
+}
+
+/// A field of a marketplace's developer console that takes a gateway URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsoleField {
+    /// As the marketplace names it ("Redirect URL", "App URL", …).
+    pub name: &'static str,
+    pub route: GatewayRoute,
+}
+
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     fn id(&self) -> &ProviderId;
@@ -256,6 +273,16 @@ pub trait Provider: Send + Sync + 'static {
     /// ([`Provider::parse_tenant`]), never without.
     fn requires_tenant(&self) -> bool {
         false
+    }
+
+    /// The fields of the marketplace's developer console that take one of the gateway's URLs,
+    /// as the marketplace names them, and which URL goes in each (the operator console's apps
+    /// page lists them). By default, the OAuth redirect URL.
+    fn console_fields(&self) -> Vec<ConsoleField> {
+        vec![ConsoleField {
+            name: "OAuth redirect URL",
+            route: GatewayRoute::Install,
+        }]
     }
 
     /// Validates a tenant named outside a signed request (`/connect/…?tenant=…`, an import).

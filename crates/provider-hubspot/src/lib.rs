@@ -14,9 +14,10 @@ mod tokens;
 
 use async_trait::async_trait;
 use installgate_core::{
-    AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, Grant,
-    Identity, InboundRequest, InstallRequest, MalformedRequest, Provider, ProviderError,
-    ProviderId, RefreshToken, ReturnUrl, StateToken, Timestamp, TokenAnswers, TokenSet,
+    AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, ConsoleField,
+    GatewayRoute, Grant, Identity, InboundRequest, InstallRequest, MalformedRequest, Provider,
+    ProviderError, ProviderId, RefreshToken, ReturnUrl, StateToken, Timestamp, TokenAnswers,
+    TokenSet,
 };
 use url::Url;
 
@@ -67,6 +68,19 @@ impl Provider for HubSpot {
 
     fn display_name(&self) -> &'static str {
         "HubSpot"
+    }
+
+    fn console_fields(&self) -> Vec<ConsoleField> {
+        vec![
+            ConsoleField {
+                name: "Install button URL",
+                route: GatewayRoute::Install,
+            },
+            ConsoleField {
+                name: "Redirect URL (the app's Auth settings)",
+                route: GatewayRoute::Install,
+            },
+        ]
     }
 
     fn parse_install(

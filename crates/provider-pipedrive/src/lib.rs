@@ -17,9 +17,10 @@ mod uninstall;
 
 use async_trait::async_trait;
 use installgate_core::{
-    AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, Grant,
-    Identity, InboundRequest, InstallRequest, MalformedRequest, Notice, NoticeError, Provider,
-    ProviderError, ProviderId, RefreshToken, StateToken, Timestamp, TokenAnswers, TokenSet,
+    AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, ConsoleField,
+    GatewayRoute, Grant, Identity, InboundRequest, InstallRequest, MalformedRequest, Notice,
+    NoticeError, Provider, ProviderError, ProviderId, RefreshToken, StateToken, Timestamp,
+    TokenAnswers, TokenSet,
 };
 use installgate_provider_kit::ClientAuth;
 use url::Url;
@@ -69,6 +70,14 @@ impl Provider for Pipedrive {
 
     fn display_name(&self) -> &'static str {
         "Pipedrive"
+    }
+
+    fn console_fields(&self) -> Vec<ConsoleField> {
+        // One URL takes the install redirect (GET) and the uninstall notice (DELETE).
+        vec![ConsoleField {
+            name: "Callback URL (Developer Hub; installs and uninstalls)",
+            route: GatewayRoute::Install,
+        }]
     }
 
     fn parse_install(

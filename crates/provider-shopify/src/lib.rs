@@ -21,10 +21,10 @@ mod webhooks;
 
 use async_trait::async_trait;
 use installgate_core::{
-    AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, Grant,
-    Identity, InboundRequest, InstallRequest, MalformedRequest, MarketplaceKey, Metadata, Notice,
-    NoticeError, Provider, ProviderError, ProviderId, RefreshToken, StateToken, Tenant, Timestamp,
-    TokenAnswers, TokenSet,
+    AccountDescription, AllowedHosts, AppCredentials, AuthorizationCode, Connection, ConsoleField,
+    GatewayRoute, Grant, Identity, InboundRequest, InstallRequest, MalformedRequest,
+    MarketplaceKey, Metadata, Notice, NoticeError, Provider, ProviderError, ProviderId,
+    RefreshToken, StateToken, Tenant, Timestamp, TokenAnswers, TokenSet,
 };
 use installgate_provider_kit::http::{delete_with_header, tenant_endpoint};
 use url::Url;
@@ -83,6 +83,27 @@ impl Provider for Shopify {
 
     fn display_name(&self) -> &'static str {
         "Shopify"
+    }
+
+    fn console_fields(&self) -> Vec<ConsoleField> {
+        vec![
+            ConsoleField {
+                name: "App URL",
+                route: GatewayRoute::Install,
+            },
+            ConsoleField {
+                name: "Allowed redirection URL",
+                route: GatewayRoute::Install,
+            },
+            ConsoleField {
+                name: "app/uninstalled webhook",
+                route: GatewayRoute::Notify,
+            },
+            ConsoleField {
+                name: "Compliance webhooks (customers/data_request, customers/redact, shop/redact)",
+                route: GatewayRoute::Notify,
+            },
+        ]
     }
 
     fn parse_install(

@@ -1,10 +1,12 @@
-//! `GET /admin/apps`: what an operator pastes into each marketplace's developer console (the
-//! install and redirect URL, the start URL, the notices URL, with copy buttons), the app's
+//! `GET /admin/apps`: what an operator pastes into each marketplace's developer console (each
+//! field its provider names, with the gateway URL that goes there and a copy button; and the
+//! start URL for a Connect button), the app's
 //! scopes, the origins that may frame its pages, its install policy, whether its secrets are
 //! set (never their values), and what `installgate check-config` says of the configuration as
 //! it is on disk now.
 
 use actix_web::{HttpResponse, web};
+use installgate_core::GatewayRoute;
 use maud::{Markup, html};
 use secrecy::ExposeSecret as _;
 
@@ -50,6 +52,14 @@ fn app_section(services: &Services, app: &AppSettings, problems: Option<&[Proble
         .trim_end_matches('/');
     let (provider, id) = (app.provider.as_str(), app.id.as_str());
     let prepared = services.prepared.get(&app.id);
+    // What the marketplace's developer console asks for, as its provider says.
+    let fields = prepared
+        .map(|prepared| prepared.provider.console_fields())
+        .unwrap_or_default();
+    let url_of = |route: GatewayRoute| match route {
+        GatewayRoute::Install => format!("{public}/install/{provider}/{id}"),
+        GatewayRoute::Notify => format!("{public}/notify/{provider}/{id}"),
+    };
     // The policy's `frame-ancestors` directive: the origins that may frame the app's pages.
     let framing = prepared
         .and_then(|prepared| prepared.frame_policy.as_ref())
@@ -72,9 +82,11 @@ fn app_section(services: &Services, app: &AppSettings, problems: Option<&[Proble
         section class="card" aria-labelledby=(format!("app-{id}")) {
             h2 id=(format!("app-{id}")) { (id) " " span class="hint" { "(" (provider) ")" } }
             dl {
-                (copyable(&format!("{id}-install"), "Install and redirect URL", &format!("{public}/install/{provider}/{id}")))
-                (copyable(&format!("{id}-connect"), "Start URL", &format!("{public}/connect/{provider}/{id}")))
-                (copyable(&format!("{id}-notify"), "Notices URL (uninstall and privacy webhooks)", &format!("{public}/notify/{provider}/{id}")))
+                @for (index, field) in fields.iter().enumerate() {
+                    (copyable(&format!("{id}-field-{index}"), field.name, &url_of(field.route)))
+                }
+                (copyable(&format!("{id}-connect"), "Start URL (a Connect button on your own site)", &format!("{public}/connect/{provider}/{id}")))
+
                 dt { "Scopes" } dd {
                     @if app.scopes.is_empty() { "none configured (those set in the marketplace's developer console apply)" }
                     @else { (app.scopes.join(" ")) }

@@ -181,6 +181,10 @@ impl Provider for MeteredProvider {
         self.inner.requires_tenant()
     }
 
+    fn console_fields(&self) -> Vec<installgate_core::ConsoleField> {
+        self.inner.console_fields()
+    }
+
     fn parse_tenant(&self, raw: &str) -> Result<Tenant, MalformedRequest> {
         self.inner.parse_tenant(raw)
     }
@@ -201,6 +205,12 @@ mod tests {
         }
         fn display_name(&self) -> &'static str {
             "Probe"
+        }
+        fn console_fields(&self) -> Vec<installgate_core::ConsoleField> {
+            vec![installgate_core::ConsoleField {
+                name: "probe",
+                route: installgate_core::GatewayRoute::Notify,
+            }]
         }
         fn parse_install(
             &self,
@@ -320,6 +330,7 @@ mod tests {
         );
         assert_eq!(metered.delivery_id(&request).as_deref(), Some("probe"));
         assert!(metered.requires_tenant());
+        assert_eq!(metered.console_fields()[0].name, "probe");
         assert_eq!(metered.parse_tenant("x").unwrap().as_str(), "probe-x");
         assert!(matches!(
             metered.parse_notice(&app, &request),
