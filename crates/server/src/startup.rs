@@ -345,18 +345,28 @@ impl Application {
             handle.stop(true).await;
             let _ = running.await;
         }
-        let (tally, store, clock) = &self.activity;
-        tally.flush(store, clock.as_ref()).await;
         if let Some(delivery) = self.delivery {
             delivery.shutdown().await;
         }
         for task in self.tasks {
             task.abort();
         }
+        // The funnel's last counts, for at most a moment: a database that does not answer must
+        // not hold the stop up (the counts are lost then, as in a crash).
+        let (tally, store, clock) = &self.activity;
+        if tokio::time::timeout(FINAL_FLUSH, tally.flush(store, clock.as_ref()))
+            .await
+            .is_err()
+        {
+            tracing::warn!("the install funnel's last counts could not be stored in time");
+        }
         tracing::info!("stopped");
         result
     }
 }
+
+/// How long the stop waits for the funnel's last counts to be stored.
+const FINAL_FLUSH: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Deletes expired console sessions every ten minutes.
 async fn forget_console_sessions(
