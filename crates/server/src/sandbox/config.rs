@@ -206,7 +206,8 @@ pub fn render(ports: &Ports, backends: &Backends, secrets: &Secrets, apps: &[Dem
     );
     let _ = writeln!(
         text,
-        "\n[server]\npublic_url = {}\nbind = {}\nworkers = 2",
+        // Ctrl-C stops a sandbox within a few seconds, whatever is still connected.
+        "\n[server]\npublic_url = {}\nbind = {}\nworkers = 2\nshutdown_timeout_seconds = 3",
         quoted(&gateway),
         quoted(&format!("127.0.0.1:{}", ports.gateway))
     );

@@ -221,6 +221,7 @@ fn web_portal(portal: portal::Portal) -> anyhow::Result<actix_web::dev::ServerHa
             .configure(portal::routes)
     })
     .workers(1)
+    .shutdown_timeout(2)
     .bind(("127.0.0.1", port))
     .with_context(|| format!("binding the sandbox portal to port {port}"))?
     .run();
