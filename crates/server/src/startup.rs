@@ -37,11 +37,7 @@ pub struct Application {
     /// The port and server of the operator console, when `admin.bind` is set.
     admin_server: Option<(u16, Server)>,
     /// Adds the last funnel counts to the database as the gateway stops.
-    activity: (
-        crate::activity::ActivityTally,
-        installgate_store::ActivityCounts,
-        Arc<dyn Clock>,
-    ),
+    activity: crate::activity::ActivityFlusher,
     /// Background tasks that end with the server: the pending-install sweep, refreshes, …
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// Webhook delivery, which hands back its events when the server stops.
@@ -244,22 +240,20 @@ impl Application {
             }
             None => None,
         };
-        let activity_store = installgate_store::ActivityCounts::new(services.database.clone());
-        tasks.push(tokio::spawn(crate::activity::flush_every(
-            services.metrics.activity().clone(),
-            activity_store.clone(),
+        let activity = crate::activity::ActivityFlusher::new(
+            services.metrics.clone(),
+            installgate_store::ActivityCounts::new(services.database.clone()),
             services.clock.clone(),
-            services.settings.admin.activity_flush,
-        )));
+        );
+        tasks.push(tokio::spawn(
+            activity
+                .clone()
+                .every(services.settings.admin.activity_flush),
+        ));
         tasks.push(tokio::spawn(forget_console_sessions(
             installgate_store::OperatorSessions::new(services.database.clone()),
             services.clock.clone(),
         )));
-        let activity = (
-            services.metrics.activity().clone(),
-            activity_store,
-            services.clock.clone(),
-        );
         let admin_server = match services.settings.admin.bind {
             Some(bind) => {
                 let listener = TcpListener::bind(bind)
@@ -353,8 +347,7 @@ impl Application {
         }
         // The funnel's last counts, for at most a moment: a database that does not answer must
         // not hold the stop up (the counts are lost then, as in a crash).
-        let (tally, store, clock) = &self.activity;
-        if tokio::time::timeout(FINAL_FLUSH, tally.flush(store, clock.as_ref()))
+        if tokio::time::timeout(FINAL_FLUSH, self.activity.flush())
             .await
             .is_err()
         {

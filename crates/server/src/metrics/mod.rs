@@ -11,9 +11,14 @@ mod provider;
 pub use http::{RequestTimer, serve};
 pub use provider::MeteredProvider;
 
+use installgate_store::ActivityCount;
+
 use prometheus::{
     Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
+
+/// A metric's labels by name.
+type Labels = std::collections::HashMap<String, String>;
 
 /// A step of an install, for the funnel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,8 +131,10 @@ pub struct Metrics {
     webhook_deliveries: IntCounterVec,
     outbox_backlog: IntGauge,
     backend_errors: IntCounterVec,
-    /// What the console's overview reads, once added to the database.
-    activity: crate::activity::ActivityTally,
+    /// Installs started, and refreshes that failed, by app: what the console's overview adds
+    /// up over replicas (see `activity`).
+    installs_started: IntCounterVec,
+    refresh_failures: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -217,9 +224,22 @@ impl Metrics {
                 "Requests that failed because a backend did not answer (state_store, database).",
                 &["backend"],
             )?,
+            installs_started: counter(
+                &registry,
+                "installs_started_total",
+                "Installs started: states minted, and marketplace callbacks the gateway did not \
+                 ask for, by provider and app.",
+                &["provider", "app"],
+            )?,
+            refresh_failures: counter(
+                &registry,
+                "refresh_failures_total",
+                "Token refreshes the marketplace did not answer with tokens, by provider, app and \
+                 outcome.",
+                &["provider", "app", "outcome"],
+            )?,
             outbox_backlog,
             registry,
-            activity: crate::activity::ActivityTally::default(),
         })
     }
 
@@ -233,10 +253,10 @@ impl Metrics {
     }
 
     pub fn install(&self, provider: &str, app: &str, step: Step, outcome: Outcome) {
-        match outcome {
-            Outcome::StateMinted => self.activity.started(provider, app),
-            Outcome::Failed(reason) => self.activity.failed(provider, app, reason),
-            _ => {}
+        if outcome == Outcome::StateMinted {
+            self.installs_started
+                .with_label_values(&[provider, app])
+                .inc();
         }
         let (outcome, reason) = outcome.labels();
         self.installs
@@ -246,17 +266,59 @@ impl Metrics {
 
     /// An install a marketplace started, arriving with a code the gateway did not ask for.
     pub fn install_started_by_marketplace(&self, provider: &str, app: &str) {
-        self.activity.started(provider, app);
+        self.installs_started
+            .with_label_values(&[provider, app])
+            .inc();
     }
 
-    /// A refresh the marketplace did not answer with tokens, for the console's overview.
+    /// A refresh the marketplace did not answer with tokens.
     pub fn refresh_failed(&self, provider: &str, app: &str, outcome: &str) {
-        self.activity.refresh_failed(provider, app, outcome);
+        self.refresh_failures
+            .with_label_values(&[provider, app, outcome])
+            .inc();
     }
 
-    /// The funnel's counts not yet added to the database.
-    pub fn activity(&self) -> &crate::activity::ActivityTally {
-        &self.activity
+    /// This replica's totals of what the console's overview counts (installs started, failed
+    /// by reason, refreshes failed by outcome), since it started.
+    pub fn activity_totals(&self) -> Vec<ActivityCount> {
+        let mut totals = Vec::new();
+        let mut read =
+            |vec: &IntCounterVec, step: &str, keep: &dyn Fn(&Labels) -> Option<String>| {
+                for family in prometheus::core::Collector::collect(vec) {
+                    for metric in family.get_metric() {
+                        let labels: Labels = metric
+                            .get_label()
+                            .iter()
+                            .map(|pair| (pair.name().to_owned(), pair.value().to_owned()))
+                            .collect();
+                        let Some(reason) = keep(&labels) else {
+                            continue;
+                        };
+                        let label = |name: &str| labels.get(name).cloned().unwrap_or_default();
+                        totals.push(ActivityCount {
+                            app: label("app"),
+                            provider: label("provider"),
+                            step: step.to_owned(),
+                            reason,
+                            // A counter's value is a whole number held as a float.
+                            count: metric.get_counter().get_value() as i64,
+                        });
+                    }
+                }
+            };
+        read(&self.installs_started, crate::activity::STARTED, &|_| {
+            Some(String::new())
+        });
+        read(&self.installs, crate::activity::FAILED, &|labels| {
+            (labels.get("outcome").map(String::as_str) == Some("failed"))
+                .then(|| labels.get("reason").cloned().unwrap_or_default())
+        });
+        read(
+            &self.refresh_failures,
+            crate::activity::REFRESH_FAILED,
+            &|labels| labels.get("outcome").cloned(),
+        );
+        totals
     }
 
     pub fn token_call(&self, provider: &str, call: TokenCall, outcome: &str, seconds: f64) {
