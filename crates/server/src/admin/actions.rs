@@ -5,7 +5,7 @@
 //! to the audit log, refused or not.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use installgate_core::{ConnectionFilter, ConnectionId, ProviderRevoke};
+use installgate_core::{Connection, ConnectionFilter, ConnectionId, ProviderRevoke};
 use maud::html;
 use serde::Deserialize;
 
@@ -74,21 +74,26 @@ impl actix_web::FromRequest for Acting {
 }
 
 impl Acting {
-    /// Lets the action go ahead: a form from the console, by an operator. A refusal is audited.
-    async fn allow(&self, csrf: &str, action: &str, target: &str) -> Result<(), PageError> {
-        let checked = self
+    /// Runs an action: only for a form from the console, by an operator; audited whatever it
+    /// comes to (refused, failed or done).
+    async fn run<T>(
+        &self,
+        csrf: &str,
+        action: &str,
+        target: &str,
+        work: impl Future<Output = Result<T, AppError>>,
+    ) -> Result<T, PageError> {
+        let allowed = self
             .session
             .check_form(&self.request, &self.console, csrf)
             .and_then(|()| self.signed.may_act());
-        if let Err(error) = checked {
-            self.audit(action, target, &format!("refused: {error}"))
-                .await;
-            return Err(error.into());
-        }
-        Ok(())
-    }
-
-    async fn audit(&self, action: &str, target: &str, outcome: &str) {
+        let (outcome, result) = match allowed {
+            Err(error) => (format!("refused: {error}"), Err(error)),
+            Ok(()) => match work.await {
+                Ok(value) => ("ok".to_owned(), Ok(value)),
+                Err(error) => (format!("failed: {error}"), Err(error)),
+            },
+        };
         self.console
             .audit(
                 &self.services,
@@ -96,29 +101,10 @@ impl Acting {
                 &self.signed.operator.email,
                 action,
                 target,
-                outcome,
+                &outcome,
             )
             .await;
-    }
-
-    /// Audits what an action came to, then hands it on.
-    async fn finish<T>(
-        &self,
-        action: &str,
-        target: &str,
-        result: Result<T, AppError>,
-    ) -> Result<T, PageError> {
-        match result {
-            Ok(value) => {
-                self.audit(action, target, "ok").await;
-                Ok(value)
-            }
-            Err(error) => {
-                self.audit(action, target, &format!("failed: {error}"))
-                    .await;
-                Err(error.into())
-            }
-        }
+        Ok(result?)
     }
 }
 
@@ -127,22 +113,24 @@ fn connection_id(path: &str) -> Result<ConnectionId, AppError> {
         .map_err(|_| AppError::BadRequest("the connection id is not valid".into()))
 }
 
+/// The connection a path names (the console sees every app's).
+async fn visible_connection(services: &Services, path: &str) -> Result<Connection, AppError> {
+    operations::find_connection(services, ConnectionFilter::default(), connection_id(path)?).await
+}
+
 pub async fn refresh(
     acting: Acting,
     path: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, PageError> {
     let services = &acting.services;
-    acting
-        .allow(&form.csrf, "connection.refresh", &path)
+    let id = acting
+        .run(&form.csrf, "connection.refresh", &path, async {
+            let connection = visible_connection(services, &path).await?;
+            operations::refresh_now(services, connection.id).await?;
+            Ok(connection.id)
+        })
         .await?;
-    let id = connection_id(&path)?;
-    let result = async {
-        operations::find_connection(services, ConnectionFilter::default(), id).await?;
-        operations::refresh_now(services, id).await
-    }
-    .await;
-    acting.finish("connection.refresh", &path, result).await?;
     Ok(see_other(&format!(
         "/admin/connections/{id}?done=refreshed"
     )))
@@ -156,9 +144,8 @@ pub async fn confirm_disconnect(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     signed.may_act()?;
-    let id = connection_id(&path)?;
-    let connection =
-        operations::find_connection(&services, ConnectionFilter::default(), id).await?;
+    let connection = visible_connection(&services, &path).await?;
+    let id = connection.id;
     let csrf = session.csrf_token()?;
     let content = html! {
         p { "Disconnect " strong { (connection.marketplace_key.as_str()) } " from " strong { (connection.app) } "? "
@@ -185,19 +172,13 @@ pub async fn disconnect(
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, PageError> {
     let services = &acting.services;
-    acting
-        .allow(&form.csrf, "connection.disconnect", &path)
+    let (connection, revoke) = acting
+        .run(&form.csrf, "connection.disconnect", &path, async {
+            let connection = visible_connection(services, &path).await?;
+            operations::disconnect(services, connection).await
+        })
         .await?;
-    let id = connection_id(&path)?;
-    let result = async {
-        let connection =
-            operations::find_connection(services, ConnectionFilter::default(), id).await?;
-        operations::disconnect(services, connection).await
-    }
-    .await;
-    let (_, revoke) = acting
-        .finish("connection.disconnect", &path, result)
-        .await?;
+    let id = connection.id;
     let done = match revoke {
         ProviderRevoke::Pending => "disconnected-pending",
         _ => "disconnected",
@@ -211,13 +192,11 @@ pub async fn retry_revoke(
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, PageError> {
     let services = &acting.services;
-    acting
-        .allow(&form.csrf, "connection.retry_revoke", &path)
-        .await?;
-    let id = connection_id(&path)?;
-    let result = operations::retry_revoke(services, id).await;
-    let revoked = acting
-        .finish("connection.retry_revoke", &path, result)
+    let (id, revoked) = acting
+        .run(&form.csrf, "connection.retry_revoke", &path, async {
+            let id = connection_id(&path)?;
+            Ok((id, operations::retry_revoke(services, id).await?))
+        })
         .await?;
     let done = if revoked { "revoked" } else { "revoke-pending" };
     Ok(see_other(&format!("/admin/connections/{id}?done={done}")))
@@ -242,18 +221,17 @@ pub async fn retry_delivery(
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, PageError> {
     let services = &acting.services;
-    acting.allow(&form.csrf, "event.retry", &path).await?;
-    let result = operations::retry_event(&services.outbox, &path, services.clock.now())
-        .await
-        .map_err(AppError::from)
-        .and_then(|retried| {
+    acting
+        .run(&form.csrf, "event.retry", &path, async {
+            let retried =
+                operations::retry_event(&services.outbox, &path, services.clock.now()).await?;
             if retried {
                 Ok(())
             } else {
                 Err(AppError::Conflict("no failed event has this id"))
             }
-        });
-    acting.finish("event.retry", &path, result).await?;
+        })
+        .await?;
     Ok(see_other(&format!(
         "{}?done=retried",
         back_to(form.back.as_deref())
@@ -310,13 +288,15 @@ pub async fn retry_app(
 ) -> Result<HttpResponse, PageError> {
     let app = form.app.clone().unwrap_or_default();
     let services = &acting.services;
-    acting.allow(&form.csrf, "event.retry_app", &app).await?;
-    let result = async {
-        configured(services, &app)?;
-        Ok(operations::retry_failed_events(&services.outbox, &app, services.clock.now()).await?)
-    }
-    .await;
-    let count = acting.finish("event.retry_app", &app, result).await?;
+    let count = acting
+        .run(&form.csrf, "event.retry_app", &app, async {
+            configured(services, &app)?;
+            Ok(
+                operations::retry_failed_events(&services.outbox, &app, services.clock.now())
+                    .await?,
+            )
+        })
+        .await?;
     // The app is a configured one (checked above): a slug, safe in a query.
     Ok(see_other(&format!(
         "/admin/deliveries?app={app}&done=retried-all&count={count}"
