@@ -1,7 +1,8 @@
 //! Install integrity: attacks that try to tie a marketplace grant to the wrong vendor account,
 //! each performed over HTTP by an attacker's and a victim's clients, each with cookies of its
 //! own. Every test asserts that the grant is not tied to the wrong account and that no
-//! `installation.completed` event names it.
+//! `installation.completed` event names it. The state's provider binding, which no request can
+//! reach, is tested on the flow itself.
 
 use installgate_core::ConnectionStatus;
 use installgate_tests::{Browser, TestApp, hidden_input, location, spawn_app};
@@ -340,4 +341,52 @@ async fn made_up_cancels_write_no_events_and_a_real_cancel_writes_one() {
     assert_eq!(user.get(bare).await.status(), StatusCode::OK);
     assert_eq!(app.event_count("installation.cancelled").await, 2);
     assert_eq!(cancelled_callbacks(app).await, 206);
+}
+
+/// The provider half of the state's binding, below HTTP: an app id resolves only under its own
+/// marketplace (`/install/{provider}/{app}` answers 404 otherwise), so no request can present a
+/// state to another marketplace's flow for the same app; the flow refuses it all the same.
+#[tokio::test]
+async fn a_state_is_taken_only_for_the_app_and_marketplace_it_was_minted_for() {
+    use installgate_core::{
+        AppId, InstallFlow, ProviderId, StateBinding, StateRefusal, SystemClock,
+    };
+    let db = installgate_tests::TestDatabase::sqlite().await;
+    let flow = InstallFlow::new(
+        std::sync::Arc::new(installgate_store::MemoryStateStore::new(100)),
+        std::sync::Arc::new(db.vault("k1", &[("k1", 1)])),
+        std::sync::Arc::new(SystemClock),
+        std::time::Duration::from_secs(60),
+    );
+    let crm = AppId::parse("crm").unwrap();
+    let (minted_for, other) = (
+        ProviderId::parse("hubspot").unwrap(),
+        ProviderId::parse("pipedrive").unwrap(),
+    );
+    let binding = StateBinding {
+        app: crm.clone(),
+        provider: minted_for.clone(),
+        account: None,
+        return_origin: None,
+        browser: None,
+        tenant: None,
+        workspace: None,
+    };
+    for (app, provider) in [
+        (&crm, &other),
+        (&AppId::parse("leads").unwrap(), &minted_for),
+    ] {
+        let state = flow.mint_state(&binding).await.unwrap();
+        let taken = flow
+            .take_state(Some(state.expose()), app, provider, None, None, None)
+            .await
+            .unwrap();
+        assert_eq!(taken, Err(StateRefusal::Foreign), "{app} of {provider}");
+    }
+    let state = flow.mint_state(&binding).await.unwrap();
+    let taken = flow
+        .take_state(Some(state.expose()), &crm, &minted_for, None, None, None)
+        .await
+        .unwrap();
+    assert_eq!(taken.unwrap(), binding);
 }

@@ -439,6 +439,27 @@ pub async fn accounts(sources: &Sources, command: AccountsCommand) -> ExitCode {
     }
 }
 
+/// A new password read from the terminal or standard input, checked and hashed as the
+/// configuration says (an account's or an operator's); the error is a sentence for the person
+/// at the terminal.
+pub(crate) async fn new_password_hash(
+    settings: &Settings,
+    password: std::io::Result<String>,
+) -> Result<String, String> {
+    let password =
+        secrecy::SecretString::from(password.map_err(|error| format!("no password: {error}"))?);
+    crate::accounts::Passwords::check_new(&password).map_err(|problem| problem.to_string())?;
+    let passwords = crate::accounts::Passwords::new(
+        settings.accounts.argon2,
+        crate::accounts::HashLimits::from_settings(settings),
+    )
+    .map_err(|error| error.to_string())?;
+    passwords
+        .hash(password)
+        .await
+        .map_err(|error| error.to_string())
+}
+
 /// Creates a built-in account; the error is a sentence for the operator.
 pub async fn create_account(
     settings: &Settings,
@@ -448,18 +469,7 @@ pub async fn create_account(
 ) -> Result<installgate_core::AccountId, String> {
     use installgate_core::Accounts as _;
     let email = installgate_core::Email::parse(email).map_err(|error| error.to_string())?;
-    let password =
-        secrecy::SecretString::from(password.map_err(|error| format!("no password: {error}"))?);
-    crate::accounts::Passwords::check_new(&password).map_err(|problem| problem.to_string())?;
-    let passwords = crate::accounts::Passwords::new(
-        settings.accounts.argon2,
-        crate::accounts::HashLimits::from_settings(settings),
-    )
-    .map_err(|error| error.to_string())?;
-    let hash = passwords
-        .hash(password)
-        .await
-        .map_err(|error| error.to_string())?;
+    let hash = new_password_hash(settings, password).await?;
     let accounts = installgate_store::SqlAccounts::new(database, Arc::new(SystemClock));
     accounts
         .create(&email, &hash)

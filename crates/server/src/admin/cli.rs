@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use installgate_core::{Clock as _, Email, SystemClock, Timestamp};
 use installgate_store::{ActivityCounts, AuditLog, OperatorRole, Operators, Overview};
-use secrecy::SecretString;
 
 use super::figures::{self, Window};
 use crate::cli::AdminCommand;
@@ -50,17 +49,7 @@ pub async fn create(
 ) -> Result<(), String> {
     let email = Email::parse(email).map_err(|error| error.to_string())?;
     let role = OperatorRole::parse(role).ok_or("the role is viewer or operator")?;
-    let password = SecretString::from(password.map_err(|error| format!("no password: {error}"))?);
-    crate::accounts::Passwords::check_new(&password).map_err(|problem| problem.to_string())?;
-    let passwords = crate::accounts::Passwords::new(
-        settings.accounts.argon2,
-        crate::accounts::HashLimits::from_settings(settings),
-    )
-    .map_err(|error| error.to_string())?;
-    let hash = passwords
-        .hash(password)
-        .await
-        .map_err(|error| error.to_string())?;
+    let hash = crate::commands::new_password_hash(settings, password).await?;
     let operator = operators(settings, database)?
         .create(&email, role, Some(&hash))
         .await
