@@ -235,6 +235,62 @@ pub(crate) async fn measure_with_client<R: Request>(
 }
 
 /// The latency of `request` at a fixed arrival rate, numbered from `first`.
+/// The token request's scenario over `paths` (one a connection): valid tokens from the cache,
+/// or with `force_refresh`, under saturation and at a fixed rate (the refresh's slower one).
+async fn token_scenario(
+    rig: &Rig,
+    bench: &rounds::Bench,
+    gateway_cpu: &cpu::Meter,
+    plan: &Plan,
+    paths: &[String],
+    force_refresh: bool,
+) -> anyhow::Result<report::Scenario> {
+    let mut headers = vec![(
+        "Authorization".to_owned(),
+        format!("Bearer {}", rig.api_key),
+    )];
+    if force_refresh {
+        headers.push(("Content-Type".into(), "application/json".into()));
+    }
+    let mut target = wrk::Target {
+        base: rig.gateway_url.clone(),
+        method: "POST",
+        headers,
+        body: force_refresh.then(|| r#"{"force_refresh": true}"#.into()),
+        paths: wrk::Paths::Cycle(paths.to_vec()),
+    };
+    let name = if force_refresh {
+        "access token (force_refresh)"
+    } else {
+        "access token (valid)"
+    };
+    let rate = if force_refresh {
+        plan.slow_rate
+    } else {
+        plan.rate
+    };
+    Ok(report::Scenario {
+        cost: bench.measure(name, &mut target, gateway_cpu, None).await?,
+        fixed_rate: Some(
+            latency(
+                scenarios::AccessToken {
+                    client: rig.client.clone(),
+                    urls: paths
+                        .iter()
+                        .map(|path| format!("{}{path}", rig.gateway_url))
+                        .collect(),
+                    api_key: rig.api_key.clone(),
+                    force_refresh,
+                },
+                rate,
+                plan,
+                0,
+            )
+            .await,
+        ),
+    })
+}
+
 async fn latency<R: Request>(request: R, rate: u64, plan: &Plan, first: u64) -> OpenLoop {
     let (fixed, _) = open_loop(Arc::new(request), rate, plan.open, first, 10_000).await;
     fixed
@@ -372,79 +428,9 @@ async fn run(smoke: bool, options: Options, json: PathBuf) -> anyhow::Result<()>
         .iter()
         .map(|id| format!("/api/v1/connections/{id}/access-token"))
         .collect();
-    let token_urls: Vec<String> = token_paths
-        .iter()
-        .map(|path| format!("{}{path}", rig.gateway_url))
-        .collect();
-    let bearer = vec![(
-        "Authorization".to_owned(),
-        format!("Bearer {}", rig.api_key),
-    )];
-    let mut token_target = wrk::Target {
-        base: rig.gateway_url.clone(),
-        method: "POST",
-        headers: bearer.clone(),
-        body: None,
-        paths: wrk::Paths::Cycle(token_paths.clone()),
-    };
-    let token = report::Scenario {
-        cost: bench
-            .measure(
-                "access token (valid)",
-                &mut token_target,
-                &gateway_cpu,
-                None,
-            )
-            .await?,
-        fixed_rate: Some(
-            latency(
-                scenarios::AccessToken {
-                    client: rig.client.clone(),
-                    urls: token_urls.clone(),
-                    api_key: rig.api_key.clone(),
-                    force_refresh: false,
-                },
-                plan.rate,
-                &plan,
-                0,
-            )
-            .await,
-        ),
-    };
+    let token = token_scenario(&rig, &bench, &gateway_cpu, &plan, &token_paths, false).await?;
     let under_load = rig.gateway.resident_mib();
-    let mut refresh_headers = bearer;
-    refresh_headers.push(("Content-Type".into(), "application/json".into()));
-    let mut refresh_target = wrk::Target {
-        base: rig.gateway_url.clone(),
-        method: "POST",
-        headers: refresh_headers,
-        body: Some(r#"{"force_refresh": true}"#.into()),
-        paths: wrk::Paths::Cycle(token_paths),
-    };
-    let refresh = report::Scenario {
-        cost: bench
-            .measure(
-                "access token (force_refresh)",
-                &mut refresh_target,
-                &gateway_cpu,
-                None,
-            )
-            .await?,
-        fixed_rate: Some(
-            latency(
-                scenarios::AccessToken {
-                    client: rig.client.clone(),
-                    urls: token_urls,
-                    api_key: rig.api_key.clone(),
-                    force_refresh: true,
-                },
-                plan.slow_rate,
-                &plan,
-                0,
-            )
-            .await,
-        ),
-    };
+    let refresh = token_scenario(&rig, &bench, &gateway_cpu, &plan, &token_paths, true).await?;
     let total = plan.installs.max(installs + plan.installs_after);
     let curve = install_until(&rig, &cookie, total, exchanges_before).await?;
     let results = Results {
