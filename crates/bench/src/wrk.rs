@@ -2,6 +2,13 @@
 //! per request, so that the two cores go to the servers measured rather than to the client. A
 //! Lua script (`crates/bench/wrk/bench.lua`) sends each scenario's request: one path, or a
 //! file of paths in turn (single-use ones sent once, each wrk thread taking its own lines).
+//!
+//! wrk runs under the `SCHED_BATCH` policy (`chrt -b 0`, from util-linux) where it can: on cores
+//! it shares with the server measured, a normal-policy client woken by a response preempts the
+//! server's worker at once, and each of those switches is charged to the server's CPU a request
+//! (about one switch every two requests on the gateway, every twenty on the reference, which
+//! idles more). Under `SCHED_BATCH` the client still gets its share of the cores, but waits for
+//! the server's time slice to end: the switches, and what they add, go away for both.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,6 +57,8 @@ pub struct Round {
 pub struct Wrk {
     dir: PathBuf,
     script: PathBuf,
+    /// wrk runs under `chrt -b 0`.
+    batch: bool,
 }
 
 impl Wrk {
@@ -59,12 +68,23 @@ impl Wrk {
         if found.is_err() {
             bail!("wrk is not installed (Debian's package `wrk`: apt-get install wrk)");
         }
+        let batch = Command::new("chrt")
+            .args(["-b", "0", "true"])
+            .status()
+            .is_ok_and(|status| status.success());
+        if !batch {
+            eprintln!(
+                "chrt cannot run wrk under SCHED_BATCH here: the client's wake-ups will preempt \
+                 the servers measured, and their CPU a request will include those switches"
+            );
+        }
         std::fs::create_dir_all(dir)?;
         let script = dir.join("bench.lua");
         std::fs::write(&script, SCRIPT)?;
         Ok(Self {
             dir: dir.to_owned(),
             script,
+            batch,
         })
     }
 
@@ -76,7 +96,13 @@ impl Wrk {
         connections: usize,
         duration: Duration,
     ) -> anyhow::Result<Round> {
-        let mut command = Command::new("wrk");
+        let mut command = if self.batch {
+            let mut chrt = Command::new("chrt");
+            chrt.args(["-b", "0", "wrk"]);
+            chrt
+        } else {
+            Command::new("wrk")
+        };
         command
             .arg(format!("-t{THREADS}"))
             .arg(format!("-c{}", connections.max(THREADS)))
