@@ -35,6 +35,22 @@ pub fn build_server(
     let query_limit = web::Data::new(QueryLimit(server_settings.max_query_bytes));
     let metrics_here = server_settings.metrics_bind.is_none();
     let mut server = HttpServer::new(move || {
+        // Only the routes a browser signs in through carry the session middleware: the API,
+        // the notices, health and metrics have no session to read.
+        let sessions = || {
+            session::middleware(
+                match &redis {
+                    Some(redis) => GatewaySessionStore::Redis {
+                        redis: redis.clone(),
+                        idle: session_settings.idle_timeout,
+                        cache: session_cache.clone(),
+                    },
+                    None => session::cookie_store(),
+                },
+                session_key.clone(),
+                &session_settings,
+            )
+        };
         App::new()
             .app_data(services.clone())
             .app_data(query_limit.clone())
@@ -51,23 +67,11 @@ pub fn build_server(
             )
             // The last `wrap` runs first: tracing, then the common layer (the query limit, the
             // default headers, the request id and the metrics, for every response below it,
-            // errors included), then the session, then error rendering.
+            // errors included), then error rendering; the session within the scopes that use it.
             .wrap(
                 ErrorHandlers::new()
                     .handler(StatusCode::METHOD_NOT_ALLOWED, fallback::method_not_allowed),
             )
-            .wrap(session::middleware(
-                match &redis {
-                    Some(redis) => GatewaySessionStore::Redis {
-                        redis: redis.clone(),
-                        idle: session_settings.idle_timeout,
-                        cache: session_cache.clone(),
-                    },
-                    None => session::cookie_store(),
-                },
-                session_key.clone(),
-                &session_settings,
-            ))
             .wrap(from_fn(middleware::common))
             .wrap(TracingLogger::<RequestSpan>::new())
             .service(web::resource("/healthz").get(health::healthz))
@@ -82,20 +86,23 @@ pub fn build_server(
                 web::scope("/api/v1")
                     .service(web::resource("/openapi.json").get(api::openapi::document))
                     .service(web::resource("/connections").get(api::connections::list))
+                    // The token request, the API's busiest, first: each pattern tried before
+                    // the one that matches costs a regex match.
+                    .service(
+                        web::resource("/connections/{id}/access-token")
+                            .post(api::tokens::access_token),
+                    )
                     .service(
                         web::resource("/connections/{id}")
                             .get(api::connections::get)
                             .delete(api::disconnect::disconnect),
-                    )
-                    .service(
-                        web::resource("/connections/{id}/access-token")
-                            .post(api::tokens::access_token),
                     ),
             )
             .service(
                 web::scope("/install/{provider}/{app}")
                     .wrap(from_fn(middleware::limit_by_client))
                     .wrap(from_fn(framing::frame_ancestors))
+                    .wrap(sessions())
                     .service(
                         web::resource("")
                             .get(install::install)
@@ -108,12 +115,14 @@ pub fn build_server(
             .service(
                 web::resource("/connect/{provider}/{app}")
                     .wrap(from_fn(middleware::limit_by_client))
+                    .wrap(sessions())
                     .get(install::connect),
             )
             .service(
                 web::scope("/account")
                     .wrap(from_fn(middleware::limit_by_client))
                     .wrap(from_fn(framing::frame_ancestors))
+                    .wrap(sessions())
                     .service(web::resource("/").get(account::home))
                     .service(
                         web::resource("/sign-in")

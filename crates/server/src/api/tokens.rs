@@ -99,7 +99,7 @@ pub async fn access_token(
             connection_id: id.to_string(),
             access_token: token.access_token.expose().to_owned(),
             token_type: "bearer",
-            expires_at: token.expires_at.map(|at| at.to_rfc3339()),
+            expires_at: token.expires_at_rfc3339.clone(),
             api_domain: token.api_domain.clone(),
         }))
 }

@@ -49,28 +49,29 @@ fn missing_backend(error: &actix_web::Error) -> Option<&'static str> {
 pub struct RequestTimer {
     started: Instant,
     method: &'static str,
-    route: String,
 }
 
 impl RequestTimer {
-    /// Starts timing `request`, and records its route pattern in the request's span.
+    /// Starts timing `request`.
     pub fn start(request: &ServiceRequest) -> Self {
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "(unmatched)".to_owned());
-        // The request span (see `telemetry`) carries the same pattern.
-        tracing::Span::current().record("route", route.as_str());
         Self {
             started: Instant::now(),
             method: method_label(request.method()),
-            route,
         }
     }
 
-    /// Counts the response and its duration, and the backend its error names, if any.
+    /// Counts the response and its duration by the route pattern it was routed to, and the
+    /// backend its error names, if any; records that pattern in the request's span, for the
+    /// completion line. Once routed, the pattern is read from the resource the router chose
+    /// (matching the path again would cost a walk over every route, regexes included).
     pub fn finish<B>(self, metrics: &Metrics, response: &ServiceResponse<B>) {
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "(unmatched)".to_owned());
+        tracing::Span::current().record("route", route.as_str());
         metrics.http_request(
-            &self.route,
+            &route,
             self.method,
             response.status().as_str(),
             self.started.elapsed().as_secs_f64(),

@@ -11,7 +11,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpRequest, web};
 use installgate_core::{AllowedHosts, QueryParams, ReturnUrl};
 use serde::Deserialize;
 
@@ -21,6 +21,11 @@ use crate::services::Services;
 /// may frame it too.
 #[derive(Debug, Clone)]
 pub struct FramedFor(pub installgate_core::Tenant);
+
+/// Set on a response of an install route whose `returnUrl` passed the app's rules: its host,
+/// so that the policy need not parse the request's query and return URL again.
+#[derive(Debug, Clone)]
+pub struct ShownHost(pub String);
 
 /// The install a page belongs to, as its query names it (`/account/…?app=…&provider=…`).
 #[derive(Deserialize)]
@@ -32,8 +37,9 @@ struct InstallQuery {
 
 /// `frame-ancestors` for a request: the app's marketplace origins when it belongs to the install
 /// of a configured app (by its path's provider and app, or else its query's), plus the framing
-/// host the request shows when the app allows it only by pattern; `'none'` otherwise.
-fn policy(request: &ServiceRequest) -> HeaderValue {
+/// host the request shows when the app allows it only by pattern (`shown`, when the handler
+/// found it already); `'none'` otherwise.
+fn policy(request: &HttpRequest, shown: Option<&ShownHost>) -> HeaderValue {
     // `shown` reads the framing host the request shows; it runs only for an app that allows
     // hosts by pattern and lets the provider's default list stand.
     let of = |services: &Services,
@@ -64,6 +70,9 @@ fn policy(request: &ServiceRequest) -> HeaderValue {
             match (info.get("provider"), info.get("app")) {
                 // An install route: the host of its `returnUrl`, when that passes the app's rules.
                 (Some(provider), Some(app)) => of(services, provider, app, &|hosts| {
+                    if let Some(ShownHost(host)) = shown {
+                        return Some(host.clone());
+                    }
                     let params = QueryParams::parse(request.query_string()).ok()?;
                     let url = ReturnUrl::parse(params.get("returnUrl")?, hosts).ok()?;
                     Some(url.host().to_owned())
@@ -134,21 +143,24 @@ pub async fn frame_ancestors(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let mut policy = policy(&request);
-    let services = request.app_data::<web::Data<Services>>().cloned();
-    let path = request.match_info();
-    let route = (
-        path.get("provider").map(str::to_owned),
-        path.get("app").map(str::to_owned),
-    );
     let mut response = next.call(request).await?;
-    let tenant = response.response().extensions().get::<FramedFor>().cloned();
-    if let (Some(FramedFor(tenant)), Some(services), (Some(provider), Some(app))) =
-        (tenant, services, route)
-        && let Some(of_tenant) = tenant_policy(&services, &provider, &app, tenant)
-    {
-        policy = of_tenant;
-    }
+    let policy = {
+        let request = response.request();
+        let extensions = response.response().extensions();
+        let path = request.match_info();
+        let of_tenant = match (
+            extensions.get::<FramedFor>(),
+            request.app_data::<web::Data<Services>>(),
+            path.get("provider"),
+            path.get("app"),
+        ) {
+            (Some(FramedFor(tenant)), Some(services), Some(provider), Some(app)) => {
+                tenant_policy(services, provider, app, tenant.clone())
+            }
+            _ => None,
+        };
+        of_tenant.unwrap_or_else(|| policy(request, extensions.get::<ShownHost>()))
+    };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     headers.remove(header::X_FRAME_OPTIONS);

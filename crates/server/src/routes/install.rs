@@ -16,7 +16,7 @@ use crate::providers::PreparedApp;
 use crate::routes::account::{SignInFor, sign_in_first, sign_in_then};
 use crate::routes::claim;
 use crate::routes::entitled::{self, Entitled};
-use crate::routes::framing::FramedFor;
+use crate::routes::framing::{FramedFor, ShownHost};
 use crate::routes::location::Location;
 use crate::routes::moving;
 use crate::routes::respond::{
@@ -46,6 +46,9 @@ struct Install<'a> {
     credentials: &'a AppCredentials,
     /// The request being answered, for the language of a page.
     request: &'a HttpRequest,
+    /// The host of the return URL the request showed, once it passed the app's rules, for the
+    /// framing policy of the answer.
+    shown_host: std::cell::Cell<Option<String>>,
 }
 
 impl<'a> Install<'a> {
@@ -66,6 +69,7 @@ impl<'a> Install<'a> {
             provider: &prepared.provider,
             credentials: &prepared.credentials,
             request,
+            shown_host: std::cell::Cell::new(None),
         })
     }
 
@@ -92,7 +96,9 @@ impl<'a> Install<'a> {
         } else {
             ReturnUrl::parse(raw, hosts)
         };
-        parsed.map_err(|error| AppError::BadRequest(error.to_string()))
+        let parsed = parsed.map_err(|error| AppError::BadRequest(error.to_string()))?;
+        self.shown_host.set(Some(parsed.host().to_owned()));
+        Ok(parsed)
     }
 
     async fn account(&self, session: &GatewaySession) -> Result<Option<Account>, AppError> {
@@ -421,6 +427,9 @@ pub async fn install(
     let mut response = answer?;
     if let Some(tenant) = tenant {
         response.extensions_mut().insert(FramedFor(tenant));
+    }
+    if let Some(host) = install.shown_host.take() {
+        response.extensions_mut().insert(ShownHost(host));
     }
     Ok(response)
 }

@@ -125,8 +125,8 @@ impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
         let request_id = request.extensions().get::<RequestId>().copied();
         request.extensions_mut().insert(Started(Instant::now()));
-        // The route is recorded by `metrics::RequestTimer`, which finds the pattern anyway: matching
-        // it costs a walk over every route, so it is done once per request.
+        // The route is recorded by `metrics::RequestTimer` from the resource the router chose,
+        // once the response is ready: the completion line carries it, the lines before it do not.
         tracing::info_span!(
             "request",
             request_id = request_id.map(tracing::field::display),

@@ -26,6 +26,8 @@ pub struct CachedToken {
     pub app: AppId,
     pub access_token: AccessToken,
     pub expires_at: Option<Timestamp>,
+    /// `expires_at` in RFC 3339, as the API answers it: formatted once, when cached.
+    pub expires_at_rfc3339: Option<String>,
     /// The account's own API base URL (`api_domain` in the connection's metadata), where the
     /// marketplace gives one.
     pub api_domain: Option<String>,
@@ -234,6 +236,7 @@ impl Tokens {
             app: connection.app,
             access_token: tokens.access_token,
             expires_at: tokens.expires_at,
+            expires_at_rfc3339: tokens.expires_at.map(Timestamp::to_rfc3339),
             api_domain: connection.metadata.get("api_domain").cloned(),
             revision: connection.revision,
             keep_for,
