@@ -6,8 +6,8 @@
 //! wrk runs under the `SCHED_BATCH` policy (`chrt -b 0`, from util-linux) where it can: on cores
 //! it shares with the server measured, a normal-policy client woken by a response preempts the
 //! server's worker at once, and each of those switches is charged to the server's CPU a request
-//! (about one switch every two requests on the gateway, every twenty on the reference, which
-//! idles more). Under `SCHED_BATCH` the client still gets its share of the cores, but waits for
+//! (about one switch every two requests on the gateway, one in sixteen on the reference,
+//! which idles more). Under `SCHED_BATCH` the client still gets its share of the cores, but waits for
 //! the server's time slice to end: the switches, and what they add, go away for both.
 
 use std::path::{Path, PathBuf};

@@ -5,11 +5,12 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage as _, HttpResponse, web};
 
 use super::Metrics;
 use crate::errors::{ApiError, AppError, PageError};
 use crate::services::Services;
+use crate::telemetry::Started;
 
 /// How long a scrape waits for the outbox count before showing the last one.
 const BACKLOG_TIMEOUT: Duration = Duration::from_secs(1);
@@ -52,10 +53,14 @@ pub struct RequestTimer {
 }
 
 impl RequestTimer {
-    /// Starts timing `request`.
+    /// Starts timing `request`, from its arrival when its span recorded it.
     pub fn start(request: &ServiceRequest) -> Self {
+        let started = request
+            .extensions()
+            .get::<Started>()
+            .map_or_else(Instant::now, |started| started.0);
         Self {
-            started: Instant::now(),
+            started,
             method: method_label(request.method()),
         }
     }

@@ -113,9 +113,10 @@ pub fn init_sandbox(settings: &LogSettings, file: std::fs::File, verbose: bool) 
         .try_init();
 }
 
-/// When the request reached the gateway, for the completion line.
-#[derive(Clone, Copy)]
-struct Started(Instant);
+/// When the request reached the gateway: the completion line's `elapsed_us` and the metrics'
+/// duration both count from it.
+#[derive(Debug, Clone, Copy)]
+pub struct Started(pub Instant);
 
 /// The root span of every request: request id, method and route pattern.
 #[derive(Debug)]
