@@ -42,6 +42,14 @@ fn is_hublet(name: &str) -> bool {
 
 /// Whether the host label `label` matches the allowed label `allowed`.
 fn label_matches(allowed: &str, label: &str) -> bool {
+    // A host's label never holds `<`: equal, or unequal without a placeholder, decides it (the
+    // placeholder is looked for only where there is one).
+    if allowed == label {
+        return true;
+    }
+    if !allowed.contains('<') {
+        return false;
+    }
     match allowed.split_once(HUBLET) {
         None => allowed == label,
         Some((before, after)) => label

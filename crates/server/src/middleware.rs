@@ -1,10 +1,11 @@
 //! Cross-cutting request handling: what every request goes through outside the session
-//! middleware (the query-length limit, session-store failures, the session cookie's
-//! `Partitioned`, the headers every response carries unless its route set its own, the request
-//! id, the metrics), in one layer.
+//! middleware (the query-length limit, session-store failures, the framework's empty 405
+//! given the gateway's error body, the session cookie's `Partitioned`, the headers every
+//! response carries unless its route set its own, the request id, the metrics), in one layer.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{Error, HttpMessage as _, web};
@@ -13,6 +14,7 @@ use tracing_actix_web::RequestId;
 use crate::errors::{self, AppError};
 use crate::i18n::Language;
 use crate::metrics::RequestTimer;
+use crate::routes::fallback;
 use crate::services::Services;
 use crate::session;
 
@@ -24,7 +26,7 @@ pub struct QueryLimit(pub usize);
 /// query strings refused with 414 before any handler parses them; a failing session store
 /// turned into the gateway's 503 page (or JSON) with `Retry-After`, where the session
 /// middleware would answer a bare 500 (the dispatcher renders that answer, which gets nothing
-/// more); `Partitioned` added to the session cookie; the [`DEFAULT_HEADERS`] a route did not
+/// more); the framework's empty 405 replaced by the gateway's error page or JSON; `Partitioned` added to the session cookie; the [`DEFAULT_HEADERS`] a route did not
 /// set itself; the request id; and the request counted and timed in the metrics.
 pub async fn common(
     request: ServiceRequest,
@@ -52,6 +54,9 @@ pub async fn common(
             })?
             .map_into_left_body()
     };
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        response = fallback::method_not_allowed(response).map_into_right_body();
+    }
     if let Some(page) = in_the_users_language(&response) {
         response = page.map_into_right_body();
     }

@@ -4,8 +4,7 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::http::StatusCode;
-use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use installgate_store::RedisStateStore;
 use tracing_actix_web::TracingLogger;
@@ -66,12 +65,8 @@ pub fn build_server(
                     .error_handler(fallback::form_error),
             )
             // The last `wrap` runs first: tracing, then the common layer (the query limit, the
-            // default headers, the request id and the metrics, for every response below it,
-            // errors included), then error rendering; the session within the scopes that use it.
-            .wrap(
-                ErrorHandlers::new()
-                    .handler(StatusCode::METHOD_NOT_ALLOWED, fallback::method_not_allowed),
-            )
+            // 405 page, the default headers, the request id and the metrics, for every response
+            // below it, errors included); the session within the scopes that use it.
             .wrap(from_fn(middleware::common))
             .wrap(TracingLogger::<RequestSpan>::new())
             .service(web::resource("/healthz").get(health::healthz))

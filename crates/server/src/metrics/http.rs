@@ -12,6 +12,9 @@ use crate::errors::{ApiError, AppError, PageError};
 use crate::services::Services;
 use crate::telemetry::Started;
 
+/// The route label of a request no route matched.
+pub const UNMATCHED: &str = "(unmatched)";
+
 /// How long a scrape waits for the outbox count before showing the last one.
 const BACKLOG_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -66,17 +69,13 @@ impl RequestTimer {
     }
 
     /// Counts the response and its duration by the route pattern it was routed to, and the
-    /// backend its error names, if any; records that pattern in the request's span, for the
-    /// completion line. Once routed, the pattern is read from the resource the router chose
-    /// (matching the path again would cost a walk over every route, regexes included).
+    /// backend its error names, if any. Once routed, the pattern is read from the resource the
+    /// router chose (matching the path again would cost a walk over every route, regexes
+    /// included).
     pub fn finish<B>(self, metrics: &Metrics, response: &ServiceResponse<B>) {
-        let route = response
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "(unmatched)".to_owned());
-        tracing::Span::current().record("route", route.as_str());
+        let route = response.request().match_pattern();
         metrics.http_request(
-            &route,
+            route.as_deref().unwrap_or(UNMATCHED),
             self.method,
             response.status().as_str(),
             self.started.elapsed().as_secs_f64(),

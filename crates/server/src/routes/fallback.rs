@@ -42,12 +42,8 @@ pub fn form_error(error: UrlencodedError, request: &HttpRequest) -> actix_web::E
 /// Replaces the framework's empty 405 with the gateway's own error body.
 pub fn method_not_allowed<B>(
     response: actix_web::dev::ServiceResponse<B>,
-) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+) -> actix_web::dev::ServiceResponse {
     let (request, _) = response.into_parts();
     let error = errors::for_path(request.path(), AppError::MethodNotAllowed);
-    let rendered = error.error_response();
-    let response = actix_web::dev::ServiceResponse::new(request, rendered).map_into_right_body();
-    Ok(actix_web::middleware::ErrorHandlerResponse::Response(
-        response,
-    ))
+    actix_web::dev::ServiceResponse::new(request, error.error_response())
 }

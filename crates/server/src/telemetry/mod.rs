@@ -1,12 +1,14 @@
 //! Logging through `tracing-subscriber`, human or JSON, and the per-request span that puts a
-//! request id on every line. The span records the route pattern, never the raw path or query,
-//! which can carry codes and states.
+//! request id on every line. The completion line records the route pattern, never the raw path
+//! or query, which can carry codes and states.
 //!
 //! Lines are formatted on the thread that logs them and written by a thread of their own in
 //! batches (`batched`), so a slow log pipe never stalls a worker and a request costs no system
 //! call for its log line (no line is dropped: a stalled pipe makes workers wait).
 
 mod batched;
+mod clock;
+mod plain;
 
 use std::io::IsTerminal as _;
 use std::time::Instant;
@@ -21,6 +23,8 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::settings::{LogFormat, LogSettings};
+use clock::CachedSecondClock;
+use plain::Plain;
 
 /// Keeps the log's writer thread; dropping it writes out what is waiting.
 #[must_use = "the log's writer thread stops when this is dropped"]
@@ -68,13 +72,28 @@ pub fn init(settings: &LogSettings) -> LogGuard {
             .with(
                 fmt::layer()
                     .json()
+                    .with_timer(CachedSecondClock)
                     .with_current_span(true)
                     .with_span_list(false)
                     .with_writer(writer),
             )
             .try_init(),
+        // On a terminal, tracing-subscriber's coloured format; elsewhere the same line without
+        // colours, written straight out (`plain`).
+        LogFormat::Human if ansi => registry
+            .with(
+                fmt::layer()
+                    .with_timer(CachedSecondClock)
+                    .with_writer(writer),
+            )
+            .try_init(),
         LogFormat::Human => registry
-            .with(fmt::layer().with_ansi(ansi).with_writer(writer))
+            .with(
+                fmt::layer()
+                    .with_ansi(false)
+                    .event_format(Plain::new(CachedSecondClock))
+                    .with_writer(writer),
+            )
             .try_init(),
     };
     LogGuard {
@@ -118,7 +137,8 @@ pub fn init_sandbox(settings: &LogSettings, file: std::fs::File, verbose: bool) 
 #[derive(Debug, Clone, Copy)]
 pub struct Started(pub Instant);
 
-/// The root span of every request: request id, method and route pattern.
+/// The root span of every request: request id and method. The completion line adds the route
+/// pattern the request was routed to.
 #[derive(Debug)]
 pub struct RequestSpan;
 
@@ -126,13 +146,10 @@ impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
         let request_id = request.extensions().get::<RequestId>().copied();
         request.extensions_mut().insert(Started(Instant::now()));
-        // The route is recorded by `metrics::RequestTimer` from the resource the router chose,
-        // once the response is ready: the completion line carries it, the lines before it do not.
         tracing::info_span!(
             "request",
             request_id = request_id.map(tracing::field::display),
             method = %request.method(),
-            route = tracing::field::Empty,
         )
     }
 
@@ -140,13 +157,17 @@ impl RootSpanBuilder for RequestSpan {
         let _entered = span.enter();
         match outcome {
             Ok(response) => {
-                let elapsed_us = response
-                    .request()
+                let request = response.request();
+                let elapsed_us = request
                     .extensions()
                     .get::<Started>()
                     .map(|started| started.0.elapsed().as_micros())
                     .unwrap_or_default();
+                // Read from the resource the router chose, as the metrics' label is: the lines
+                // a request logs before it was routed cannot carry it, so the span does not.
+                let route = request.match_pattern();
                 tracing::info!(
+                    route = route.as_deref().unwrap_or(crate::metrics::UNMATCHED),
                     status = response.status().as_u16(),
                     elapsed_us = u64::try_from(elapsed_us).unwrap_or(u64::MAX),
                     "request completed"
