@@ -24,7 +24,7 @@ use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::settings::{LogFormat, LogSettings};
 use clock::CachedSecondClock;
-use plain::Plain;
+use plain::{Plain, PlainFields};
 
 /// Keeps the log's writer thread; dropping it writes out what is waiting.
 #[must_use = "the log's writer thread stops when this is dropped"]
@@ -91,6 +91,7 @@ pub fn init(settings: &LogSettings) -> LogGuard {
             .with(
                 fmt::layer()
                     .with_ansi(false)
+                    .fmt_fields(PlainFields)
                     .event_format(Plain::new(CachedSecondClock))
                     .with_writer(writer),
             )
