@@ -1,7 +1,7 @@
 //! The log lines' timestamp, `2026-12-07T06:21:00.123456Z` as tracing-subscriber's
 //! `SystemTime` writes it, with the date and time to the second formatted once a second per
-//! thread: formatting the whole of it for every line was about a twentieth of the token
-//! request's instructions (docs/PERFORMANCE.md).
+//! thread: formatting the whole of it for every line was about 4% of the token request's
+//! instructions (docs/PERFORMANCE.md).
 
 use std::cell::RefCell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

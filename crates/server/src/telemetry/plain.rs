@@ -1,8 +1,9 @@
 //! The human log format when colours are off (standard output is not a terminal, as in
 //! production): the very line tracing-subscriber's `Full` format writes, with its fields as
 //! its `DefaultFields` writes them, written straight out rather than through its colour
-//! styling, which cost about a fifth of the token request's instructions even with colours off
-//! (docs/PERFORMANCE.md). A test checks that both write the same bytes.
+//! styling, which it goes through even with colours off: with the timestamp's change
+//! (`clock.rs`), a tenth of the token request's instructions (docs/PERFORMANCE.md). A test
+//! checks that both write the same bytes.
 
 use std::fmt::Debug;
 
