@@ -89,8 +89,10 @@ where
     }
 }
 
-/// `DefaultFields`' `name=value`, colourless, written straight out. The message, errors, raw
-/// identifiers (`r#type`) and the `log` crate's fields go to `DefaultVisitor` itself.
+/// `DefaultFields`' `name=value`, colourless, written straight out. The message (which
+/// `DefaultVisitor` writes with terminal escape sequences neutralised), errors (with their
+/// sources), raw identifiers (`r#type`) and the `log` crate's fields go to `DefaultVisitor`
+/// itself, so that they stay exactly as tracing-subscriber writes them.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PlainFields;
 
@@ -106,6 +108,7 @@ impl<'a> MakeVisitor<Writer<'a>> for PlainFields {
     }
 }
 
+/// Writes one event's or span's fields for [`PlainFields`].
 pub struct PlainVisitor<'a> {
     writer: Writer<'a>,
     /// Nothing written yet: no space before the next field.
