@@ -2,7 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use installgate_tests::{FreshPostgres, PrivateRedis, spawn_app, unique_prefix};
+use installgate_tests::{
+    CapturedLogs, ConsoleClient, FreshPostgres, PrivateRedis, spawn_app, unique_prefix,
+};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -196,6 +198,62 @@ async fn every_response_gets_its_own_request_id() {
         first.headers()["x-request-id"],
         second.headers()["x-request-id"]
     );
+}
+
+/// The one line `request_id=…` and "request completed" in `logs`.
+fn completion_line(logs: &CapturedLogs, request_id: &str) -> String {
+    let lines: Vec<String> = logs
+        .lines_with(&format!("request_id={request_id}"))
+        .into_iter()
+        .filter(|line| line.contains("request completed"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", logs.text());
+    lines[0].clone()
+}
+
+#[tokio::test]
+async fn each_request_logs_one_line_with_its_id_route_and_status_but_not_its_path() {
+    let logs = CapturedLogs::install();
+    let app = spawn_app(&[]).await;
+    let id = "0b6f3f0e-3f55-4b8f-9c57-8d1f0e2a7c11";
+    let api = app
+        .get(&format!("/api/v1/connections/{id}?code=query-secret-1"))
+        .await;
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    let unmatched = app.get("/nowhere/path-secret-2").await;
+    assert_eq!(unmatched.status(), StatusCode::NOT_FOUND);
+    let console = ConsoleClient::new(&app).get("/admin/sign-in").await;
+    assert_eq!(console.status(), StatusCode::OK);
+
+    let request_id = |response: &reqwest::Response| {
+        response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let line = completion_line(&logs, &request_id(&api));
+    assert!(line.contains("method=GET"), "{line}");
+    assert!(
+        line.contains(r#"route="/api/v1/connections/{id}""#),
+        "{line}"
+    );
+    assert!(line.contains("status=401"), "{line}");
+    assert!(line.contains("elapsed_us="), "{line}");
+    let line = completion_line(&logs, &request_id(&unmatched));
+    assert!(line.contains(r#"route="(unmatched)" status=404"#), "{line}");
+    // The console's listener logs its requests the same way (it sends no request id).
+    let console_lines = logs.lines_with(r#"route="/admin/sign-in" status=200"#);
+    assert_eq!(console_lines.len(), 1, "{}", logs.text());
+    assert!(
+        console_lines[0].contains("request{request_id="),
+        "{}",
+        console_lines[0]
+    );
+
+    let text = logs.text();
+    for secret in [id, "query-secret-1", "path-secret-2"] {
+        assert!(!text.contains(secret), "{secret} reached the log: {text}");
+    }
 }
 
 #[tokio::test]

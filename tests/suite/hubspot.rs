@@ -853,36 +853,9 @@ async fn an_install_started_at_connect_runs_classic_oauth_to_the_setup_page() {
     assert_eq!(setup.sim.token_calls(), 1);
 }
 
-/// Log lines written while a test runs, through the gateway's own formatting.
-#[derive(Clone, Default)]
-struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for CapturedLogs {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_failed_exchange_is_logged_without_any_secret() {
-    use tracing_subscriber::layer::SubscriberExt as _;
-    let logs = CapturedLogs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_subscriber::EnvFilter::new("info"))
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_writer(move || writer.clone()),
-        );
-    // Each test runs in its own process, so this is the only subscriber.
-    tracing::subscriber::set_global_default(subscriber).unwrap();
-
+    let logs = installgate_tests::CapturedLogs::install();
     let setup = setup(&[]).await;
     setup.sim.fail_next(Failure::ServerError);
     let code = setup
@@ -913,7 +886,7 @@ async fn a_failed_exchange_is_logged_without_any_secret() {
     let connection = connection_for(&setup.app, "open", "557").await.unwrap();
     let tokens = connection.tokens.unwrap();
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     assert!(text.contains("install failed at the provider"), "{text}");
     assert!(text.contains("the provider answered 500"), "{text}");
     assert!(text.contains("invalid_grant"), "{text}");

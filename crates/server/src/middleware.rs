@@ -8,8 +8,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next};
-use actix_web::{Error, HttpMessage as _, web};
-use tracing_actix_web::RequestId;
+use actix_web::{Error, web};
+use tracing::Instrument as _;
 
 use crate::errors::{self, AppError};
 use crate::i18n::Language;
@@ -17,29 +17,47 @@ use crate::metrics::RequestTimer;
 use crate::routes::fallback;
 use crate::services::Services;
 use crate::session;
+use crate::telemetry::RequestLog;
 
 /// The longest query string a request may carry.
 #[derive(Debug, Clone, Copy)]
 pub struct QueryLimit(pub usize);
 
-/// What every request goes through outside the session middleware, in one layer: over-long
-/// query strings refused with 414 before any handler parses them; a failing session store
-/// turned into the gateway's 503 page (or JSON) with `Retry-After`, where the session
-/// middleware would answer a bare 500 (the dispatcher renders that answer, which gets nothing
-/// more); the framework's empty 405 replaced by the gateway's error page or JSON; `Partitioned` added to the session cookie; the [`DEFAULT_HEADERS`] a route did not
-/// set itself; the request id; and the request counted and timed in the metrics.
+/// What every request goes through outside the session middleware, in one layer: the span
+/// every line it logs carries (its id and method) and its completion line; over-long query
+/// strings refused with 414 before any handler parses them; a failing session store turned into
+/// the gateway's 503 page (or JSON) with `Retry-After`, where the session middleware would
+/// answer a bare 500 (the dispatcher renders that answer, which gets nothing more); the
+/// framework's empty 405 replaced by the gateway's error page or JSON; `Partitioned` added to
+/// the session cookie; the [`DEFAULT_HEADERS`] a route did not set itself; the request id; and
+/// the request counted and timed in the metrics.
 pub async fn common(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let timer = RequestTimer::start(&request);
+    let log = RequestLog::begin();
+    let span = log.span(request.method());
+    async move {
+        let outcome = respond(request, next, log).await;
+        if let Err(error) = &outcome {
+            log.failed(error);
+        }
+        outcome
+    }
+    .instrument(span)
+    .await
+}
+
+/// [`common`] within the request's span.
+async fn respond(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    log: RequestLog,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let timer = RequestTimer::start(log.started(), request.method());
     let limit = request
         .app_data::<web::Data<QueryLimit>>()
         .map_or(usize::MAX, |limit| limit.0);
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|id| HeaderValue::from_str(&id.to_string()).ok());
     let mut response = if request.query_string().len() > limit {
         let error = errors::for_path(request.path(), AppError::UriTooLong);
         request.error_response(error).map_into_right_body()
@@ -67,12 +85,14 @@ pub async fn common(
             headers.insert(name, HeaderValue::from_static(value));
         }
     }
-    if let Some(id) = request_id {
+    if let Some(id) = log.header_value() {
         headers.insert(HeaderName::from_static("x-request-id"), id);
     }
+    let route = response.request().match_pattern();
     if let Some(services) = response.request().app_data::<web::Data<Services>>() {
-        timer.finish(&services.metrics, &response);
+        timer.finish(&services.metrics, route.as_deref(), &response);
     }
+    log.completed(route.as_deref(), response.status());
     Ok(response)
 }
 

@@ -7,7 +7,6 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use installgate_store::RedisStateStore;
-use tracing_actix_web::TracingLogger;
 
 use crate::api;
 use crate::metrics;
@@ -15,7 +14,6 @@ use crate::middleware::{self, QueryLimit};
 use crate::routes::{account, claim, entitled, fallback, framing, health, install, moving, notify};
 use crate::services::Services;
 use crate::session::{self, GatewaySessionStore, SessionCache};
-use crate::telemetry::RequestSpan;
 
 /// Largest JSON body the API accepts.
 const JSON_LIMIT_BYTES: usize = 64 * 1024;
@@ -64,11 +62,10 @@ pub fn build_server(
                     .limit(FORM_LIMIT_BYTES)
                     .error_handler(fallback::form_error),
             )
-            // The last `wrap` runs first: tracing, then the common layer (the query limit, the
-            // 405 page, the default headers, the request id and the metrics, for every response
-            // below it, errors included); the session within the scopes that use it.
+            // The common layer first (the request's span and access line, the query limit,
+            // the 405 page, the default headers, the request id and the metrics, for every
+            // response below it, errors included); the session within the scopes that use it.
             .wrap(from_fn(middleware::common))
-            .wrap(TracingLogger::<RequestSpan>::new())
             .service(web::resource("/healthz").get(health::healthz))
             .service(web::resource("/readyz").get(health::readyz))
             .configure(|config| {

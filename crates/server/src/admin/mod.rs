@@ -37,7 +37,6 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use installgate_store::Keyring;
-use tracing_actix_web::TracingLogger;
 use url::Url;
 
 pub use console::Console;
@@ -46,7 +45,6 @@ pub use overview::configured_apps;
 
 use crate::routes::fallback;
 use crate::services::Services;
-use crate::telemetry::RequestSpan;
 
 /// The console's session cookie. `__Host-` keeps other hosts from setting it; `SameSite=Lax`
 /// keeps it off every post and embedded request another site starts, yet sends it when the
@@ -149,7 +147,7 @@ pub fn build_admin_server(
                     .add((header::CACHE_CONTROL, "no-store"))
                     .add((header::X_FRAME_OPTIONS, "DENY")),
             )
-            .wrap(TracingLogger::<RequestSpan>::new())
+            .wrap(from_fn(crate::telemetry::logged))
             .service(web::resource("/admin/static/console.css").get(stylesheet))
             .service(web::resource("/admin/static/console.js").get(script))
             .service(web::resource("/admin").get(home))

@@ -3,14 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceResponse;
 use actix_web::http::Method;
-use actix_web::{HttpMessage as _, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 use super::Metrics;
 use crate::errors::{ApiError, AppError, PageError};
 use crate::services::Services;
-use crate::telemetry::Started;
 
 /// The route label of a request no route matched.
 pub const UNMATCHED: &str = "(unmatched)";
@@ -56,26 +55,21 @@ pub struct RequestTimer {
 }
 
 impl RequestTimer {
-    /// Starts timing `request`, from its arrival when its span recorded it.
-    pub fn start(request: &ServiceRequest) -> Self {
-        let started = request
-            .extensions()
-            .get::<Started>()
-            .map_or_else(Instant::now, |started| started.0);
+    /// Times a request with `method` that arrived at `started`.
+    pub fn start(started: Instant, method: &Method) -> Self {
         Self {
             started,
-            method: method_label(request.method()),
+            method: method_label(method),
         }
     }
 
-    /// Counts the response and its duration by the route pattern it was routed to, and the
-    /// backend its error names, if any. Once routed, the pattern is read from the resource the
-    /// router chose (matching the path again would cost a walk over every route, regexes
-    /// included).
-    pub fn finish<B>(self, metrics: &Metrics, response: &ServiceResponse<B>) {
-        let route = response.request().match_pattern();
+    /// Counts the response and its duration by `route`, the pattern the router chose (`None`:
+    /// no route matched), and the backend its error names, if any. The caller reads the pattern
+    /// from the resource the router chose, once for the metrics and the access line (matching
+    /// the path again would cost a walk over every route, regexes included).
+    pub fn finish<B>(self, metrics: &Metrics, route: Option<&str>, response: &ServiceResponse<B>) {
         metrics.http_request(
-            route.as_deref().unwrap_or(UNMATCHED),
+            route.unwrap_or(UNMATCHED),
             self.method,
             response.status().as_str(),
             self.started.elapsed().as_secs_f64(),

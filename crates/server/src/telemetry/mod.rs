@@ -1,6 +1,6 @@
 //! Logging through `tracing-subscriber`, human or JSON, and the per-request span that puts a
-//! request id on every line. The completion line records the route pattern, never the raw path
-//! or query, which can carry codes and states.
+//! request id on every line (`request`). The completion line records the route pattern, never
+//! the raw path or query, which can carry codes and states.
 //!
 //! Lines are formatted on the thread that logs them and written by a thread of their own in
 //! batches (`batched`), so a slow log pipe never stalls a worker and a request costs no system
@@ -9,15 +9,10 @@
 mod batched;
 mod clock;
 mod plain;
+mod request;
 
 use std::io::IsTerminal as _;
-use std::time::Instant;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::{Error, HttpMessage as _};
-use tracing::Span;
-use tracing_actix_web::{RequestId, RootSpanBuilder};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, fmt};
@@ -25,6 +20,7 @@ use tracing_subscriber::{EnvFilter, fmt};
 use crate::settings::{LogFormat, LogSettings};
 use clock::CachedSecondClock;
 use plain::{Plain, PlainFields};
+pub use request::{RequestLog, logged};
 
 /// Keeps the log's writer thread; dropping it writes out what is waiting.
 #[must_use = "the log's writer thread stops when this is dropped"]
@@ -131,53 +127,4 @@ pub fn init_sandbox(settings: &LogSettings, file: std::fs::File, verbose: bool) 
         .with(console)
         .with(whole)
         .try_init();
-}
-
-/// When the request reached the gateway: the completion line's `elapsed_us` and the metrics'
-/// duration both count from it.
-#[derive(Debug, Clone, Copy)]
-pub struct Started(pub Instant);
-
-/// The root span of every request: request id and method. The completion line adds the route
-/// pattern the request was routed to.
-#[derive(Debug)]
-pub struct RequestSpan;
-
-impl RootSpanBuilder for RequestSpan {
-    fn on_request_start(request: &ServiceRequest) -> Span {
-        let request_id = request.extensions().get::<RequestId>().copied();
-        request.extensions_mut().insert(Started(Instant::now()));
-        tracing::info_span!(
-            "request",
-            request_id = request_id.map(tracing::field::display),
-            method = %request.method(),
-        )
-    }
-
-    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        let _entered = span.enter();
-        match outcome {
-            Ok(response) => {
-                let request = response.request();
-                let elapsed_us = request
-                    .extensions()
-                    .get::<Started>()
-                    .map(|started| started.0.elapsed().as_micros())
-                    .unwrap_or_default();
-                // Read from the resource the router chose, as the metrics' label is: the lines
-                // a request logs before it was routed cannot carry it, so the span does not.
-                let route = request.match_pattern();
-                tracing::info!(
-                    route = route.as_deref().unwrap_or(crate::metrics::UNMATCHED),
-                    status = response.status().as_u16(),
-                    elapsed_us = u64::try_from(elapsed_us).unwrap_or(u64::MAX),
-                    "request completed"
-                );
-            }
-            Err(error) => {
-                let status = error.as_response_error().status_code().as_u16();
-                tracing::info!(status, "request failed");
-            }
-        }
-    }
 }
