@@ -148,6 +148,18 @@ impl PlainVisitor<'_> {
         self.writer.write_char('=')
     }
 
+    /// `name=` and `value` as it is, for values whose `Debug` text is what `DefaultVisitor`
+    /// writes (numbers, booleans), without the formatting machinery.
+    fn verbatim(&mut self, field: &Field, value: &str) {
+        if Self::special(field) {
+            self.delegate(field, |default| {
+                default.record_debug(field, &format_args!("{value}"))
+            });
+        } else if self.result.is_ok() {
+            self.result = self.name(field).and_then(|()| self.writer.write_str(value));
+        }
+    }
+
     fn plain(&mut self, field: &Field, value: &dyn Debug) {
         if self.result.is_ok() {
             self.result = self
@@ -157,13 +169,45 @@ impl PlainVisitor<'_> {
     }
 }
 
+/// Whether `DefaultVisitor` would write `message` as it is: it neutralises terminal escape
+/// sequences (ESC, BEL, BS, FF, DEL and the C1 controls, U+0080 to U+009F, whose UTF-8 starts
+/// with the byte 0xC2; any 0xC2 sends the message to it).
+fn needs_no_escaping(message: &str) -> bool {
+    !message
+        .bytes()
+        .any(|byte| matches!(byte, 0x1b | 0x07 | 0x08 | 0x0c | 0x7f | 0xc2))
+}
+
 impl Visit for PlainVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if Self::special(field) {
+        if field.name() == "message" && needs_no_escaping(value) {
+            // What `DefaultVisitor` writes for it: the text itself, no name, no quotes.
+            if self.result.is_ok() {
+                self.result = if self.empty {
+                    self.empty = false;
+                    Ok(())
+                } else {
+                    self.writer.write_char(' ')
+                }
+                .and_then(|()| self.writer.write_str(value));
+            }
+        } else if Self::special(field) {
             self.delegate(field, |default| default.record_str(field, value));
         } else {
             self.plain(field, &value);
         }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.verbatim(field, itoa::Buffer::new().format(value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.verbatim(field, itoa::Buffer::new().format(value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.verbatim(field, if value { "true" } else { "false" });
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
@@ -271,8 +315,20 @@ mod tests {
             elapsed_us = 52_u64,
             "request completed"
         );
-        tracing::trace!(r#type = "x", "last");
+        tracing::info!(
+            message = "request completed",
+            route = "/api/v1/connections/{id}/access-token",
+            status = 200_u16,
+            elapsed_us = 52_u64,
+        );
+        tracing::trace!(r#type = "x", r#loop = 7_u64, "last");
         tracing::info!(message = "only a message");
+        tracing::info!(status = 1_u64, message = "a message after a field");
+        tracing::info!(message = "\u{1b}[31mred, given as a string");
+        tracing::info!(
+            message = "a C1 control: \u{9b}31m, and an \u{e9}",
+            n = 2_u64
+        );
         tracing::info!(status = 204_u16);
     }
 
@@ -303,8 +359,8 @@ mod tests {
             Format::default().with_timer(Fixed).with_ansi(false),
         );
         let ours = written(PlainFields, Plain::new(Fixed));
-        // Seven events; a field shown with `%` keeps its line break in both formats.
-        assert_eq!(ours.lines().count(), 8, "{ours}");
+        // Eleven events; a field shown with `%` keeps its line break in both formats.
+        assert_eq!(ours.lines().count(), 12, "{ours}");
         assert_eq!(ours, theirs);
         assert!(ours.contains(
             "2026-12-07T06:21:00.123456Z  INFO request{request_id=a6c1c6e0-8d3b-4a57-9d0e-2f4f4b1c9e11 \
@@ -315,5 +371,6 @@ mod tests {
         ));
         assert!(ours.contains("error=the store failed error.sources=[an error occurred when formatting an argument]"), "{ours}");
         assert!(!ours.contains('\u{1b}'), "{ours}");
+        assert!(!ours.contains('\u{9b}'), "{ours}");
     }
 }

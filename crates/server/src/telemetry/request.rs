@@ -52,11 +52,13 @@ impl RequestLog {
     /// The completion line; `route` is the pattern the router chose (`None`: no route matched).
     pub fn completed(&self, route: Option<&str>, status: StatusCode) {
         let elapsed_us = self.started.elapsed().as_micros();
+        // The message as a field of its own: a string, which the plain format writes without
+        // the escaping pass a formatted message needs.
         tracing::info!(
+            message = "request completed",
             route = route.unwrap_or(crate::metrics::UNMATCHED),
             status = status.as_u16(),
             elapsed_us = u64::try_from(elapsed_us).unwrap_or(u64::MAX),
-            "request completed"
         );
     }
 
