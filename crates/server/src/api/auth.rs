@@ -2,8 +2,7 @@
 //! fast hash is enough); a presented key is hashed and compared with every configured hash in
 //! constant time. A key may be limited to some apps.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
@@ -23,7 +22,6 @@ const PREFIX: &str = "igk_";
 /// The caller, once its key checked out.
 #[derive(Debug, Clone)]
 pub struct ApiClient {
-    pub key_name: String,
     /// `None`: every app.
     pub apps: Option<Vec<AppId>>,
 }
@@ -67,17 +65,15 @@ fn authenticate(request: &HttpRequest) -> Result<ApiClient, AppError> {
     }
     let key = found.ok_or(AppError::Unauthorized)?;
     Ok(ApiClient {
-        key_name: key.name.clone(),
         apps: key.apps.clone(),
     })
 }
 
 impl FromRequest for ApiClient {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let result = authenticate(request).map_err(ApiError::from);
-        Box::pin(async move { result })
+        ready(authenticate(request).map_err(ApiError::from))
     }
 }

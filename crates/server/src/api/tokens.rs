@@ -23,17 +23,17 @@ pub struct AccessTokenRequest {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AccessTokenResponse {
+pub struct AccessTokenResponse<'a> {
     pub connection_id: String,
-    pub access_token: String,
+    pub access_token: &'a str,
     /// Always `bearer`.
     pub token_type: &'static str,
     /// RFC 3339; `null` when the marketplace gave no lifetime.
-    pub expires_at: Option<String>,
+    pub expires_at: Option<&'a str>,
     /// The account's own API base URL, for marketplaces that give each account one: every API
     /// call for this connection must use it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_domain: Option<String>,
+    pub api_domain: Option<&'a str>,
 }
 
 fn read_request(body: &[u8]) -> Result<AccessTokenRequest, AppError> {
@@ -97,9 +97,9 @@ pub async fn access_token(
         .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .json(AccessTokenResponse {
             connection_id: id.to_string(),
-            access_token: token.access_token.expose().to_owned(),
+            access_token: token.access_token.expose(),
             token_type: "bearer",
-            expires_at: token.expires_at_rfc3339.clone(),
-            api_domain: token.api_domain.clone(),
+            expires_at: token.expires_at_rfc3339.as_deref(),
+            api_domain: token.api_domain.as_deref(),
         }))
 }
