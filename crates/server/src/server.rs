@@ -76,14 +76,14 @@ pub fn build_server(
             // Static prefixes first: a pattern with `{…}` costs a regex match to rule out.
             .service(
                 web::scope("/api/v1")
-                    .service(web::resource("/openapi.json").get(api::openapi::document))
-                    .service(web::resource("/connections").get(api::connections::list))
                     // The token request, the API's busiest, first: each pattern tried before
-                    // the one that matches costs a regex match.
+                    // the one that matches costs a match of its own (a regex, when dynamic).
                     .service(
                         web::resource("/connections/{id}/access-token")
                             .post(api::tokens::access_token),
                     )
+                    .service(web::resource("/openapi.json").get(api::openapi::document))
+                    .service(web::resource("/connections").get(api::connections::list))
                     .service(
                         web::resource("/connections/{id}")
                             .get(api::connections::get)

@@ -178,6 +178,14 @@ fn needs_no_escaping(message: &str) -> bool {
         .any(|byte| matches!(byte, 0x1b | 0x07 | 0x08 | 0x0c | 0x7f | 0xc2))
 }
 
+/// Whether a string's `Debug` text is the string itself between quotes: printable ASCII without
+/// a quote or a backslash, which `{:?}` leaves alone.
+fn needs_no_quoting(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|byte| matches!(byte, b' '..=b'~') && byte != b'"' && byte != b'\\')
+}
+
 impl Visit for PlainVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" && needs_no_escaping(value) {
@@ -193,6 +201,15 @@ impl Visit for PlainVisitor<'_> {
             }
         } else if Self::special(field) {
             self.delegate(field, |default| default.record_str(field, value));
+        } else if needs_no_quoting(value) {
+            // What `{:?}` writes for it, without its escaping pass over each character.
+            if self.result.is_ok() {
+                self.result = self.name(field).and_then(|()| {
+                    self.writer.write_char('"')?;
+                    self.writer.write_str(value)?;
+                    self.writer.write_char('"')
+                });
+            }
         } else {
             self.plain(field, &value);
         }
@@ -301,6 +318,7 @@ mod tests {
         tracing::warn!(
             error = &error as &(dyn std::error::Error + 'static),
             display = %"the store\nfailed",
+            quoted = "say \"hi\" \\ caf\u{e9}\t\u{301}",
             count = 3,
             below = -4_i64,
             "the session store failed"
