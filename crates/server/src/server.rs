@@ -73,7 +73,8 @@ pub fn build_server(
                     config.service(web::resource("/metrics").get(metrics::serve));
                 }
             })
-            // Static prefixes first: a pattern with `{…}` costs a regex match to rule out.
+            // Static prefixes first: a pattern with `{…}` costs a regex match to rule out
+            // (inside the API's scope the token request comes first all the same: below).
             .service(
                 web::scope("/api/v1")
                     // The token request, the API's busiest, first: each pattern tried before

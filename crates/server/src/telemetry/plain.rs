@@ -169,13 +169,13 @@ impl PlainVisitor<'_> {
     }
 }
 
-/// Whether `DefaultVisitor` would write `message` as it is: it neutralises terminal escape
-/// sequences (ESC, BEL, BS, FF, DEL and the C1 controls, U+0080 to U+009F, whose UTF-8 starts
-/// with the byte 0xC2; any 0xC2 sends the message to it).
+/// Whether `message` holds no control character at all, so that `DefaultVisitor` would write
+/// it as it is. It neutralises ESC, BEL, BS, FF, DEL and the C1 controls (U+0080 to U+009F,
+/// whose UTF-8 starts with the byte 0xC2); any C0 control, DEL or 0xC2 sends the message to it.
 fn needs_no_escaping(message: &str) -> bool {
     !message
         .bytes()
-        .any(|byte| matches!(byte, 0x1b | 0x07 | 0x08 | 0x0c | 0x7f | 0xc2))
+        .any(|byte| matches!(byte, 0x00..=0x1f | 0x7f | 0xc2))
 }
 
 /// Whether a string's `Debug` text is the string itself between quotes: printable ASCII without
@@ -318,7 +318,11 @@ mod tests {
         tracing::warn!(
             error = &error as &(dyn std::error::Error + 'static),
             display = %"the store\nfailed",
-            quoted = "say \"hi\" \\ caf\u{e9}\t\u{301}",
+            quote = "say \"hi\"",
+            backslash = "a \\ b",
+            tab = "a\tb",
+            combining = "cafe\u{301}",
+            accent = "caf\u{e9}",
             count = 3,
             below = -4_i64,
             "the session store failed"
@@ -347,6 +351,9 @@ mod tests {
             message = "a C1 control: \u{9b}31m, and an \u{e9}",
             n = 2_u64
         );
+        for control in ["\u{7}", "\u{8}", "\u{c}", "\u{7f}", "\r"] {
+            tracing::info!(message = format!("a control: {control}!").as_str());
+        }
         tracing::info!(status = 204_u16);
     }
 
@@ -377,8 +384,8 @@ mod tests {
             Format::default().with_timer(Fixed).with_ansi(false),
         );
         let ours = written(PlainFields, Plain::new(Fixed));
-        // Eleven events; a field shown with `%` keeps its line break in both formats.
-        assert_eq!(ours.lines().count(), 12, "{ours}");
+        // Sixteen events; a field shown with `%` keeps its line break in both formats.
+        assert_eq!(ours.lines().count(), 17, "{ours}");
         assert_eq!(ours, theirs);
         assert!(ours.contains(
             "2026-12-07T06:21:00.123456Z  INFO request{request_id=a6c1c6e0-8d3b-4a57-9d0e-2f4f4b1c9e11 \
