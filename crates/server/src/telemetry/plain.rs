@@ -137,13 +137,19 @@ impl PlainVisitor<'_> {
         }
     }
 
-    /// `name=`, after a space unless it is the first field.
-    fn name(&mut self, field: &Field) -> std::fmt::Result {
+    /// A space before every field but the first.
+    fn separate(&mut self) -> std::fmt::Result {
         if self.empty {
             self.empty = false;
+            Ok(())
         } else {
-            self.writer.write_char(' ')?;
+            self.writer.write_char(' ')
         }
+    }
+
+    /// `name=`, after a space unless it is the first field.
+    fn name(&mut self, field: &Field) -> std::fmt::Result {
+        self.separate()?;
         self.writer.write_str(field.name())?;
         self.writer.write_char('=')
     }
@@ -188,19 +194,15 @@ fn needs_no_quoting(value: &str) -> bool {
 
 impl Visit for PlainVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" && needs_no_escaping(value) {
-            // What `DefaultVisitor` writes for it: the text itself, no name, no quotes.
-            if self.result.is_ok() {
-                self.result = if self.empty {
-                    self.empty = false;
-                    Ok(())
-                } else {
-                    self.writer.write_char(' ')
+        if Self::special(field) {
+            if field.name() == "message" && needs_no_escaping(value) {
+                // What `DefaultVisitor` writes for it: the text itself, no name, no quotes.
+                if self.result.is_ok() {
+                    self.result = self.separate().and_then(|()| self.writer.write_str(value));
                 }
-                .and_then(|()| self.writer.write_str(value));
+            } else {
+                self.delegate(field, |default| default.record_str(field, value));
             }
-        } else if Self::special(field) {
-            self.delegate(field, |default| default.record_str(field, value));
         } else if needs_no_quoting(value) {
             // What `{:?}` writes for it, without its escaping pass over each character.
             if self.result.is_ok() {
