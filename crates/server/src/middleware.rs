@@ -9,11 +9,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{Error, web};
-use tracing::Instrument as _;
 
 use crate::errors::{self, AppError};
 use crate::i18n::Language;
-use crate::metrics::RequestTimer;
+use crate::metrics;
 use crate::routes::fallback;
 use crate::services::Services;
 use crate::session;
@@ -37,15 +36,7 @@ pub async fn common(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let log = RequestLog::begin();
     let span = log.span(request.method());
-    async move {
-        let outcome = respond(request, next, log).await;
-        if let Err(error) = &outcome {
-            log.failed(error);
-        }
-        outcome
-    }
-    .instrument(span)
-    .await
+    log.within(span, move || respond(request, next, log)).await
 }
 
 /// [`common`] within the request's span.
@@ -54,7 +45,6 @@ async fn respond(
     next: Next<impl MessageBody + 'static>,
     log: RequestLog,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let timer = RequestTimer::start(log.started(), request.method());
     let limit = request
         .app_data::<web::Data<QueryLimit>>()
         .map_or(usize::MAX, |limit| limit.0);
@@ -89,10 +79,12 @@ async fn respond(
         headers.insert(HeaderName::from_static("x-request-id"), id);
     }
     let route = response.request().match_pattern();
+    let route = route.as_deref().unwrap_or(metrics::UNMATCHED);
+    let elapsed = log.elapsed();
     if let Some(services) = response.request().app_data::<web::Data<Services>>() {
-        timer.finish(&services.metrics, route.as_deref(), &response);
+        metrics::count_request(&services.metrics, route, elapsed, &response);
     }
-    log.completed(route.as_deref(), response.status());
+    log.completed(route, response.status(), elapsed);
     Ok(response)
 }
 

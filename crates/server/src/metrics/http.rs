@@ -1,7 +1,7 @@
 //! The HTTP side of the metrics: counting and timing every request by route pattern, counting
 //! requests that failed for want of a backend, and serving `/metrics`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::http::Method;
@@ -47,36 +47,25 @@ fn missing_backend(error: &actix_web::Error) -> Option<&'static str> {
     }
 }
 
-/// A request being counted and timed, by route pattern (never the path).
-#[derive(Debug)]
-pub struct RequestTimer {
-    started: Instant,
-    method: &'static str,
-}
-
-impl RequestTimer {
-    /// Times a request with `method` that arrived at `started`.
-    pub fn start(started: Instant, method: &Method) -> Self {
-        Self {
-            started,
-            method: method_label(method),
-        }
-    }
-
-    /// Counts the response and its duration by `route`, the pattern the router chose (`None`:
-    /// no route matched), and the backend its error names, if any. The caller reads the pattern
-    /// from the resource the router chose, once for the metrics and the access line (matching
-    /// the path again would cost a walk over every route, regexes included).
-    pub fn finish<B>(self, metrics: &Metrics, route: Option<&str>, response: &ServiceResponse<B>) {
-        metrics.http_request(
-            route.unwrap_or(UNMATCHED),
-            self.method,
-            response.status().as_str(),
-            self.started.elapsed().as_secs_f64(),
-        );
-        if let Some(backend) = response.response().error().and_then(missing_backend) {
-            metrics.backend_error(backend);
-        }
+/// Counts a finished request and its duration by `route`, the pattern the router chose (never
+/// the path; [`UNMATCHED`] when none), and the backend its error names, if any. The caller
+/// reads the pattern from the resource the router chose, once for the metrics and the access
+/// line (matching the path again would cost a walk over every route, regexes included), and
+/// the duration once for both.
+pub fn count_request<B>(
+    metrics: &Metrics,
+    route: &str,
+    elapsed: Duration,
+    response: &ServiceResponse<B>,
+) {
+    metrics.http_request(
+        route,
+        method_label(response.request().method()),
+        response.status().as_str(),
+        elapsed.as_secs_f64(),
+    );
+    if let Some(backend) = response.response().error().and_then(missing_backend) {
+        metrics.backend_error(backend);
     }
 }
 

@@ -8,7 +8,7 @@
 mod http;
 mod provider;
 
-pub use http::{RequestTimer, UNMATCHED, serve};
+pub use http::{UNMATCHED, count_request, serve};
 pub use provider::MeteredProvider;
 
 use installgate_store::ActivityCount;

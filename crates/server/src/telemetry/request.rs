@@ -5,7 +5,8 @@
 //! The common layer (`middleware::common`) opens and closes it for the public listener; the
 //! console's listener, which has no common layer, uses [`logged`].
 
-use std::time::Instant;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use actix_web::Error;
 use actix_web::body::MessageBody;
@@ -32,15 +33,35 @@ impl RequestLog {
         }
     }
 
-    /// When the request arrived: the completion line's `elapsed_us` and the metrics' duration
-    /// both count from it.
-    pub fn started(&self) -> Instant {
-        self.started
+    /// How long since the request arrived: the completion line and the metrics take it once.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
     }
 
     /// The span the request runs in: every line logged while it is handled carries its id.
     pub fn span(&self, method: &Method) -> Span {
         tracing::info_span!("request", request_id = %self.id, method = %method)
+    }
+
+    /// Runs the future `handling` makes in `span`, and writes "request failed" if it ends in
+    /// an error the server renders itself; the completion line is the caller's, once it knows
+    /// the route. The future is made inside the span's own, not moved into it.
+    pub fn within<T, F>(
+        self,
+        span: Span,
+        handling: impl FnOnce() -> F,
+    ) -> impl Future<Output = Result<T, Error>>
+    where
+        F: Future<Output = Result<T, Error>>,
+    {
+        async move {
+            let outcome = handling().await;
+            if let Err(error) = &outcome {
+                self.failed(error);
+            }
+            outcome
+        }
+        .instrument(span)
     }
 
     /// The id as the `X-Request-Id` header's value (a UUID's text always is one).
@@ -49,21 +70,20 @@ impl RequestLog {
         HeaderValue::from_str(self.id.hyphenated().encode_lower(&mut text)).ok()
     }
 
-    /// The completion line; `route` is the pattern the router chose (`None`: no route matched).
-    pub fn completed(&self, route: Option<&str>, status: StatusCode) {
-        let elapsed_us = self.started.elapsed().as_micros();
+    /// The completion line; `route` is the pattern the router chose.
+    pub fn completed(&self, route: &str, status: StatusCode, elapsed: Duration) {
         // The message as a field of its own: a string, which the plain format writes without
         // the escaping pass a formatted message needs.
         tracing::info!(
             message = "request completed",
-            route = route.unwrap_or(crate::metrics::UNMATCHED),
+            route,
             status = status.as_u16(),
-            elapsed_us = u64::try_from(elapsed_us).unwrap_or(u64::MAX),
+            elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
         );
     }
 
     /// The line for a request whose handling ended in an error the server renders itself.
-    pub fn failed(&self, error: &Error) {
+    fn failed(&self, error: &Error) {
         let status = error.as_response_error().status_code().as_u16();
         tracing::info!(status, "request failed");
     }
@@ -76,19 +96,12 @@ pub async fn logged<B: MessageBody>(
 ) -> Result<ServiceResponse<B>, Error> {
     let log = RequestLog::begin();
     let span = log.span(request.method());
-    async move {
-        match next.call(request).await {
-            Ok(response) => {
-                let route = response.request().match_pattern();
-                log.completed(route.as_deref(), response.status());
-                Ok(response)
-            }
-            Err(error) => {
-                log.failed(&error);
-                Err(error)
-            }
-        }
-    }
-    .instrument(span)
+    log.within(span, move || async move {
+        let response = next.call(request).await?;
+        let route = response.request().match_pattern();
+        let route = route.as_deref().unwrap_or(crate::metrics::UNMATCHED);
+        log.completed(route, response.status(), log.elapsed());
+        Ok(response)
+    })
     .await
 }
