@@ -53,6 +53,9 @@ enum Connection {
 /// (the HTTP workers, the background runtime's threads), shared round the threads beyond that.
 const NODE_CONNECTIONS: usize = 8;
 
+/// A state token's SHA-256 in unpadded base64, as its key ends.
+const DIGEST_TEXT_BYTES: usize = 43;
+
 /// The slot of the calling thread among a store's node connections, given out in turn as
 /// threads first send a command.
 fn thread_slot() -> usize {
@@ -219,13 +222,32 @@ impl RedisStateStore {
         matches!(self.connections, Connections::Cluster(_))
     }
 
+    /// The key of a state record: the prefix, its kind and its token's digest in base64, in
+    /// one allocation of the right size.
     fn key(&self, kind: StateKind, token: &StateToken) -> String {
-        format!(
-            "{}{}:{}",
-            self.key_prefix,
-            kind.as_str(),
-            URL_SAFE_NO_PAD.encode(token.digest())
-        )
+        let kind = kind.as_str();
+        let mut key =
+            String::with_capacity(self.key_prefix.len() + kind.len() + 1 + DIGEST_TEXT_BYTES);
+        key.push_str(&self.key_prefix);
+        key.push_str(kind);
+        key.push(':');
+        URL_SAFE_NO_PAD.encode_string(token.digest(), &mut key);
+        key
+    }
+
+    /// `SET key value PX millis` for a state record, its buffers sized for all of it at once
+    /// (room for a trailing `NX`).
+    fn set_command(
+        &self,
+        kind: StateKind,
+        token: &StateToken,
+        value: &[u8],
+        millis: u64,
+    ) -> redis::Cmd {
+        let key = self.key(kind, token);
+        let mut command = redis::Cmd::with_capacity(6, key.len() + value.len() + 32);
+        command.arg("SET").arg(key).arg(value).arg("PX").arg(millis);
+        command
     }
 
     fn throttle_key(&self, key: &str) -> String {
@@ -364,13 +386,8 @@ impl StateStore for RedisStateStore {
         ttl: Duration,
     ) -> Result<(), StateStoreError> {
         let millis = ttl_millis(ttl)?;
-        let mut command = redis::cmd("SET");
-        command
-            .arg(self.key(kind, token))
-            .arg(value)
-            .arg("PX")
-            .arg(millis);
-        self.run::<()>(command).await
+        self.run::<()>(self.set_command(kind, token, value, millis))
+            .await
     }
 
     async fn put_new(
@@ -381,13 +398,8 @@ impl StateStore for RedisStateStore {
         ttl: Duration,
     ) -> Result<bool, StateStoreError> {
         let millis = ttl_millis(ttl)?;
-        let mut command = redis::cmd("SET");
-        command
-            .arg(self.key(kind, token))
-            .arg(value)
-            .arg("PX")
-            .arg(millis)
-            .arg("NX");
+        let mut command = self.set_command(kind, token, value, millis);
+        command.arg("NX");
         // `OK` when set, nil when a record was there.
         Ok(self.run::<Option<String>>(command).await?.is_some())
     }

@@ -1,8 +1,9 @@
 //! `POST /api/v1/connections/{id}/access-token`: a valid access token, refreshed first when it
 //! expires within the margin or when the caller asks.
 
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::http::header::{CACHE_CONTROL, ContentType, HeaderValue};
 use actix_web::{HttpResponse, web};
+use installgate_core::ConnectionId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -12,6 +13,8 @@ use crate::services::Services;
 
 /// Largest request body accepted.
 const MAX_BODY_BYTES: usize = 4096;
+/// Room for an answer's JSON but its access token (names, id, expiry, an API domain).
+const ANSWER_BYTES: usize = 256;
 
 /// The request body; it may be left out.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -24,7 +27,9 @@ pub struct AccessTokenRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccessTokenResponse<'a> {
-    pub connection_id: String,
+    // Serialised from the id itself, without a `String` of it first; a string in the schema.
+    #[schema(value_type = String)]
+    pub connection_id: ConnectionId,
     pub access_token: &'a str,
     /// Always `bearer`.
     pub token_type: &'static str,
@@ -93,13 +98,20 @@ pub async fn access_token(
     if !client.may_see(&token.app) {
         return Err(AppError::NotFound.into());
     }
+    let answer = AccessTokenResponse {
+        connection_id: id,
+        access_token: token.access_token.expose(),
+        token_type: "bearer",
+        expires_at: token.expires_at_rfc3339.as_deref(),
+        api_domain: token.api_domain.as_deref(),
+    };
+    // Written into a buffer that fits the answer, where `HttpResponseBuilder::json` would start
+    // at 128 bytes and grow it once or more (a token alone can be longer).
+    let mut body = Vec::with_capacity(ANSWER_BYTES + token.access_token.expose().len());
+    serde_json::to_writer(&mut body, &answer)
+        .map_err(|error| AppError::Unexpected(error.into()))?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .json(AccessTokenResponse {
-            connection_id: id.to_string(),
-            access_token: token.access_token.expose(),
-            token_type: "bearer",
-            expires_at: token.expires_at_rfc3339.as_deref(),
-            api_domain: token.api_domain.as_deref(),
-        }))
+        .content_type(ContentType::json())
+        .body(body))
 }
