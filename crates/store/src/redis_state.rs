@@ -53,8 +53,21 @@ enum Connection {
 /// (the HTTP workers, the background runtime's threads), shared round the threads beyond that.
 const NODE_CONNECTIONS: usize = 8;
 
-/// A state token's SHA-256 in unpadded base64, as its key ends.
-const DIGEST_TEXT_BYTES: usize = 43;
+/// A state token's SHA-256 in unpadded base64, as its key ends: 32 bytes, as long as the
+/// token's own text.
+const DIGEST_TEXT_BYTES: usize = StateToken::ENCODED_LEN;
+
+/// The key of a state record: the prefix, its kind and its token's digest in base64, written
+/// into one allocation of the right size.
+fn state_key(prefix: &str, kind: StateKind, token: &StateToken) -> String {
+    let kind = kind.as_str();
+    let mut key = String::with_capacity(prefix.len() + kind.len() + 1 + DIGEST_TEXT_BYTES);
+    key.push_str(prefix);
+    key.push_str(kind);
+    key.push(':');
+    URL_SAFE_NO_PAD.encode_string(token.digest(), &mut key);
+    key
+}
 
 /// The slot of the calling thread among a store's node connections, given out in turn as
 /// threads first send a command.
@@ -222,17 +235,8 @@ impl RedisStateStore {
         matches!(self.connections, Connections::Cluster(_))
     }
 
-    /// The key of a state record: the prefix, its kind and its token's digest in base64, in
-    /// one allocation of the right size.
     fn key(&self, kind: StateKind, token: &StateToken) -> String {
-        let kind = kind.as_str();
-        let mut key =
-            String::with_capacity(self.key_prefix.len() + kind.len() + 1 + DIGEST_TEXT_BYTES);
-        key.push_str(&self.key_prefix);
-        key.push_str(kind);
-        key.push(':');
-        URL_SAFE_NO_PAD.encode_string(token.digest(), &mut key);
-        key
+        state_key(&self.key_prefix, kind, token)
     }
 
     /// `SET key value PX millis` for a state record, its buffers sized for all of it at once
@@ -496,7 +500,21 @@ impl Throttle for RedisStateStore {
 
 #[cfg(test)]
 mod tests {
-    use super::thread_slot;
+    use installgate_core::{StateKind, StateToken};
+
+    use super::{state_key, thread_slot};
+
+    #[test]
+    fn a_state_key_is_the_prefix_the_kind_and_the_token_s_digest_in_base64() {
+        // 32 zero bytes; their SHA-256 is 66687aad…0d5f2925.
+        let token = StateToken::parse("A".repeat(43)).unwrap();
+        let key = state_key("ig:", StateKind::Install, &token);
+        assert_eq!(
+            key,
+            "ig:install:Zmh6rfhivXdsj8GLjp-OIAiXFIVu4jOzkCpZHQ1fKSU"
+        );
+        assert_eq!(key.len(), key.capacity());
+    }
 
     #[test]
     fn each_thread_keeps_a_slot_of_its_own() {

@@ -13,8 +13,9 @@ use crate::services::Services;
 
 /// Largest request body accepted.
 const MAX_BODY_BYTES: usize = 4096;
-/// Room for an answer's JSON but its access token (names, id, expiry, an API domain).
-const ANSWER_BYTES: usize = 256;
+/// Room for an answer's JSON apart from its access token and API domain (the names, the id,
+/// the expiry).
+const ANSWER_BYTES: usize = 192;
 
 /// The request body; it may be left out.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -107,11 +108,45 @@ pub async fn access_token(
     };
     // Written into a buffer that fits the answer, where `HttpResponseBuilder::json` would start
     // at 128 bytes and grow it once or more (a token alone can be longer).
-    let mut body = Vec::with_capacity(ANSWER_BYTES + token.access_token.expose().len());
+    let mut body = Vec::with_capacity(
+        ANSWER_BYTES + answer.access_token.len() + answer.api_domain.map_or(0, str::len),
+    );
     serde_json::to_writer(&mut body, &answer)
         .map_err(|error| AppError::Unexpected(error.into()))?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .content_type(ContentType::json())
         .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The answer's bytes, as clients parse them: field order, the id's form, `null` for no
+    /// expiry, no `api_domain` when there is none.
+    #[test]
+    fn the_answer_is_written_field_by_field_with_the_id_as_lowercase_text() {
+        let id = ConnectionId::parse("0190A5C3-7B1E-7C2D-9F00-123456789ABC").unwrap();
+        let answer = AccessTokenResponse {
+            connection_id: id,
+            access_token: "tok\"en",
+            token_type: "bearer",
+            expires_at: None,
+            api_domain: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&answer).unwrap(),
+            r#"{"connection_id":"0190a5c3-7b1e-7c2d-9f00-123456789abc","access_token":"tok\"en","token_type":"bearer","expires_at":null}"#
+        );
+        let answer = AccessTokenResponse {
+            expires_at: Some("2026-12-07T20:00:00Z"),
+            api_domain: Some("https://acme.pipedrive.com"),
+            ..answer
+        };
+        assert_eq!(
+            serde_json::to_string(&answer).unwrap(),
+            r#"{"connection_id":"0190a5c3-7b1e-7c2d-9f00-123456789abc","access_token":"tok\"en","token_type":"bearer","expires_at":"2026-12-07T20:00:00Z","api_domain":"https://acme.pipedrive.com"}"#
+        );
+    }
 }
