@@ -141,12 +141,12 @@ mod tests {
         );
         let answer = AccessTokenResponse {
             expires_at: Some("2026-12-07T20:00:00Z"),
-            api_domain: Some("https://acme.pipedrive.com"),
+            api_domain: Some("https://api.example.com"),
             ..answer
         };
         assert_eq!(
             serde_json::to_string(&answer).unwrap(),
-            r#"{"connection_id":"0190a5c3-7b1e-7c2d-9f00-123456789abc","access_token":"tok\"en","token_type":"bearer","expires_at":"2026-12-07T20:00:00Z","api_domain":"https://acme.pipedrive.com"}"#
+            r#"{"connection_id":"0190a5c3-7b1e-7c2d-9f00-123456789abc","access_token":"tok\"en","token_type":"bearer","expires_at":"2026-12-07T20:00:00Z","api_domain":"https://api.example.com"}"#
         );
     }
 }
