@@ -69,6 +69,14 @@ fn state_key(prefix: &str, kind: StateKind, token: &StateToken) -> String {
     key
 }
 
+/// `SET key value PX millis`, its buffers sized for all of it at once (room for a trailing `NX`
+/// or `XX`): for state records and session records alike.
+fn set_expiring(key: String, value: &[u8], millis: u64) -> redis::Cmd {
+    let mut command = redis::Cmd::with_capacity(6, key.len() + value.len() + 32);
+    command.arg("SET").arg(key).arg(value).arg("PX").arg(millis);
+    command
+}
+
 /// The slot of the calling thread among a store's node connections, given out in turn as
 /// threads first send a command.
 fn thread_slot() -> usize {
@@ -239,21 +247,6 @@ impl RedisStateStore {
         state_key(&self.key_prefix, kind, token)
     }
 
-    /// `SET key value PX millis` for a state record, its buffers sized for all of it at once
-    /// (room for a trailing `NX`).
-    fn set_command(
-        &self,
-        kind: StateKind,
-        token: &StateToken,
-        value: &[u8],
-        millis: u64,
-    ) -> redis::Cmd {
-        let key = self.key(kind, token);
-        let mut command = redis::Cmd::with_capacity(6, key.len() + value.len() + 32);
-        command.arg("SET").arg(key).arg(value).arg("PX").arg(millis);
-        command
-    }
-
     fn throttle_key(&self, key: &str) -> String {
         format!("{}throttle:{key}", self.key_prefix)
     }
@@ -309,13 +302,9 @@ impl RedisStateStore {
         ttl: Duration,
         new: bool,
     ) -> Result<bool, StateStoreError> {
-        let mut command = redis::cmd("SET");
-        command
-            .arg(self.session_key(key))
-            .arg(value)
-            .arg("PX")
-            .arg(ttl.as_millis().max(1) as u64)
-            .arg(if new { "NX" } else { "XX" });
+        let millis = ttl.as_millis().max(1) as u64;
+        let mut command = set_expiring(self.session_key(key), value.as_bytes(), millis);
+        command.arg(if new { "NX" } else { "XX" });
         let reply: Option<String> = self.run(command).await?;
         Ok(reply.is_some())
     }
@@ -390,7 +379,7 @@ impl StateStore for RedisStateStore {
         ttl: Duration,
     ) -> Result<(), StateStoreError> {
         let millis = ttl_millis(ttl)?;
-        self.run::<()>(self.set_command(kind, token, value, millis))
+        self.run::<()>(set_expiring(self.key(kind, token), value, millis))
             .await
     }
 
@@ -402,7 +391,7 @@ impl StateStore for RedisStateStore {
         ttl: Duration,
     ) -> Result<bool, StateStoreError> {
         let millis = ttl_millis(ttl)?;
-        let mut command = self.set_command(kind, token, value, millis);
+        let mut command = set_expiring(self.key(kind, token), value, millis);
         command.arg("NX");
         // `OK` when set, nil when a record was there.
         Ok(self.run::<Option<String>>(command).await?.is_some())
